@@ -1,0 +1,44 @@
+/* cli.h - what the CLI verbs share: global options, the option parser
+ * (runc/urfave-compatible: --opt v, --opt=v, -o v, -opt v; flags stop at
+ * the first positional argument) and the verb table entry type. */
+#ifndef EB_CLI_H
+#define EB_CLI_H
+
+#include <stdbool.h>
+
+#include "common/error.h"
+
+typedef struct {
+    const char *root;
+    const char *log, *log_format;
+    bool debug, systemd_cgroup;
+} eb_global_t;
+
+typedef struct {
+    const char **v;
+    size_t n;
+} eb_strv_t;
+
+typedef struct {
+    const char *name;      /* long name without dashes */
+    char short_name;       /* 0 when none */
+    enum { OPT_FLAG, OPT_STRING, OPT_MULTI } kind;
+    void *target;          /* bool *, const char **, eb_strv_t * */
+} eb_opt_t;
+
+/* Parse ARGV[0..ARGC) against OPTS; *POS gets the index of the first
+ * positional argument.  Returns -1 with ERR on an unknown option. */
+int eb_cli_parse(int argc, char **argv, const eb_opt_t *opts, int *pos, eb_error_t *err);
+
+typedef int (*eb_verb_fn)(eb_global_t *g, int argc, char **argv, eb_error_t *err);
+
+/* Require exactly N positional args after parsing (argv+pos). */
+int eb_cli_need_args(const char *verb, int have, int min, int max, const char *usage, eb_error_t *err);
+
+#define VERB(name) int eb_cmd_##name(eb_global_t *g, int argc, char **argv, eb_error_t *err)
+VERB(create); VERB(start); VERB(run); VERB(state); VERB(kill); VERB(delete); VERB(exec);
+VERB(ps); VERB(list); VERB(pause); VERB(resume); VERB(update); VERB(events); VERB(features);
+VERB(spec); VERB(checkpoint);
+#undef VERB
+
+#endif

@@ -1,0 +1,112 @@
+/* cmd_events.c - `edgebox events`: runc's stats/oom event stream, with the
+ * network interfaces of the container's namespace filled in. */
+#include "cli/cli.h"
+#include "core/container.h"
+#include "core/stats.h"
+#include "common/cleanup.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Go-style durations: "5s", "500ms", "1m", "2" (seconds). */
+static int parse_interval(const char *s, int *ms)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || v <= 0)
+        return -1;
+    if (*end == 0 || strcmp(end, "s") == 0) v *= 1000;
+    else if (strcmp(end, "ms") == 0) { }
+    else if (strcmp(end, "m") == 0) v *= 60000;
+    else return -1;
+    if (v < 1 || v > 86400000)
+        return -1;
+    *ms = (int) v;
+    return 0;
+}
+
+static int emit_stats(eb_container_t *c, eb_error_t *err)
+{
+    eb_stats_t *st = eb_xcalloc(1, sizeof(*st));
+    eb_error_t nerr = { 0 };
+    char *data;
+    if (eb_cgroup_stats(c->cgroup, st, err) < 0) {
+        free(st);
+        return -1;
+    }
+    if (c->state->pid > 0)
+        eb_stats_read_netdev(c->state->pid, st, &nerr);
+    data = eb_stats_to_json(st);
+    printf("{\"type\":\"stats\",\"id\":\"%s\",\"data\":%s}\n", c->state->id, data);
+    fflush(stdout);
+    free(data);
+    free(st);
+    return 0;
+}
+
+int eb_cmd_events(eb_global_t *g, int argc, char **argv, eb_error_t *err)
+{
+    bool stats = false;
+    const char *interval = "5s";
+    const eb_opt_t opts[] = {
+        { "stats", 0, OPT_FLAG, &stats }, { "interval", 0, OPT_STRING, &interval }, { NULL, 0, 0, NULL },
+    };
+    eb_container_t *c = NULL;
+    int pos, ms, ret = -1, ofd;
+    uint64_t ooms;
+
+    if (eb_cli_parse(argc, argv, opts, &pos, err) < 0
+        || eb_cli_need_args("events", argc - pos, 1, 1, "[--stats] [--interval D] <container-id>", err) < 0)
+        return -1;
+    if (parse_interval(interval, &ms) < 0)
+        return eb_error_set(err, EINVAL, "--interval: invalid duration `%s`", interval);
+    if (eb_container_load(g->root, argv[pos], false, &c, err) < 0)
+        return -1;
+    if (c->status == EB_STATUS_STOPPED || c->cgroup == NULL) {
+        eb_error_set(err, EINVAL, "container `%s` is not running", argv[pos]);
+        goto out;
+    }
+    if (stats) {
+        ret = emit_stats(c, err);
+        goto out;
+    }
+    ofd = eb_cgroup_oom_watch(c->cgroup, err);
+    if (ofd < 0)
+        goto out;
+    ooms = eb_cgroup_oom_count(c->cgroup);
+    for (;;) {
+        struct pollfd p = { ofd, POLLIN, 0 };
+        int r = poll(&p, 1, ms);
+        if (r < 0 && errno != EINTR) {
+            eb_error_set(err, errno, "poll");
+            goto out;
+        }
+        if (r > 0) {
+            char buf[4096];
+            uint64_t now;
+            if (read(ofd, buf, sizeof(buf)) < 0) { }
+            now = eb_cgroup_oom_count(c->cgroup);
+            /* v1's eventfd fires per OOM; v2's inotify on any change. */
+            if (eb_cgroup_version(c->cgroup) == 1 || now > ooms) {
+                printf("{\"type\":\"oom\",\"id\":\"%s\"}\n", c->state->id);
+                fflush(stdout);
+            }
+            ooms = now;
+            continue;
+        }
+        if (eb_state_status(c->state) == EB_STATUS_STOPPED) {
+            ret = 0;
+            goto out;
+        }
+        if (emit_stats(c, err) < 0)
+            goto out;
+    }
+out:
+    eb_container_free(c);
+    return ret;
+}

@@ -1,0 +1,175 @@
+/* cmd_ps.c - `edgebox ps` (runs ps(1) and keeps the container's lines, as
+ * runc does) and `edgebox list`. */
+#include "cli/cli.h"
+#include "core/container.h"
+#include "common/cleanup.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int ps_table(pid_t *pids, size_t n, char **ps_args, int nargs, eb_error_t *err)
+{
+    int p[2], status, pid_col = -1;
+    pid_t child;
+    FILE *f;
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return eb_error_set(err, errno, "pipe");
+    child = fork();
+    if (child < 0)
+        return eb_error_set(err, errno, "fork");
+    if (child == 0) {
+        char **argv = eb_xcalloc((size_t) nargs + 3, sizeof(char *));
+        int i;
+        argv[0] = "ps";
+        if (nargs == 0)
+            argv[1] = "-ef";
+        for (i = 0; i < nargs; i++)
+            argv[1 + i] = ps_args[i];
+        dup2(p[1], 1);
+        execvp("ps", argv);
+        _exit(127);
+    }
+    close(p[1]);
+    f = fdopen(p[0], "r");
+    while (getline(&line, &cap, f) > 0) {
+        if (lineno++ == 0) {
+            char *copy = eb_xstrdup(line), *tok, *save = NULL;
+            int col = 0;
+            for (tok = strtok_r(copy, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save), col++)
+                if (strcmp(tok, "PID") == 0)
+                    pid_col = col;
+            free(copy);
+            fputs(line, stdout);
+            if (pid_col < 0) {
+                free(line);
+                fclose(f);
+                waitpid(child, &status, 0);
+                return eb_error_set(err, EINVAL, "ps output has no PID column");
+            }
+            continue;
+        }
+        {
+            char *copy = eb_xstrdup(line), *tok, *save = NULL;
+            int col = 0;
+            long pid = -1;
+            size_t i;
+            for (tok = strtok_r(copy, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save), col++)
+                if (col == pid_col) {
+                    pid = strtol(tok, NULL, 10);
+                    break;
+                }
+            free(copy);
+            for (i = 0; i < n; i++)
+                if (pids[i] == pid) {
+                    fputs(line, stdout);
+                    break;
+                }
+        }
+    }
+    free(line);
+    fclose(f);
+    waitpid(child, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return eb_error_set(err, 0, "ps exited with status %d", WEXITSTATUS(status));
+    return 0;
+}
+
+int eb_cmd_ps(eb_global_t *g, int argc, char **argv, eb_error_t *err)
+{
+    const char *format = "table";
+    const eb_opt_t opts[] = { { "format", 'f', OPT_STRING, &format }, { NULL, 0, 0, NULL } };
+    eb_container_t *c = NULL;
+    _cleanup_free_ pid_t *pids = NULL;
+    size_t n = 0, i;
+    int pos, ret = -1;
+
+    if (eb_cli_parse(argc, argv, opts, &pos, err) < 0
+        || eb_cli_need_args("ps", argc - pos, 1, -1, "[--format table|json] <container-id> [ps options]", err) < 0)
+        return -1;
+    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0)
+        return eb_error_set(err, EINVAL, "invalid format `%s` (table or json)", format);
+    if (eb_container_load(g->root, argv[pos], false, &c, err) < 0)
+        return -1;
+    if (c->cgroup == NULL) {
+        eb_error_set(err, ENOENT, "container `%s` has no cgroup", argv[pos]);
+        goto out;
+    }
+    if (eb_cgroup_pids(c->cgroup, &pids, &n, err) < 0)
+        goto out;
+    if (strcmp(format, "json") == 0) {
+        printf("[");
+        for (i = 0; i < n; i++)
+            printf("%s%d", i ? "," : "", (int) pids[i]);
+        printf("]\n");
+        ret = 0;
+    } else {
+        fflush(stdout);
+        ret = ps_table(pids, n, argv + pos + 1, argc - pos - 1, err);
+    }
+out:
+    eb_container_free(c);
+    return ret;
+}
+
+int eb_cmd_list(eb_global_t *g, int argc, char **argv, eb_error_t *err)
+{
+    const char *format = "table";
+    bool quiet = false;
+    const eb_opt_t opts[] = {
+        { "format", 'f', OPT_STRING, &format }, { "quiet", 'q', OPT_FLAG, &quiet }, { NULL, 0, 0, NULL },
+    };
+    char **ids = NULL;
+    size_t n = 0, i;
+    int pos;
+    json_object *arr = NULL;
+
+    if (eb_cli_parse(argc, argv, opts, &pos, err) < 0
+        || eb_cli_need_args("list", argc - pos, 0, 0, "[--format table|json] [--quiet]", err) < 0)
+        return -1;
+    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0)
+        return eb_error_set(err, EINVAL, "invalid format `%s` (table or json)", format);
+    if (eb_state_list(g->root, &ids, &n, err) < 0)
+        return -1;
+    if (strcmp(format, "json") == 0)
+        arr = json_object_new_array();
+    else if (!quiet)
+        printf("%-20s %-8s %-10s %-40s %-32s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");
+    for (i = 0; i < n; i++) {
+        eb_container_t *c;
+        eb_error_t e = { 0 };
+        if (eb_container_load(g->root, ids[i], false, &c, &e) < 0) {
+            free(ids[i]);
+            continue;
+        }
+        if (quiet)
+            printf("%s\n", ids[i]);
+        else if (arr) {
+            char *s = eb_state_to_json(c->state, c->status, false);
+            json_object_array_add(arr, json_tokener_parse(s));
+            free(s);
+        } else {
+            printf("%-20s %-8d %-10s %-40s %-32s %s\n", ids[i],
+                   c->status == EB_STATUS_STOPPED ? 0 : (int) c->state->pid, eb_status_names[c->status],
+                   c->state->bundle ? c->state->bundle : "", c->state->created ? c->state->created : "",
+                   c->state->owner ? c->state->owner : "");
+        }
+        eb_container_free(c);
+        free(ids[i]);
+    }
+    free(ids);
+    if (arr) {
+        printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(arr);
+    }
+    return 0;
+}

@@ -1,0 +1,82 @@
+/* log.c - text or JSON log lines to a file or stderr. */
+#include "common/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int log_fd = 2;
+static enum eb_log_format log_format = EB_LOG_TEXT;
+static int log_debug;
+
+int eb_log_init(const char *path, enum eb_log_format format, int debug, eb_error_t *err)
+{
+    log_format = format;
+    log_debug = debug;
+    if (path != NULL && path[0] != 0) {
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (fd < 0)
+            return eb_error_set(err, errno, "open log file `%s`", path);
+        log_fd = fd;
+    }
+    return 0;
+}
+
+int eb_log_is_file(void) { return log_fd != 2; }
+
+static size_t json_escape(char *out, size_t outlen, const char *in)
+{
+    size_t o = 0;
+    for (; *in && o + 7 < outlen; in++) {
+        unsigned char c = (unsigned char) *in;
+        if (c == '"' || c == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char) c;
+        } else if (c < 0x20) {
+            o += (size_t) snprintf(out + o, outlen - o, "\\u%04x", c);
+        } else {
+            out[o++] = (char) c;
+        }
+    }
+    out[o] = 0;
+    return o;
+}
+
+void eb_log(enum eb_log_level level, const char *fmt, ...)
+{
+    static const char *names[] = { "error", "warning", "info", "debug" };
+    char msg[2048], esc[4200], line[4400], ts[64];
+    struct timespec now;
+    struct tm tm;
+    va_list ap;
+    int n, saved = errno;
+
+    if (level == EB_LOG_DEBUG && !log_debug)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &tm);
+    snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec);
+    if (log_format == EB_LOG_JSON) {
+        json_escape(esc, sizeof(esc), msg);
+        n = snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n",
+                     names[level], esc, ts);
+    } else {
+        n = snprintf(line, sizeof(line), "time=\"%s\" level=%s msg=\"%s\"\n", ts, names[level], msg);
+    }
+    if (n > 0) {
+        if ((size_t) n >= sizeof(line))
+            n = sizeof(line) - 1;
+        if (write(log_fd, line, (size_t) n) < 0) {
+            /* nowhere left to report a failing log */
+        }
+    }
+    errno = saved;
+}

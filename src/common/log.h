@@ -1,0 +1,26 @@
+/* log.h - the runtime's log, runc-style.
+ *
+ * Messages go to the --log file (or stderr) as text or as JSON lines
+ * ({"level":..,"msg":..,"time":..}) the way containerd's shim parses
+ * runc's log.  Debug messages are dropped unless --debug. */
+#ifndef EB_LOG_H
+#define EB_LOG_H
+
+#include "common/error.h"
+
+enum eb_log_level { EB_LOG_ERROR, EB_LOG_WARNING, EB_LOG_INFO, EB_LOG_DEBUG };
+enum eb_log_format { EB_LOG_TEXT, EB_LOG_JSON };
+
+/* PATH may be NULL (stderr).  Returns -1 and fills ERR when PATH can't be opened. */
+int eb_log_init(const char *path, enum eb_log_format format, int debug, eb_error_t *err);
+void eb_log(enum eb_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* True when the log goes somewhere other than stderr (then errors are
+ * printed to both, as runc does). */
+int eb_log_is_file(void);
+
+#define eb_debug(...) eb_log(EB_LOG_DEBUG, __VA_ARGS__)
+#define eb_info(...) eb_log(EB_LOG_INFO, __VA_ARGS__)
+#define eb_warn(...) eb_log(EB_LOG_WARNING, __VA_ARGS__)
+#define eb_err(...) eb_log(EB_LOG_ERROR, __VA_ARGS__)
+
+#endif

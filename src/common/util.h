@@ -1,0 +1,52 @@
+/* util.h - small file, string and process helpers shared by every layer. */
+#ifndef EB_UTIL_H
+#define EB_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+
+/* Read at most MAX bytes of PATH into a NUL-terminated heap buffer.  A file
+ * larger than MAX is an error (EFBIG): callers state the bound. */
+int eb_read_file(const char *path, size_t max, char **out, size_t *len, eb_error_t *err);
+int eb_read_file_at(int dirfd, const char *name, size_t max, char **out, size_t *len, eb_error_t *err);
+
+/* Write DATA to an existing file (cgroup and /proc knobs), no O_CREAT. */
+int eb_write_file(const char *path, const char *data, size_t len, eb_error_t *err);
+int eb_write_file_at(int dirfd, const char *name, const char *data, size_t len, eb_error_t *err);
+
+/* Replace DIR/NAME atomically: write a temporary file, fsync, rename. */
+int eb_write_file_atomic(const char *dir, const char *name, const char *data, size_t len,
+                         eb_error_t *err);
+
+/* mkdir -p, MODE for each created component. */
+int eb_mkdir_p(const char *path, mode_t mode, eb_error_t *err);
+
+/* Allocating sprintf that never returns NULL (it exits on OOM, the one place
+ * where edgebox gives up: nothing sensible can follow). */
+char *eb_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *eb_xstrdup(const char *s);
+void *eb_xcalloc(size_t n, size_t size);
+void *eb_xrealloc(void *p, size_t size);
+
+/* Parse a signal given as a number, "KILL" or "SIGKILL".  -1 when unknown. */
+int eb_signal_parse(const char *s);
+const char *eb_signal_name(int sig);
+
+/* Start time of PID in clock ticks since boot (field 22 of /proc/PID/stat);
+ * 0 when the process does not exist.  Used to tell a recycled pid. */
+unsigned long long eb_pid_starttime(pid_t pid);
+
+/* Strict decimal parsing: the whole string must be a number in range. */
+int eb_parse_u64(const char *s, uint64_t *out);
+int eb_parse_i64(const char *s, int64_t *out);
+
+/* True when S is a valid container id: [A-Za-z0-9_.-]{1,1024}, not "." or "..". */
+int eb_id_valid(const char *s);
+
+/* Write all of BUF to FD, retrying on EINTR and short writes. */
+int eb_write_all(int fd, const void *buf, size_t len);
+
+#endif

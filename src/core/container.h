@@ -1,0 +1,65 @@
+/* container.h - the container lifecycle as a library (no CLI, no exit()).
+ *
+ * The CLI verbs, and later the guest agent, call these.  Each call takes
+ * the container's lock for as long as it changes the container. */
+#ifndef EB_CONTAINER_H
+#define EB_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+#include "core/cgroup.h"
+#include "core/state.h"
+#include "spec/spec.h"
+
+typedef struct eb_container {
+    eb_state_t *state;
+    eb_spec_t *spec;           /* the config saved at create */
+    eb_cgroup_t *cgroup;       /* NULL if it never got one */
+    eb_status_t status;
+} eb_container_t;
+
+typedef struct {
+    const char *root, *id, *bundle;
+    const char *pid_file;
+    const char *console_socket;
+    int preserve_fds;
+    bool no_pivot;
+    bool keep_console;         /* run in the foreground with a tty: return the master */
+} eb_create_opts_t;
+
+typedef struct {
+    const char *root, *id;
+    const char *process_json;  /* --process file contents, or NULL */
+    const char *const *args;   /* when no process_json */
+    const char *const *env;    /* extra KEY=VALUE */
+    const char *cwd, *user;    /* "uid[:gid]" */
+    const char *const *caps;   /* extra capabilities */
+    bool tty, no_new_privs_set, no_new_privs;
+    const char *apparmor, *selinux;
+    const char *console_socket;
+    bool keep_console;
+    int preserve_fds;
+    const char *pid_file;
+} eb_exec_opts_t;
+
+int eb_container_load(const char *root, const char *id, bool lock, eb_container_t **out, eb_error_t *err);
+void eb_container_free(eb_container_t *c);
+
+/* create: everything up to the init blocked on the exec fifo.  With
+ * keep_console the pty master is returned in *MASTER (else -1). */
+int eb_container_create(const eb_create_opts_t *o, pid_t *pid, int *master, eb_error_t *err);
+int eb_container_start(const char *root, const char *id, eb_error_t *err);
+int eb_container_kill(const char *root, const char *id, int sig, bool all, eb_error_t *err);
+int eb_container_delete(const char *root, const char *id, bool force, eb_error_t *err);
+int eb_container_pause(const char *root, const char *id, bool pause, eb_error_t *err);
+/* Start a process in a running container.  Returns its pid; *MASTER as
+ * for create. */
+int eb_container_exec(const eb_exec_opts_t *o, pid_t *pid, int *master, eb_error_t *err);
+int eb_container_update(const char *root, const char *id, const eb_resources_t *res, eb_error_t *err);
+
+/* Write PID to PATH atomically (runc's --pid-file). */
+int eb_write_pid_file(const char *path, pid_t pid, eb_error_t *err);
+
+#endif

@@ -1,0 +1,312 @@
+/* init.c - stage 1 and stage 2 of a container process (see init.h).
+ * Everything here runs in a forked child: errors are sent to the runtime
+ * over the sync socket and the child exits; nothing returns. */
+#include "core/init.h"
+#include "core/hooks.h"
+#include "core/process.h"
+#include "core/rootfs.h"
+#include "core/seccomp_filter.h"
+#include "core/sync.h"
+#include "core/terminal.h"
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/close_range.h>
+
+static __attribute__((noreturn)) void fail(eb_init_ctx_t *ctx, eb_error_t *err)
+{
+    eb_sync_fail(ctx->sync_fd, err);
+}
+
+static void die_with_parent(eb_init_ctx_t *ctx)
+{
+    /* A runtime killed half-way must not leave this process behind. */
+    pid_t pp;
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    /* In a new pid namespace the parent is outside it and reads as 0; a
+     * parent gone before the prctl shows as EOF on the sync socket. */
+    pp = getppid();
+    if (pp != ctx->parent && pp != 0)
+        _exit(1);
+}
+
+static int set_sysctls(const eb_spec_t *spec, eb_error_t *err)
+{
+    size_t i;
+    for (i = 0; i < spec->n_sysctl; i++) {
+        _cleanup_free_ char *p = eb_strdup_printf("/proc/sys/%s", spec->sysctl[i].key);
+        char *c;
+        for (c = p + strlen("/proc/sys/"); *c; c++)
+            if (*c == '.')
+                *c = '/';
+        if (eb_write_file(p, spec->sysctl[i].value, strlen(spec->sysctl[i].value), err) < 0)
+            return eb_error_wrap(err, "sysctl %s", spec->sysctl[i].key);
+    }
+    return 0;
+}
+
+/* The last steps, shared by create (after start) and exec. */
+static __attribute__((noreturn)) void finish_exec(eb_init_ctx_t *ctx, const char *exe,
+                                                  eb_seccomp_filter_t *filter, const char *state_json,
+                                                  bool report_to_sync)
+{
+    const eb_process_t *p = ctx->process;
+    eb_error_t err = { 0 };
+    int nfd;
+
+#define CHECK(x) do { if ((x) < 0) goto failed; } while (0)
+    /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
+     * user switch may drop: load it first then (runc does the same). */
+    if (filter && !p->no_new_privileges) {
+        if ((nfd = eb_seccomp_load(filter, &err)) == -1)
+            goto failed;
+        if (nfd >= 0 && ctx->spec->seccomp.listener_path)
+            CHECK(eb_seccomp_send_listener(ctx->spec->seccomp.listener_path, nfd, state_json, &err));
+    }
+    CHECK(eb_process_set_user(p, &err));
+    if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+        eb_error_set(&err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+        goto failed;
+    }
+    CHECK(eb_process_set_lsm(p, &err));
+    if (chdir(p->cwd) < 0) {
+        eb_error_set(&err, errno, "chdir to cwd `%s`", p->cwd);
+        goto failed;
+    }
+    if (filter && p->no_new_privileges) {
+        if ((nfd = eb_seccomp_load(filter, &err)) == -1)
+            goto failed;
+        if (nfd >= 0 && ctx->spec->seccomp.listener_path)
+            CHECK(eb_seccomp_send_listener(ctx->spec->seccomp.listener_path, nfd, state_json, &err));
+    }
+    /* stdio and the preserved fds (3 .. 3+N-1) cross exec, nothing else. */
+    syscall(SYS_close_range, 3 + ctx->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (ctx->preserve_fds > 0) {
+        int i;
+        for (i = 3; i < 3 + ctx->preserve_fds; i++)
+            fcntl(i, F_SETFD, 0);
+    }
+    execve(exe, (char *const *) p->args, (char *const *) p->env);
+    eb_error_set(&err, errno, "exec `%s`", exe);
+failed:
+#undef CHECK
+    if (report_to_sync)
+        eb_sync_fail(ctx->sync_fd, &err);
+    {
+        char msg[EB_ERROR_MSG_MAX + 32];
+        int n = snprintf(msg, sizeof(msg), "edgebox: %s\n", err.msg);
+        if (write(2, msg, (size_t) n) < 0) { }
+    }
+    _exit(127);
+}
+
+static __attribute__((noreturn)) void stage2_exec(eb_init_ctx_t *ctx)
+{
+    eb_error_t err = { 0 };
+    eb_seccomp_filter_t *filter = NULL;
+    _cleanup_free_ char *exe = NULL;
+    eb_sync_msg_t *msg = eb_xcalloc(1, sizeof(*msg));
+
+    if (eb_sync_expect(ctx->sync_fd, EB_SYNC_GO, msg, &err) < 0)
+        _exit(1);
+    if (ctx->process->terminal) {
+        int master;
+        setsid();
+        master = eb_terminal_setup(ctx->process, false, &err);
+        if (master < 0 || eb_sync_send(ctx->sync_fd, EB_SYNC_CONSOLE, 0, NULL, 0, master, &err) < 0)
+            fail(ctx, &err);
+        close(master);
+    }
+    if (eb_process_set_rlimits(ctx->process, &err) < 0)
+        fail(ctx, &err);
+    if (chdir(ctx->process->cwd) < 0) {
+        eb_error_set(&err, errno, "chdir to cwd `%s`", ctx->process->cwd);
+        fail(ctx, &err);
+    }
+    exe = eb_process_find_executable(ctx->process, &err);
+    if (exe == NULL || eb_seccomp_prepare(&ctx->spec->seccomp, &filter, &err) < 0)
+        fail(ctx, &err);
+    free(msg);
+    finish_exec(ctx, exe, filter, "{}", true);
+}
+
+static __attribute__((noreturn)) void stage2_create(eb_init_ctx_t *ctx)
+{
+    const eb_spec_t *spec = ctx->spec;
+    eb_error_t err = { 0 };
+    eb_seccomp_filter_t *filter = NULL;
+    _cleanup_free_ char *exe = NULL, *state_json = NULL;
+    eb_sync_msg_t *msg = eb_xcalloc(1, sizeof(*msg));
+    bool userns = spec->namespaces[EB_NS_USER].present;
+
+    if (eb_sync_expect(ctx->sync_fd, EB_SYNC_GO, msg, &err) < 0)
+        _exit(1);
+    if (setsid() < 0) {
+        eb_error_set(&err, errno, "setsid");
+        fail(ctx, &err);
+    }
+    if (chdir(ctx->bundle) < 0) {
+        eb_error_set(&err, errno, "chdir to bundle `%s`", ctx->bundle);
+        fail(ctx, &err);
+    }
+    if (spec->namespaces[EB_NS_MNT].present && spec->namespaces[EB_NS_MNT].path == NULL) {
+        if (eb_rootfs_prepare(spec, ctx->rootfs, ctx->cg, userns, &err) < 0)
+            fail(ctx, &err);
+    }
+    if (spec->namespaces[EB_NS_UTS].present) {
+        if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0) {
+            eb_error_set(&err, errno, "sethostname `%s`", spec->hostname);
+            fail(ctx, &err);
+        }
+        if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0) {
+            eb_error_set(&err, errno, "setdomainname `%s`", spec->domainname);
+            fail(ctx, &err);
+        }
+    }
+    /* prestart and createRuntime run in the runtime, createContainer here,
+     * all before pivot_root. */
+    if (eb_sync_send(ctx->sync_fd, EB_SYNC_HOOKS, 0, NULL, 0, -1, &err) < 0
+        || eb_sync_expect(ctx->sync_fd, EB_SYNC_STATE, msg, &err) < 0)
+        fail(ctx, &err);
+    state_json = eb_xstrdup(msg->data);
+    if (eb_hooks_run(spec, EB_HOOK_CREATE_CONTAINER, state_json, &err) < 0)
+        fail(ctx, &err);
+    if (spec->namespaces[EB_NS_MNT].present && spec->namespaces[EB_NS_MNT].path == NULL) {
+        if (eb_rootfs_pivot(ctx->rootfs, ctx->no_pivot, &err) < 0)
+            fail(ctx, &err);
+    } else if (chroot(ctx->rootfs) < 0 || chdir("/") < 0) {
+        eb_error_set(&err, errno, "chroot to `%s`", ctx->rootfs);
+        fail(ctx, &err);
+    }
+    if (set_sysctls(spec, &err) < 0)
+        fail(ctx, &err);
+    if (ctx->process->terminal) {
+        int master = eb_terminal_setup(ctx->process, spec->namespaces[EB_NS_MNT].present, &err);
+        if (master < 0 || eb_sync_send(ctx->sync_fd, EB_SYNC_CONSOLE, 0, NULL, 0, master, &err) < 0)
+            fail(ctx, &err);
+        close(master);
+    }
+    if (spec->namespaces[EB_NS_MNT].present && eb_rootfs_finalize(spec, &err) < 0)
+        fail(ctx, &err);
+    if (eb_process_set_oom_score_adj(ctx->process, &err) < 0 || eb_process_set_rlimits(ctx->process, &err) < 0)
+        fail(ctx, &err);
+    if (chdir(ctx->process->cwd) < 0) {
+        eb_error_set(&err, errno, "chdir to cwd `%s`", ctx->process->cwd);
+        fail(ctx, &err);
+    }
+    exe = eb_process_find_executable(ctx->process, &err);
+    if (exe == NULL || eb_seccomp_prepare(&spec->seccomp, &filter, &err) < 0)
+        fail(ctx, &err);
+    /* Created.  The runtime records us, then lets us drop the parent-death
+     * signal before it exits. */
+    if (eb_sync_send(ctx->sync_fd, EB_SYNC_CREATED, 0, NULL, 0, -1, &err) < 0
+        || eb_sync_expect(ctx->sync_fd, EB_SYNC_GO, msg, &err) < 0)
+        _exit(1);
+    prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+    if (eb_sync_send(ctx->sync_fd, EB_SYNC_ACK, 0, NULL, 0, -1, &err) < 0)
+        _exit(1);
+    close(ctx->sync_fd);
+    ctx->sync_fd = -1;
+    free(msg);
+    {
+        char path[64];
+        int fd;
+        char c = '0';
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", ctx->fifo_fd);
+        /* Blocks until `start` opens the fifo for reading. */
+        do
+            fd = open(path, O_WRONLY | O_CLOEXEC);
+        while (fd < 0 && errno == EINTR);
+        if (fd < 0 || write(fd, &c, 1) != 1)
+            _exit(127);
+        close(fd);
+        close(ctx->fifo_fd);
+    }
+    if (eb_hooks_run(spec, EB_HOOK_START_CONTAINER, state_json, &err) < 0) {
+        char m[EB_ERROR_MSG_MAX + 16];
+        int n = snprintf(m, sizeof(m), "edgebox: %s\n", err.msg);
+        if (write(2, m, (size_t) n) < 0) { }
+        _exit(127);
+    }
+    finish_exec(ctx, exe, filter, state_json, false);
+}
+
+void eb_init_stage1(eb_init_ctx_t *ctx)
+{
+    eb_error_t err = { 0 };
+    eb_sync_msg_t *msg = eb_xcalloc(1, sizeof(*msg));
+    pid_t child;
+    int t;
+    static const int order[] = { EB_NS_IPC, EB_NS_UTS, EB_NS_NET, EB_NS_PID, EB_NS_CGROUP,
+                                 EB_NS_TIME, EB_NS_MNT };
+    size_t i;
+
+    die_with_parent(ctx);
+    /* flock() locks follow the open file: a copy here would hold the
+     * container's lock for as long as the init lives. */
+    if (ctx->lock_fd >= 0)
+        close(ctx->lock_fd);
+    if (eb_sync_expect(ctx->sync_fd, EB_SYNC_GO, msg, &err) < 0)
+        _exit(1);
+    /* The user namespace first: it decides what the others may do. */
+    if (ctx->join_fds[EB_NS_USER] >= 0 && setns(ctx->join_fds[EB_NS_USER], CLONE_NEWUSER) < 0) {
+        eb_error_set(&err, errno, "join the user namespace");
+        fail(ctx, &err);
+    }
+    for (i = 0; i < EB_ARRAY_SIZE(order); i++) {
+        t = order[i];
+        if (ctx->join_fds[t] >= 0 && setns(ctx->join_fds[t], eb_ns_clone_flags[t]) < 0) {
+            eb_error_set(&err, errno, "join the %s namespace", eb_ns_names[t]);
+            fail(ctx, &err);
+        }
+    }
+    for (t = 0; t < EB_NS_TYPES; t++)
+        if (ctx->join_fds[t] >= 0)
+            close(ctx->join_fds[t]);
+    if (ctx->new_flags & CLONE_NEWUSER) {
+        if (unshare(CLONE_NEWUSER) < 0) {
+            eb_error_set(&err, errno, "create a user namespace");
+            fail(ctx, &err);
+        }
+        if (eb_sync_send(ctx->sync_fd, EB_SYNC_USERNS, 0, NULL, 0, -1, &err) < 0
+            || eb_sync_expect(ctx->sync_fd, EB_SYNC_GO, msg, &err) < 0)
+            _exit(1);
+        if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+            eb_error_set(&err, errno, "become root in the user namespace (is uid/gid 0 mapped?)");
+            fail(ctx, &err);
+        }
+    }
+    if ((ctx->new_flags & ~CLONE_NEWUSER) && unshare(ctx->new_flags & ~CLONE_NEWUSER) < 0) {
+        eb_error_set(&err, errno, "create namespaces (flags 0x%x)", ctx->new_flags & ~CLONE_NEWUSER);
+        fail(ctx, &err);
+    }
+    child = (pid_t) syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
+    if (child < 0) {
+        eb_error_set(&err, errno, "clone the container process");
+        fail(ctx, &err);
+    }
+    if (child == 0) {
+        free(msg);
+        die_with_parent(ctx);
+        if (ctx->is_exec)
+            stage2_exec(ctx);
+        stage2_create(ctx);
+    }
+    {
+        int32_t p = child;
+        if (eb_sync_send(ctx->sync_fd, EB_SYNC_PID, 0, &p, sizeof(p), -1, &err) < 0)
+            _exit(1);
+    }
+    _exit(0);
+}

@@ -1,0 +1,190 @@
+/* seccomp_filter.c - translate the spec's profile to libseccomp calls.  Syscall
+ * names the running libseccomp does not know are skipped (profiles list
+ * calls of newer kernels), as runc and crun do. */
+#include "core/seccomp_filter.h"
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <seccomp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+struct eb_seccomp_filter {
+    scmp_filter_ctx ctx;
+    int notify;
+};
+
+static uint32_t map_action(int a, const eb_opt_u64_t *errno_ret, uint32_t dflt_errno)
+{
+    switch (a) {
+    case EB_SCMP_KILL_THREAD: return SCMP_ACT_KILL_THREAD;
+    case EB_SCMP_KILL_PROCESS: return SCMP_ACT_KILL_PROCESS;
+    case EB_SCMP_TRAP: return SCMP_ACT_TRAP;
+    case EB_SCMP_ERRNO: return SCMP_ACT_ERRNO(errno_ret && errno_ret->set ? (uint32_t) errno_ret->v : dflt_errno);
+    case EB_SCMP_TRACE: return SCMP_ACT_TRACE(errno_ret && errno_ret->set ? (uint32_t) errno_ret->v : dflt_errno);
+    case EB_SCMP_LOG: return SCMP_ACT_LOG;
+    case EB_SCMP_NOTIFY: return SCMP_ACT_NOTIFY;
+    default: return SCMP_ACT_ALLOW;
+    }
+}
+
+int eb_seccomp_prepare(const eb_seccomp_t *sc, eb_seccomp_filter_t **out, eb_error_t *err)
+{
+    eb_seccomp_filter_t *f;
+    size_t i, j;
+    int r;
+
+    *out = NULL;
+    if (!sc->present)
+        return 0;
+    f = eb_xcalloc(1, sizeof(*f));
+    f->ctx = seccomp_init(map_action(sc->default_action, &sc->default_errno_ret, EPERM));
+    if (f->ctx == NULL) {
+        free(f);
+        return eb_error_set(err, ENOMEM, "seccomp_init");
+    }
+    f->notify = sc->default_action == EB_SCMP_NOTIFY;
+    for (i = 0; sc->architectures && sc->architectures[i]; i++) {
+        uint32_t arch = seccomp_arch_resolve_name(sc->architectures[i] + strlen("SCMP_ARCH_"));
+        if (arch == 0) {
+            /* libseccomp spells names in lower case */
+            char low[32];
+            size_t k;
+            snprintf(low, sizeof(low), "%s", sc->architectures[i] + strlen("SCMP_ARCH_"));
+            for (k = 0; low[k]; k++)
+                low[k] = (char) (low[k] >= 'A' && low[k] <= 'Z' ? low[k] + 32 : low[k]);
+            arch = seccomp_arch_resolve_name(low);
+        }
+        if (arch == 0)
+            continue;
+        r = seccomp_arch_add(f->ctx, arch);
+        if (r < 0 && r != -EEXIST) {
+            eb_seccomp_free(f);
+            return eb_error_set(err, -r, "seccomp: add architecture %s", sc->architectures[i]);
+        }
+    }
+    for (i = 0; sc->flags && sc->flags[i]; i++) {
+        int attr = -1;
+        if (strcmp(sc->flags[i], "SECCOMP_FILTER_FLAG_TSYNC") == 0) attr = SCMP_FLTATR_CTL_TSYNC;
+        else if (strcmp(sc->flags[i], "SECCOMP_FILTER_FLAG_LOG") == 0) attr = SCMP_FLTATR_CTL_LOG;
+        else if (strcmp(sc->flags[i], "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0) attr = SCMP_FLTATR_CTL_SSB;
+        if (attr < 0) {
+            eb_warn("seccomp flag %s is not supported by libseccomp %d.%d: ignored", sc->flags[i],
+                    seccomp_version()->major, seccomp_version()->minor);
+            continue;
+        }
+        r = seccomp_attr_set(f->ctx, (enum scmp_filter_attr) attr, 1);
+        if (r < 0) {
+            eb_seccomp_free(f);
+            return eb_error_set(err, -r, "seccomp: set flag %s", sc->flags[i]);
+        }
+    }
+    for (i = 0; i < sc->n_syscalls; i++) {
+        const eb_seccomp_rule_t *rule = &sc->syscalls[i];
+        uint32_t action = map_action(rule->action, &rule->errno_ret, EPERM);
+        struct scmp_arg_cmp cmps[6];
+        size_t n = rule->n_args;
+        if (rule->action == EB_SCMP_NOTIFY)
+            f->notify = 1;
+        for (j = 0; j < n; j++) {
+            cmps[j].arg = rule->args[j].index;
+            cmps[j].op = (enum scmp_compare) rule->args[j].op;
+            cmps[j].datum_a = rule->args[j].value;
+            cmps[j].datum_b = rule->args[j].value_two;
+        }
+        for (j = 0; rule->names[j]; j++) {
+            int nr = seccomp_syscall_resolve_name(rule->names[j]);
+            if (nr == __NR_SCMP_ERROR) {
+                eb_debug("seccomp: unknown syscall %s skipped", rule->names[j]);
+                continue;
+            }
+            /* Rules equal to the default action are redundant and libseccomp
+             * refuses them. */
+            if (action == map_action(sc->default_action, &sc->default_errno_ret, EPERM))
+                continue;
+            /* Several comparisons of the same argument can't be ANDed by
+             * libseccomp: like runc, add one rule per comparison then. */
+            if (n > 1) {
+                size_t a, b;
+                int same = 0;
+                for (a = 0; a < n; a++)
+                    for (b = a + 1; b < n; b++)
+                        if (cmps[a].arg == cmps[b].arg)
+                            same = 1;
+                if (same) {
+                    size_t k;
+                    for (k = 0; k < n; k++) {
+                        r = seccomp_rule_add_exact_array(f->ctx, action, nr, 1, &cmps[k]);
+                        if (r < 0)
+                            r = seccomp_rule_add_array(f->ctx, action, nr, 1, &cmps[k]);
+                        if (r < 0) {
+                            eb_seccomp_free(f);
+                            return eb_error_set(err, -r, "seccomp: add rule for %s", rule->names[j]);
+                        }
+                    }
+                    continue;
+                }
+            }
+            r = seccomp_rule_add_array(f->ctx, action, nr, (unsigned) n, cmps);
+            if (r < 0) {
+                eb_seccomp_free(f);
+                return eb_error_set(err, -r, "seccomp: add rule for %s", rule->names[j]);
+            }
+        }
+    }
+    *out = f;
+    return 0;
+}
+
+int eb_seccomp_load(eb_seccomp_filter_t *f, eb_error_t *err)
+{
+    int r = seccomp_load(f->ctx);
+    if (r < 0)
+        return eb_error_set(err, -r, "load seccomp filter");
+    if (f->notify) {
+        int fd = seccomp_notify_fd(f->ctx);
+        if (fd < 0)
+            return eb_error_set(err, -fd, "get seccomp notify fd");
+        return fd;
+    }
+    return -2;
+}
+
+int eb_seccomp_send_listener(const char *path, int notify_fd, const char *state_json, eb_error_t *err)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    _cleanup_close_ int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct iovec iov = { (void *) state_json, strlen(state_json) };
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+    struct cmsghdr *c;
+
+    if (s < 0)
+        return eb_error_set(err, errno, "socket");
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return eb_error_set(err, ENAMETOOLONG, "seccomp listener path `%s`", path);
+    strcpy(sa.sun_path, path);
+    if (connect(s, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+        return eb_error_set(err, errno, "connect to seccomp listener `%s`", path);
+    memset(cbuf, 0, sizeof(cbuf));
+    c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &notify_fd, sizeof(int));
+    if (sendmsg(s, &m, MSG_NOSIGNAL) < 0)
+        return eb_error_set(err, errno, "send seccomp fd to `%s`", path);
+    return 0;
+}
+
+void eb_seccomp_free(eb_seccomp_filter_t *f)
+{
+    if (f == NULL)
+        return;
+    seccomp_release(f->ctx);
+    free(f);
+}

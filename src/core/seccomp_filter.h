@@ -1,0 +1,21 @@
+/* seccomp_filter.h - linux.seccomp compiled with libseccomp. */
+#ifndef EB_SECCOMP_FILTER_H
+#define EB_SECCOMP_FILTER_H
+
+#include "common/error.h"
+#include "spec/spec.h"
+
+typedef struct eb_seccomp_filter eb_seccomp_filter_t;
+
+/* Compile the filter (no kernel state changes): done before the container
+ * is reported created so a bad profile fails `create`. */
+int eb_seccomp_prepare(const eb_seccomp_t *sc, eb_seccomp_filter_t **out, eb_error_t *err);
+/* Load it into the calling thread.  Returns the notify fd (>= 0) when the
+ * profile uses SCMP_ACT_NOTIFY, -2 when it doesn't, -1 on error. */
+int eb_seccomp_load(eb_seccomp_filter_t *f, eb_error_t *err);
+/* Hand the notify fd to the listener at PATH with the container state, the
+ * way runc does (SCM_RIGHTS, state JSON as the payload). */
+int eb_seccomp_send_listener(const char *path, int notify_fd, const char *state_json, eb_error_t *err);
+void eb_seccomp_free(eb_seccomp_filter_t *f);
+
+#endif
