@@ -43,6 +43,9 @@ int eb_cmd_exec(eb_global_t *g, int argc, char **argv, eb_error_t *err)
     pid_t pid;
     int pos, master = -1, status = 0, ret = -1;
 
+    /* Signals that arrive while the container is set up are held and
+     * relayed to it once it runs, so none is lost or kills us early. */
+    eb_block_signals();
     if (eb_cli_parse(argc, argv, opts, &pos, err) < 0
         || eb_cli_need_args("exec", argc - pos, process ? 1 : 2, process ? 1 : -1,
                             "[options] <container-id> <command> [args...]", err) < 0)

@@ -253,6 +253,13 @@ void eb_init_stage1(eb_init_ctx_t *ctx)
     size_t i;
 
     die_with_parent(ctx);
+    {
+        /* The runtime may block signals to relay them: the container
+         * starts with none blocked, as after a fresh exec. */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+    }
     /* flock() locks follow the open file: a copy here would hold the
      * container's lock for as long as the init lives. */
     if (ctx->lock_fd >= 0)

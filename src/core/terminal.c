@@ -85,6 +85,17 @@ int eb_terminal_send(const char *path, int master, eb_error_t *err)
     return 0;
 }
 
+void eb_block_signals(void)
+{
+    sigset_t all;
+    sigfillset(&all);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGILL);
+    sigdelset(&all, SIGFPE);
+    sigprocmask(SIG_BLOCK, &all, NULL);
+}
+
 static int block_signals(sigset_t *old, eb_error_t *err)
 {
     sigset_t all;

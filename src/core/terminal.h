@@ -17,6 +17,9 @@ int eb_terminal_send(const char *path, int master, eb_error_t *err);
  * SIGWINCH; forward other signals to PID.  Returns when PID has exited
  * with its wait status in *STATUS. */
 int eb_terminal_proxy(int master, pid_t pid, int *status, eb_error_t *err);
+/* Block the signals a foreground run/exec relays (pending ones are
+ * delivered by the relay loop). */
+void eb_block_signals(void);
 /* Wait for PID, forwarding signals to it (no tty). */
 int eb_wait_forward(pid_t pid, int *status, eb_error_t *err);
 

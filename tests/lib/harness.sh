@@ -1,0 +1,79 @@
+# harness.sh - sourced by every integration test.
+#
+# Each check ends in one line "ok - NAME", "not ok - NAME: why" or
+# "skip - NAME: what the host lacks", appended to $EB_RESULTS for the
+# runner's total.  Tests run as root against the real edgebox binary, each
+# with its own --root state directory.
+set -u
+
+EB_SRC=${EB_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+EB_BUILD=${EB_BUILD:-$EB_SRC/build}
+EDGEBOX=${EDGEBOX:-$EB_BUILD/src/cli/edgebox}
+EB_RESULTS=${EB_RESULTS:-/dev/null}
+EB_TMP=$(mktemp -d /tmp/eb-test.XXXXXX)
+EB_ROOT=$EB_TMP/state
+TEST_NAME=$(basename "$0" .sh)
+
+eb() { "$EDGEBOX" --root "$EB_ROOT" "$@"; }
+
+pass() { echo "ok - $TEST_NAME: $1"; echo "pass" >> "$EB_RESULTS"; }
+fail() { echo "not ok - $TEST_NAME: $1${2:+: $2}"; echo "fail" >> "$EB_RESULTS"; }
+skip() { echo "skip - $TEST_NAME: $1: $2"; echo "skip" >> "$EB_RESULTS"; }
+
+# check NAME CMD... : pass when CMD succeeds.
+check() { local n=$1; shift; if "$@" >/dev/null 2>&1; then pass "$n"; else fail "$n" "command failed: $*"; fi; }
+# check_eq NAME EXPECTED ACTUAL
+check_eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected [$2], got [$3]"; fi; }
+# check_match NAME REGEX TEXT
+check_match() { if printf '%s' "$3" | grep -Eq -- "$2"; then pass "$1"; else fail "$1" "[$3] does not match /$2/"; fi; }
+check_nomatch() { if printf '%s' "$3" | grep -Eq -- "$2"; then fail "$1" "[$3] matches /$2/"; else pass "$1"; fi; }
+
+# A bundle with the busybox rootfs and edgebox's default (hardened)
+# config, process.terminal off and the given command.
+make_bundle() {
+    local dir=$1; shift
+    mkdir -p "$dir"
+    if [ ! -d "$EB_TMP/rootfs.base" ]; then
+        "$EB_SRC/tests/lib/make-rootfs.sh" "$EB_TMP/rootfs.base"
+    fi
+    cp -a "$EB_TMP/rootfs.base" "$dir/rootfs"
+    rm -f "$dir/config.json"
+    "$EDGEBOX" spec --bundle "$dir"
+    set_args "$dir" "$@"
+    jq_edit "$dir" '.process.terminal = false'
+}
+
+# jq_edit BUNDLE FILTER: edit BUNDLE/config.json in place.
+jq_edit() { local f=$1/config.json; jq "$2" "$f" > "$f.tmp" && mv "$f.tmp" "$f"; }
+set_args() {
+    local dir=$1; shift
+    local json; json=$(printf '%s\n' "$@" | jq -R . | jq -s .)
+    jq_edit "$dir" ".process.args = $json"
+}
+
+# Leftovers of container ID: processes, cgroups, state.  Empty when clean.
+leftovers() {
+    local id=$1 out=""
+    [ -e "$EB_ROOT/$id" ] && out="$out state"
+    for d in /sys/fs/cgroup/*/edgebox/"$id" /sys/fs/cgroup/edgebox/"$id"; do
+        [ -d "$d" ] && out="$out cgroup:$d"
+    done
+    pgrep -f "eb-marker-$id" >/dev/null 2>&1 && out="$out process"
+    echo "$out"
+}
+
+wait_status() { # wait_status ID STATUS [tries]
+    local i
+    for i in $(seq 1 "${3:-50}"); do
+        [ "$(eb state "$1" 2>/dev/null | jq -r .status)" = "$2" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+cleanup_all() {
+    local id
+    for id in $(ls "$EB_ROOT" 2>/dev/null); do eb delete --force "$id" >/dev/null 2>&1; done
+    rm -rf "$EB_TMP"
+}
+trap cleanup_all EXIT
