@@ -224,6 +224,23 @@ int eb_container_create(const eb_create_opts_t *o, pid_t *pid_out, int *master_o
         eb_error_set(err, errno, "mkfifo `%s`", fifo);
         goto out;
     }
+    if (spec->namespaces[EB_NS_USER].present) {
+        /* The init reopens the fifo as the container's root: make it its
+         * owner, as runc does. */
+        uid_t uid = 0;
+        gid_t gid = 0;
+        size_t i;
+        for (i = 0; i < spec->n_uid_mappings; i++)
+            if (spec->uid_mappings[i].container_id == 0)
+                uid = spec->uid_mappings[i].host_id;
+        for (i = 0; i < spec->n_gid_mappings; i++)
+            if (spec->gid_mappings[i].container_id == 0)
+                gid = spec->gid_mappings[i].host_id;
+        if (chown(fifo, uid, gid) < 0) {
+            eb_error_set(err, errno, "chown `%s`", fifo);
+            goto out;
+        }
+    }
     fifo_fd = open(fifo, O_PATH | O_CLOEXEC);
     if (fifo_fd < 0) {
         eb_error_set(err, errno, "open `%s`", fifo);

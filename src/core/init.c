@@ -156,10 +156,6 @@ static __attribute__((noreturn)) void stage2_create(eb_init_ctx_t *ctx)
         eb_error_set(&err, errno, "setsid");
         fail(ctx, &err);
     }
-    if (chdir(ctx->bundle) < 0) {
-        eb_error_set(&err, errno, "chdir to bundle `%s`", ctx->bundle);
-        fail(ctx, &err);
-    }
     if (spec->namespaces[EB_NS_MNT].present && spec->namespaces[EB_NS_MNT].path == NULL) {
         if (eb_rootfs_prepare(spec, ctx->rootfs, ctx->cg, userns, &err) < 0)
             fail(ctx, &err);
@@ -266,6 +262,12 @@ void eb_init_stage1(eb_init_ctx_t *ctx)
         close(ctx->lock_fd);
     if (eb_sync_expect(ctx->sync_fd, EB_SYNC_GO, msg, &err) < 0)
         _exit(1);
+    /* Relative bind sources are relative to the bundle; enter it while
+     * still host root (a mapped root may not traverse to it). */
+    if (!ctx->is_exec && chdir(ctx->bundle) < 0) {
+        eb_error_set(&err, errno, "chdir to bundle `%s`", ctx->bundle);
+        fail(ctx, &err);
+    }
     /* The user namespace first: it decides what the others may do. */
     if (ctx->join_fds[EB_NS_USER] >= 0 && setns(ctx->join_fds[EB_NS_USER], CLONE_NEWUSER) < 0) {
         eb_error_set(&err, errno, "join the user namespace");

@@ -320,19 +320,29 @@ static int make_device(int rootfd, const char *rootfs, const char *path, char ty
             return eb_error_set(err, errno, "set owner and mode of `%s`", path);
         return 0;
     }
-    /* A user namespace can't mknod: bind the host's node instead. */
+    /* A user namespace can't mknod: bind the host's node instead, found at
+     * the same path or through /dev/{char,block}. */
     {
-        char host[64];
-        int fd = open(target, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+        char alt[64];
+        const char *src = NULL;
+        struct stat sb;
+        dev_t want = makedev((unsigned) major, (unsigned) minor);
+        int fd;
+        if (stat(path, &sb) == 0 && sb.st_rdev == want && (S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode)))
+            src = path;
+        snprintf(alt, sizeof(alt), "/dev/%s/%lld:%lld", type == 'b' ? "block" : "char", (long long) major,
+                 (long long) minor);
+        if (src == NULL && stat(alt, &sb) == 0)
+            src = alt;
+        if (src == NULL)
+            return eb_error_set(err, ENOENT, "device %c %lld:%lld for `%s`: no host node to bind in a user namespace",
+                                type, (long long) major, (long long) minor, path);
+        fd = open(target, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
             return eb_error_set(err, errno, "create `%s`", path);
         close(fd);
-        snprintf(host, sizeof(host), "/dev/%s", type == 'b' ? "block" : "char");
-        {
-            _cleanup_free_ char *src = eb_strdup_printf("%s/%lld:%lld", host, (long long) major, (long long) minor);
-            if (mount(src, target, NULL, MS_BIND, NULL) < 0)
-                return eb_error_set(err, errno, "bind host device `%s` on `%s`", src, path);
-        }
+        if (mount(src, target, NULL, MS_BIND, NULL) < 0)
+            return eb_error_set(err, errno, "bind host device `%s` on `%s`", src, path);
     }
     return 0;
 }

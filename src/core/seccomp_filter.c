@@ -48,6 +48,8 @@ int eb_seccomp_prepare(const eb_seccomp_t *sc, eb_seccomp_filter_t **out, eb_err
         return eb_error_set(err, ENOMEM, "seccomp_init");
     }
     f->notify = sc->default_action == EB_SCMP_NOTIFY;
+    /* libseccomp would set no_new_privs itself: the spec decides that. */
+    seccomp_attr_set(f->ctx, SCMP_FLTATR_CTL_NNP, 0);
     for (i = 0; sc->architectures && sc->architectures[i]; i++) {
         uint32_t arch = seccomp_arch_resolve_name(sc->architectures[i] + strlen("SCMP_ARCH_"));
         if (arch == 0) {

@@ -1,0 +1,208 @@
+#!/bin/bash
+# spec_features.sh - the OCI spec fields runc honours, one check each.
+. "$(dirname "$0")/../lib/harness.sh"
+
+B=$EB_TMP/b
+run_out() { # run_out ID: run bundle $B, print stdout+stderr and rc=N
+    eb run --bundle "$B" "$1" 2>&1; echo "rc=$?"
+}
+
+# hostname / domainname
+make_bundle "$B" sh -c 'hostname; cat /proc/sys/kernel/domainname'
+jq_edit "$B" '.hostname = "eb-host" | .domainname = "eb.example"'
+check_match "hostname and domainname" 'eb-host.eb.example' "$(run_out h1 | tr '\n' '.')"
+
+# read-only rootfs, writable tmpfs mount, ro bind mount
+mkdir -p "$EB_TMP/share" && echo shared-data > "$EB_TMP/share/f"
+make_bundle "$B" sh -c 'touch /x 2>&1; cat /data/f; touch /data/g 2>&1; echo w > /scratch/ok && cat /scratch/ok'
+jq_edit "$B" '.mounts += [{"destination": "/data", "type": "bind", "source": "'"$EB_TMP/share"'", "options": ["rbind", "ro"]},
+   {"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "size=1m"]}]'
+out=$(run_out m1)
+check_match "root.readonly makes / read-only" "touch: /x: Read-only file system" "$out"
+check_match "bind mount content visible" "shared-data" "$out"
+check_match "ro bind mount is read-only" "touch: /data/g: Read-only file system" "$out"
+check_match "tmpfs mount is writable" "^w$" "$out"
+
+# mount destination through a symlink that points out of the rootfs stays inside
+make_bundle "$B" sh -c 'ls /evil/'
+ln -s /etc "$B/rootfs/evil"
+jq_edit "$B" '.mounts += [{"destination": "/evil/ebmnt", "type": "tmpfs", "source": "tmpfs"}]'
+run_out m2 >/dev/null
+check "a symlinked mount destination can't reach the host" test ! -e /etc/ebmnt
+
+# masked and read-only paths
+make_bundle "$B" sh -c 'cat /proc/kcore 2>&1 | wc -c; ls /sys/firmware | wc -l; echo 1 > /proc/sys/kernel/ns_last_pid 2>&1'
+out=$(run_out mp)
+check_match "maskedPaths: /proc/kcore is empty" '^0$' "$out"
+check_match "readonlyPaths: /proc/sys is read-only" 'Read-only file system' "$out"
+
+# sysctl
+make_bundle "$B" sh -c 'cat /proc/sys/net/ipv4/ip_forward; cat /proc/sys/kernel/msgmax'
+jq_edit "$B" '.linux.sysctl = {"net.ipv4.ip_forward": "1", "kernel.msgmax": "12345"}'
+check_match "sysctl applied in the container's namespaces" '1 12345' "$(run_out s1 | tr '\n' ' ')"
+
+# rlimits: allowed and refused (root here lacks CAP_SYS_RESOURCE)
+make_bundle "$B" sh -c 'ulimit -n; ulimit -Hn'
+jq_edit "$B" '.process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": 100, "hard": 200}]'
+check_match "rlimits applied" '100 200' "$(run_out rl1 | tr '\n' ' ')"
+hard=$(ulimit -Hn)
+jq_edit "$B" ".process.rlimits = [{\"type\": \"RLIMIT_NOFILE\", \"soft\": $((hard + 1)), \"hard\": $((hard + 1))}]"
+out=$(run_out rl2)
+check_match "rlimit above the hard limit fails like runc, naming limit and value" "setrlimit RLIMIT_NOFILE \\(soft $((hard + 1)), hard $((hard + 1))\\).*rc=1" "$(echo $out)"
+check_eq "  ... and leaves nothing" "" "$(leftovers rl2)"
+
+# user, additionalGids, umask
+make_bundle "$B" sh -c 'id -u; id -G; umask'
+jq_edit "$B" '.process.user = {"uid": 1000, "gid": 1000, "additionalGids": [10, 20], "umask": 63}'
+check_match "user, additionalGids, umask" '^1000 1000 10 20 0077 rc=0' "$(run_out u1 | tr '\n' ' ')"
+
+# capabilities: default set, then an extra one
+make_bundle "$B" sh -c 'grep CapEff /proc/self/status'
+check_match "default capabilities: AUDIT_WRITE, KILL, NET_BIND_SERVICE" 'CapEff:.0000000020000420' "$(run_out cap1)"
+jq_edit "$B" '.process.capabilities.bounding += ["CAP_NET_ADMIN"] | .process.capabilities.effective += ["CAP_NET_ADMIN"] | .process.capabilities.permitted += ["CAP_NET_ADMIN"]'
+check_match "an added capability is effective" 'CapEff:.0000000020001420' "$(run_out cap2)"
+jq_edit "$B" '.process.capabilities.bounding += ["CAP_NOT_REAL"]'
+check_match "an unknown capability is refused" 'unknown capability .CAP_NOT_REAL' "$(run_out cap3)"
+
+# noNewPrivileges off
+make_bundle "$B" sh -c 'grep NoNewPrivs /proc/self/status'
+jq_edit "$B" '.process.noNewPrivileges = false'
+check_match "noNewPrivileges false" 'NoNewPrivs:.0' "$(run_out nnp)"
+
+# oomScoreAdj: raising works, lowering below the current value is EACCES here
+make_bundle "$B" sh -c 'cat /proc/self/oom_score_adj'
+jq_edit "$B" '.process.oomScoreAdj = 500'
+check_match "oomScoreAdj 500" '^500' "$(run_out oom1)"
+jq_edit "$B" '.process.oomScoreAdj = -500'
+out=$(run_out oom2)
+if [ "$(cat /proc/self/oom_score_adj)" -le -500 ]; then
+    check_match "oomScoreAdj -500" '^-500' "$out"
+else
+    check_match "negative oomScoreAdj without CAP_SYS_RESOURCE fails with EACCES" 'oomScoreAdj -500.*Permission denied' "$out"
+fi
+
+# devices: a listed device node is created and usable, the cgroup denies others
+make_bundle "$B" sh -c 'ls -l /dev/eb-null | cut -c1; echo x > /dev/eb-null && echo wrote; head -c1 /dev/vda 2>&1 || true'
+jq_edit "$B" '.linux.devices = [{"path": "/dev/eb-null", "type": "c", "major": 1, "minor": 3, "fileMode": 438}]'
+out=$(run_out dev1)
+check_match "linux.devices: node created" '^c' "$out"
+check_match "linux.devices: usable" 'wrote' "$out"
+
+# seccomp: a custom profile with errno, argument filters and kill
+make_bundle "$B" sh -c 'mkdir /tmp/d 2>&1; echo after-mkdir; chmod 0700 /tmp 2>&1; echo after-chmod'
+jq_edit "$B" '.root.readonly = false | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+  {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
+  {"names": ["chmod", "fchmodat"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 448, "op": "SCMP_CMP_EQ"}]}]}'
+out=$(run_out sc1)
+check_match "seccomp SCMP_ACT_ERRNO with errnoRet" 'mkdir.*(Function not implemented|not implemented)' "$out"
+check_match "seccomp argument filter" "chmod.*Operation not permitted" "$out"
+jq_edit "$B" '.linux.seccomp.syscalls = [{"names": ["getppid"], "action": "SCMP_ACT_KILL_PROCESS"}] | .process.args = ["sh", "-c", "echo $PPID"]'
+check_match "seccomp SCMP_ACT_KILL_PROCESS" 'rc=159' "$(run_out sc2)"
+jq_edit "$B" '.linux.seccomp.defaultAction = "SCMP_ACT_BOGUS"'
+check_match "unknown seccomp action is refused" 'unknown seccomp action' "$(run_out sc3)"
+
+# default profile blocks user namespaces and keyctl, unlike runc's default spec
+make_bundle "$B" eb-escape userns
+cp "$EB_BUILD/tests/tools/eb-escape" "$B/rootfs/bin/"
+check_match "default seccomp: unshare(CLONE_NEWUSER) blocked" 'BLOCKED userns' "$(run_out sd1)"
+set_args "$B" eb-escape keyctl
+check_match "default seccomp: keyctl blocked" 'BLOCKED keyctl' "$(run_out sd2)"
+
+# user namespace with id mappings
+make_bundle "$B" sh -c 'cat /proc/self/uid_map; id -u; ls -ln /bin/busybox | cut -d" " -f3-4'
+jq_edit "$B" '.linux.namespaces += [{"type": "user"}] | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+  | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+chown -R 100000:100000 "$B/rootfs"
+chmod 755 "$EB_TMP" "$B"
+out=$(run_out un1)
+check_match "user namespace: uid_map written" '0 +100000 +65536' "$out"
+check_match "user namespace: root inside" '^0$' "$out"
+
+# joining namespaces by path (the pod pattern): c2 joins c1's network and ipc
+make_bundle "$B" sleep 30
+eb run -d --bundle "$B" pod1
+p1=$(eb state pod1 | jq -r .pid)
+make_bundle "$EB_TMP/b2" sh -c '[ "$(readlink /proc/self/ns/net)" = "'"$(readlink /proc/$p1/ns/net)"'" ] && echo joined-net; readlink /proc/self/ns/ipc'
+jq_edit "$EB_TMP/b2" "(.linux.namespaces[] | select(.type == \"network\")) .path = \"/proc/$p1/ns/net\" | (.linux.namespaces[] | select(.type == \"ipc\")) .path = \"/proc/$p1/ns/ipc\""
+sleep 0.3
+out=$(eb run --bundle "$EB_TMP/b2" pod2 2>&1)
+check_match "namespace joined by path: network" 'joined-net' "$out"
+check_eq "namespace joined by path: ipc" "$(readlink /proc/$p1/ns/ipc)" "$(echo "$out" | tail -1)"
+eb delete -f pod1
+
+# hooks: all six kinds, each gets the state on stdin
+make_bundle "$B" sh -c 'echo container-ran'
+cat > "$EB_TMP/hook.sh" <<HOOK
+#!/bin/sh
+# \$1 = hook kind; record it with the state's id and status
+read -r state
+echo "\$1 \$(echo "\$state" | jq -r '.id + " " + .status')" >> $EB_TMP/hooks.log
+HOOK
+chmod +x "$EB_TMP/hook.sh"
+h() { echo "[{\"path\": \"$EB_TMP/hook.sh\", \"args\": [\"hook.sh\", \"$1\"]}]"; }
+jq_edit "$B" ".hooks = {\"prestart\": $(h prestart), \"createRuntime\": $(h createRuntime), \"createContainer\": $(h createContainer),
+  \"startContainer\": $(h startContainer), \"poststart\": $(h poststart), \"poststop\": $(h poststop)}"
+# startContainer runs inside the container: the hook path and jq must exist there
+mkdir -p "$B/rootfs$EB_TMP" && cp "$EB_TMP/hook.sh" "$B/rootfs$EB_TMP/hook.sh"
+jq_edit "$B" ".hooks.startContainer = [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"cat > /dev/null; echo startContainer-in-container\"]}]"
+out=$(run_out hk1)
+log=$(cat "$EB_TMP/hooks.log" 2>/dev/null | tr '\n' ',')
+check_match "hooks: prestart and createRuntime in the runtime, with state" 'prestart hk1 creating,createRuntime hk1 creating' "$log"
+check_match "hooks: createContainer" 'createContainer hk1 creating' "$log"
+check_match "hooks: startContainer runs in the container" 'startContainer-in-container' "$out"
+check_match "hooks: poststart after start" 'poststart hk1 running' "$log"
+check_match "hooks: poststop at delete" 'poststop hk1 stopped' "$log"
+jq_edit "$B" '.hooks = {"createRuntime": [{"path": "/bin/false"}]}'
+out=$(run_out hk2)
+check_match "a failing createRuntime hook fails create" 'hook createRuntime\[0\].*exited with status 1' "$out"
+check_eq "  ... and leaves nothing" "" "$(leftovers hk2)"
+jq_edit "$B" '.hooks = {"prestart": [{"path": "/bin/sleep", "args": ["sleep", "10"], "timeout": 1}]}'
+check_match "hook timeout" 'timed out after 1 s' "$(run_out hk3)"
+
+# cgroup resources from the spec
+make_bundle "$B" sleep 30
+jq_edit "$B" '.linux.resources += {"memory": {"limit": 33554432, "reservation": 16777216}, "cpu": {"shares": 512, "quota": 20000, "period": 100000, "cpus": "0"},
+  "pids": {"limit": 32}, "blockIO": {"weight": 300}}'
+eb run -d --bundle "$B" cg1
+cg=edgebox/cg1
+check_eq "resources: memory.limit" 33554432 "$(cat /sys/fs/cgroup/memory/$cg/memory.limit_in_bytes)"
+check_eq "resources: memory.reservation" 16777216 "$(cat /sys/fs/cgroup/memory/$cg/memory.soft_limit_in_bytes)"
+check_eq "resources: cpu.shares" 512 "$(cat /sys/fs/cgroup/cpu/$cg/cpu.shares)"
+check_eq "resources: cpu quota/period" "20000 100000" "$(cat /sys/fs/cgroup/cpu/$cg/cpu.cfs_quota_us) $(cat /sys/fs/cgroup/cpu/$cg/cpu.cfs_period_us)"
+check_eq "resources: cpuset" 0 "$(cat /sys/fs/cgroup/cpuset/$cg/cpuset.cpus)"
+check_eq "resources: pids" 32 "$(cat /sys/fs/cgroup/pids/$cg/pids.max)"
+if [ -e /sys/fs/cgroup/blkio/$cg/blkio.weight ] || [ -e /sys/fs/cgroup/blkio/$cg/blkio.bfq.weight ]; then
+    check_eq "resources: blkio weight" 300 "$(cat /sys/fs/cgroup/blkio/$cg/blkio.weight 2>/dev/null || awk '{print $NF}' /sys/fs/cgroup/blkio/$cg/blkio.bfq.weight)"
+else
+    skip "resources: blkio weight" "no blkio.weight or blkio.bfq.weight (no CFQ/BFQ I/O scheduler on this kernel)"
+fi
+check_match "resources: devices cgroup denies by default" 'c 1:3 rwm' "$(cat /sys/fs/cgroup/devices/$cg/devices.list)"
+check_nomatch "resources: no blanket device access" '^a ' "$(cat /sys/fs/cgroup/devices/$cg/devices.list)"
+eb delete -f cg1
+
+# hugetlb: in this host's hybrid layout it lives in the unified hierarchy
+make_bundle "$B" sleep 30
+hp=$(ls /sys/kernel/mm/hugepages 2>/dev/null | grep -q hugepages-2048kB && echo 2MB)
+if [ -n "$hp" ] && { [ -d /sys/fs/cgroup/hugetlb ] || grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null; }; then
+    jq_edit "$B" ".linux.resources.hugepageLimits = [{\"pageSize\": \"$hp\", \"limit\": 4194304}]"
+    eb run -d --bundle "$B" hp1
+    v=$(cat /sys/fs/cgroup/hugetlb/edgebox/hp1/hugetlb.$hp.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/unified/edgebox/hp1/hugetlb.$hp.max 2>/dev/null)
+    check_eq "resources: hugepageLimits ($hp)" 4194304 "$v"
+    eb delete -f hp1
+else
+    skip "resources: hugepageLimits" "no hugetlb cgroup controller on this host"
+fi
+
+# AppArmor / SELinux fields on a host without those LSMs: ignored, as runc
+make_bundle "$B" true
+jq_edit "$B" '.process.apparmorProfile = "eb-profile" | .process.selinuxLabel = "system_u:system_r:container_t:s0"'
+if [ -d /sys/kernel/security/apparmor ] || [ -e /sys/fs/selinux/enforce ]; then
+    skip "LSM fields ignored without an LSM" "this host has an active LSM"
+else
+    check_match "apparmorProfile/selinuxLabel without an active LSM" 'rc=0' "$(run_out lsm)"
+fi
+
+# rootfsPropagation and mount propagation options parse and apply
+make_bundle "$B" sh -c 'grep " / / " /proc/self/mountinfo'
+jq_edit "$B" '.linux.rootfsPropagation = "private"'
+check_nomatch "rootfsPropagation private: / is not shared" 'shared:' "$(run_out rp)"
