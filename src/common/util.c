@@ -213,7 +213,7 @@ int eb_signal_parse(const char *s)
     if (strncasecmp(s, "SIG", 3) == 0)
         s += 3;
     if (strncasecmp(s, "RTMIN", 5) == 0 || strncasecmp(s, "RTMAX", 5) == 0) {
-        int base = toupper((unsigned char) s[4]) == 'I' ? SIGRTMIN : SIGRTMAX;
+        int base = strncasecmp(s, "RTMIN", 5) == 0 ? SIGRTMIN : SIGRTMAX;
         int64_t off = 0;
         if (s[5] != 0 && eb_parse_i64(s + 5, &off) < 0)
             return -1;

@@ -89,6 +89,12 @@ int eb_cgroup_bpf_build(const eb_device_rule_t *rules, size_t n, void **out, eb_
             blk[jumps[j]].off = (int16_t) (b - (size_t) jumps[j] - 1);
         memcpy(p + k, blk, b * sizeof(*p));
         k += b;
+        /* A rule matching everything ends the program: what follows would
+         * be unreachable, which the verifier rejects. */
+        if (nj == 0) {
+            *out = p;
+            return (int) k;
+        }
     }
     p[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
     p[k++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
@@ -117,12 +123,18 @@ int eb_cgroup_bpf_devices(int dirfd, const eb_device_rule_t *rules, size_t n, eb
     attr.insns = (uint64_t) (uintptr_t) insns;
     attr.insn_cnt = (uint32_t) cnt;
     attr.license = (uint64_t) (uintptr_t) "Apache-2.0";
-    attr.log_buf = (uint64_t) (uintptr_t) log;
-    attr.log_size = sizeof(log);
-    attr.log_level = 1;
     prog = bpf_call(BPF_PROG_LOAD, &attr);
-    if (prog < 0)
-        return eb_error_set(err, errno, "load the device eBPF program (%s)", log[0] ? log : "no verifier log");
+    if (prog < 0) {
+        /* Load again with the verifier's log, only to explain the failure
+         * (a log buffer too small for a good program is itself ENOSPC). */
+        int e = errno;
+        attr.log_buf = (uint64_t) (uintptr_t) log;
+        attr.log_size = sizeof(log);
+        attr.log_level = 1;
+        prog = bpf_call(BPF_PROG_LOAD, &attr);
+        if (prog < 0)
+            return eb_error_set(err, e, "load the device eBPF program (%s)", log[0] ? log : "no verifier log");
+    }
     /* Remember what is attached now, attach ours, then drop the old ones,
      * so there is no window without a device filter. */
     memset(&attr, 0, sizeof(attr));

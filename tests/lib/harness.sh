@@ -9,16 +9,15 @@ set -u
 EB_SRC=${EB_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 EB_BUILD=${EB_BUILD:-$EB_SRC/build}
 EDGEBOX=${EDGEBOX:-$EB_BUILD/src/cli/edgebox}
-EB_RESULTS=${EB_RESULTS:-/dev/null}
 EB_TMP=$(mktemp -d /tmp/eb-test.XXXXXX)
 EB_ROOT=$EB_TMP/state
 TEST_NAME=$(basename "$0" .sh)
 
 eb() { "$EDGEBOX" --root "$EB_ROOT" "$@"; }
 
-pass() { echo "ok - $TEST_NAME: $1"; echo "pass" >> "$EB_RESULTS"; }
-fail() { echo "not ok - $TEST_NAME: $1${2:+: $2}"; echo "fail" >> "$EB_RESULTS"; }
-skip() { echo "skip - $TEST_NAME: $1: $2"; echo "skip" >> "$EB_RESULTS"; }
+pass() { echo "ok - $TEST_NAME: $1"; }
+fail() { echo "not ok - $TEST_NAME: $1${2:+: $2}"; }
+skip() { echo "skip - $TEST_NAME: $1: $2"; }
 
 # check NAME CMD... : pass when CMD succeeds.
 check() { local n=$1; shift; if "$@" >/dev/null 2>&1; then pass "$n"; else fail "$n" "command failed: $*"; fi; }

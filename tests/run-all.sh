@@ -1,0 +1,85 @@
+#!/bin/bash
+# run-all.sh - the whole test suite (README's test command; .ci/run calls it).
+#
+#  1. build (debugoptimized) and unit tests
+#  2. unit tests again under ASan + UBSan
+#  3. libFuzzer targets, bounded time each, over the seed corpus
+#  4. integration tests against the real binary, containerd and podman
+# Every check prints "ok -", "not ok -" or "skip -"; the last line is
+# "N passed, N failed, N skipped".  Exit status is non-zero on any failure.
+set -u
+cd "$(dirname "$0")/.."
+SRC=$(pwd)
+LOG=$(mktemp /tmp/edgebox-tests.XXXXXX)
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+export EB_SRC=$SRC EB_BUILD=$SRC/build
+
+say() { echo "$@" | tee -a "$LOG"; }
+run_step() { # run_step NAME CMD...: its output is counted
+    echo "=== $1" | tee -a "$LOG"
+    shift
+    "$@" 2>&1 | tee -a "$LOG"
+}
+build_fail() { say "not ok - build: $1"; }
+
+if [ "$(id -u)" != 0 ]; then
+    echo "the tests create containers: run them as root" >&2
+    exit 2
+fi
+
+# 1. build
+if { [ -d build ] || meson setup build >/dev/null; } && ninja -C build >/dev/null 2>"$LOG.build"; then
+    say "ok - build: edgebox and tests compile with -Wall -Wextra -Werror"
+else
+    build_fail "$(tail -20 "$LOG.build")"
+fi
+
+# 2. unit tests, plain and under the sanitizers
+for t in build/tests/unit/test_*; do
+    [ -x "$t" ] && [ -f "$t" ] && run_step "unit $(basename "$t")" "$t"
+done
+if { [ -d build-asan ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null; } \
+   && ninja -C build-asan tests/unit/test_spec tests/unit/test_core tests/unit/test_bpf >/dev/null 2>"$LOG.build"; then
+    for t in build-asan/tests/unit/test_*; do
+        [ -x "$t" ] && [ -f "$t" ] || continue
+        out=$(ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$t" 2>&1); rc=$?
+        echo "$out" | sed -n '/^not ok/p;/ERROR: \|runtime error/p' | head -20 | tee -a "$LOG"
+        if [ $rc -eq 0 ]; then say "ok - asan+ubsan: $(basename "$t") clean"; else say "not ok - asan+ubsan: $(basename "$t") (exit $rc)"; fi
+    done
+else
+    build_fail "sanitizer build: $(tail -20 "$LOG.build")"
+fi
+
+# 3. fuzzing
+if command -v clang >/dev/null; then
+    if { [ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null; } \
+       && ninja -C build-fuzz tests/fuzz/fuzz_spec tests/fuzz/fuzz_netdev >/dev/null 2>"$LOG.build"; then
+        for f in spec netdev; do
+            work=$(mktemp -d)
+            out=$(build-fuzz/tests/fuzz/fuzz_$f -max_total_time="$FUZZ_SECONDS" -max_len=16384 -timeout=10 \
+                  "$work" "tests/fuzz/corpus/$f" 2>&1); rc=$?
+            runs=$(echo "$out" | sed -n 's/^Done \([0-9]*\) runs.*/\1/p')
+            if [ $rc -eq 0 ]; then say "ok - fuzz: fuzz_$f ran ${runs:-?} inputs without a crash"
+            else echo "$out" | tail -30 | tee -a "$LOG"; say "not ok - fuzz: fuzz_$f crashed (artifact in $(pwd))"; fi
+            rm -rf "$work"
+        done
+    else
+        build_fail "fuzz build: $(tail -20 "$LOG.build")"
+    fi
+else
+    say "not ok - fuzz: clang is missing (run the setup command)"
+fi
+
+# 4. integration
+for t in tests/integration/*.sh; do
+    run_step "integration $(basename "$t" .sh)" timeout 900 bash "$t"
+done
+
+passed=$(grep -c '^ok - ' "$LOG")
+failed=$(grep -c '^not ok - ' "$LOG")
+skipped=$(grep -c '^skip - ' "$LOG")
+echo
+grep -E '^(not ok|skip) - ' "$LOG" | sed 's/^/  /'
+echo "$passed passed, $failed failed, $skipped skipped"
+rm -f "$LOG" "$LOG.build"
+[ "$failed" -eq 0 ]

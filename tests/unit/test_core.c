@@ -1,0 +1,117 @@
+/* test_core.c - small pure pieces of the core: signal names, ids, mount
+ * options, /proc/net/dev parsing, the sync channel, and the state store. */
+#include "unit.h"
+#include "common/util.h"
+#include "core/rootfs.h"
+#include "core/stats.h"
+#include "core/state.h"
+#include "core/sync.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int main(void)
+{
+    unit_name = "core";
+    CHECK(eb_signal_parse("KILL") == SIGKILL && eb_signal_parse("SIGTERM") == SIGTERM
+          && eb_signal_parse("9") == 9 && eb_signal_parse("sigusr1") == SIGUSR1, "signal names and numbers");
+    CHECK(eb_signal_parse("RTMIN+2") == SIGRTMIN + 2 && eb_signal_parse("SIGRTMAX") == SIGRTMAX, "realtime signals");
+    CHECK(eb_signal_parse("0") < 0 && eb_signal_parse("65") < 0 && eb_signal_parse("NOPE") < 0
+          && eb_signal_parse("") < 0 && eb_signal_parse("9x") < 0, "bad signals refused");
+    CHECK(eb_id_valid("abc-1.2_3") && !eb_id_valid("..") && !eb_id_valid("a/b") && !eb_id_valid(""), "container ids");
+    {
+        uint64_t v;
+        CHECK(eb_parse_u64("18446744073709551615", &v) == 0 && v == UINT64_MAX, "u64 max");
+        CHECK(eb_parse_u64("18446744073709551616", &v) < 0 && eb_parse_u64("-1", &v) < 0 && eb_parse_u64("1 ", &v) < 0, "u64 overflow and junk");
+    }
+    {
+        const char *opts[] = { "ro", "nosuid", "rbind", "rslave", "mode=755", "size=1m", "rw", "noexec", NULL };
+        unsigned long f, c, p;
+        char *data = NULL;
+        eb_error_t err = { 0 };
+        int r = eb_mount_parse_options(opts, &f, &c, &p, &data, &err);
+        CHECK(r == 0 && (f & MS_NOSUID) && (f & MS_BIND) && (f & MS_REC) && !(f & MS_RDONLY) && (f & MS_NOEXEC),
+              "mount flags (rw after ro clears it)");
+        CHECK(p == (MS_SLAVE | MS_REC), "mount propagation");
+        CHECK(data && strcmp(data, "mode=755,size=1m") == 0, "mount data: %s", data ? data : "(null)");
+        free(data);
+        {
+            const char *idm[] = { "idmap", NULL };
+            r = eb_mount_parse_options(idm, &f, &c, &p, &data, &err);
+            CHECK(r < 0 && strstr(err.msg, "idmap"), "idmap refused clearly");
+        }
+    }
+    {
+        static const char text[] =
+            "Inter-|   Receive                                                |  Transmit\n"
+            " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n"
+            "    lo:     100       2    0    0    0     0          0         0      100       2    0    0    0     0       0          0\n"
+            "  eth0: 1234567    1000    1    2    0     0          0         0   765432     900    3    4    0     0       0          0\n"
+            "garbage line\n"
+            "  eth1: 1 2\n";
+        eb_stats_t *st = calloc(1, sizeof(*st));
+        eb_stats_parse_netdev(text, st);
+        CHECK(st->n_net == 1 && strcmp(st->net[0].name, "eth0") == 0, "netdev: lo skipped, short lines ignored");
+        CHECK(st->net[0].rx_bytes == 1234567 && st->net[0].rx_packets == 1000 && st->net[0].rx_errors == 1
+              && st->net[0].rx_dropped == 2 && st->net[0].tx_bytes == 765432 && st->net[0].tx_packets == 900
+              && st->net[0].tx_errors == 3 && st->net[0].tx_dropped == 4, "netdev: counters");
+        {
+            char *j = eb_stats_to_json(st);
+            CHECK(strstr(j, "\"network_interfaces\":[{\"name\":\"eth0\",\"rx_bytes\":1234567") != NULL, "stats JSON carries network_interfaces");
+            free(j);
+        }
+        free(st);
+    }
+    {
+        int sv[2];
+        eb_sync_msg_t *m = calloc(1, sizeof(*m));
+        eb_error_t err = { 0 };
+        socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv);
+        eb_sync_send(sv[0], EB_SYNC_PID, 0, "abcd", 4, 1, &err);
+        CHECK(eb_sync_recv(sv[1], m, &err) == 0 && m->type == EB_SYNC_PID && m->len == 4 && m->fd >= 0, "sync: message with fd");
+        if (m->fd >= 0)
+            close(m->fd);
+        {
+            /* a header that lies about the payload length */
+            uint32_t bad[3] = { EB_SYNC_PID, 0, 100 };
+            if (send(sv[0], bad, sizeof(bad), 0) < 0) { }
+            CHECK(eb_sync_recv(sv[1], m, &err) < 0 && strstr(err.msg, "malformed"), "sync: malformed message refused");
+        }
+        eb_sync_send(sv[0], EB_SYNC_ERROR, 13, "boom", 4, -1, &err);
+        CHECK(eb_sync_expect(sv[1], EB_SYNC_CREATED, m, &err) < 0 && strcmp(err.msg, "boom") == 0 && err.code == 13,
+              "sync: peer errors carry errno and message");
+        close(sv[0]);
+        CHECK(eb_sync_recv(sv[1], m, &err) == 1, "sync: EOF");
+        close(sv[1]);
+        free(m);
+    }
+    {
+        char dir[] = "/tmp/eb-unit-state.XXXXXX";
+        eb_state_t *st = NULL, *again = NULL;
+        eb_error_t err = { 0 };
+        mkdtemp(dir);
+        CHECK(eb_state_create(dir, "s1", &st, &err) == 0, "state: create");
+        CHECK(eb_state_create(dir, "s1", &again, &err) < 0 && strstr(err.msg, "already exists"), "state: duplicate id refused");
+        st->bundle = eb_xstrdup("/b");
+        st->creating = false;
+        st->pid = getpid();
+        st->starttime = eb_pid_starttime(getpid());
+        CHECK(eb_state_save(st, &err) == 0, "state: save");
+        CHECK(eb_state_load(dir, "s1", false, &again, &err) == 0 && strcmp(again->bundle, "/b") == 0
+              && again->pid == getpid(), "state: load");
+        CHECK(again && eb_state_status(again) == EB_STATUS_RUNNING, "state: a live pid reads running");
+        if (again) {
+            again->starttime++;
+            CHECK(eb_state_status(again) == EB_STATUS_STOPPED, "state: a recycled pid reads stopped");
+            eb_state_free(again);
+        }
+        CHECK(eb_state_remove(st, &err) == 0 && access(st->dir, F_OK) < 0, "state: remove");
+        eb_state_free(st);
+        rmdir(dir);
+        CHECK(eb_state_load(dir, "s1", false, &again, &err) < 0 && strstr(err.msg, "does not exist"), "state: unknown id");
+    }
+    return unit_failed;
+}
