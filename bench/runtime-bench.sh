@@ -11,22 +11,28 @@ RUNS=${1:-100}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 EDGEBOX=${EDGEBOX:-$SRC/build/src/cli/edgebox}
 W=$(mktemp -d /tmp/eb-bench.XXXXXX)
-trap 'for r in edgebox runc crun; do for id in $(ls $W/root-$r 2>/dev/null); do :; done; done; rm -rf "$W"; restore_hugetlb' EXIT
+trap 'rm -rf "$W"; restore_hugetlb' EXIT
 
 # crun 1.8 refuses a hybrid layout whose unified hierarchy holds hugetlb;
-# binding hugetlb to a v1 hierarchy first empties it (HOST-NOTES).
+# binding hugetlb to a v1 hierarchy first empties it (HOST-NOTES).  The
+# controller can only move while no unified cgroup has it enabled, so
+# switch it off bottom-up first (edgebox's hybrid hugetlb support, or an
+# earlier run, may have enabled it).
 MOUNTED_HUGETLB=0
+restore_hugetlb() {
+    if [ $MOUNTED_HUGETLB = 1 ]; then
+        find /sys/fs/cgroup/hugetlb -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null || true
+        umount /sys/fs/cgroup/hugetlb && rmdir /sys/fs/cgroup/hugetlb || true
+    fi
+}
 if [ ! -d /sys/fs/cgroup/hugetlb ] && grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null; then
+    find /sys/fs/cgroup/unified -depth -name cgroup.subtree_control | while read -r f; do
+        if grep -qw hugetlb "$f"; then echo -hugetlb > "$f"; fi
+    done
     mkdir -p /sys/fs/cgroup/hugetlb
     mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb
     MOUNTED_HUGETLB=1
 fi
-restore_hugetlb() {
-    if [ $MOUNTED_HUGETLB = 1 ]; then
-        rmdir /sys/fs/cgroup/hugetlb/*/ 2>/dev/null || true
-        umount /sys/fs/cgroup/hugetlb && rmdir /sys/fs/cgroup/hugetlb || true
-    fi
-}
 
 "$SRC/tests/lib/make-rootfs.sh" "$W/bundle/rootfs"
 "$EDGEBOX" spec --bundle "$W/bundle"
@@ -55,7 +61,10 @@ done
 rss() { # peak RSS in KiB of `RUNTIME create` (and delete)
     local r=$1 max=0 i v
     for i in 1 2 3 4 5; do
-        v=$(/usr/bin/time -f %M "${BIN[$r]}" --root "$W/root-$r" create --bundle "$W/bundle" rss$i 2>&1 >/dev/null | tail -1)
+        # the created init keeps the runtime's stdio: not a pipe we wait on
+        /usr/bin/time -o "$W/rss" -f %M "${BIN[$r]}" --root "$W/root-$r" create --bundle "$W/bundle" rss$i \
+            </dev/null >/dev/null 2>&1
+        v=$(tail -1 "$W/rss")
         "${BIN[$r]}" --root "$W/root-$r" delete --force rss$i >/dev/null 2>&1 || true
         [ "$v" -gt "$max" ] && max=$v
     done

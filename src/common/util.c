@@ -110,7 +110,7 @@ int eb_write_file_atomic(const char *dir, const char *name, const char *data, si
 
     if (fd < 0)
         return eb_error_set(err, errno, "create `%s`", tmp);
-    if (eb_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+    if (eb_write_all(fd, data, len) < 0) {
         eb_error_set(err, errno, "write `%s`", tmp);
         unlink(tmp);
         return -1;

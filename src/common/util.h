@@ -17,7 +17,10 @@ int eb_read_file_at(int dirfd, const char *name, size_t max, char **out, size_t 
 int eb_write_file(const char *path, const char *data, size_t len, eb_error_t *err);
 int eb_write_file_at(int dirfd, const char *name, const char *data, size_t len, eb_error_t *err);
 
-/* Replace DIR/NAME atomically: write a temporary file, fsync, rename. */
+/* Replace DIR/NAME atomically: write a temporary file, rename it over.
+ * Readers and a crash of the writer see the old or the new file, never a
+ * torn one.  No fsync: runtime state does not outlive the machine (it
+ * lives on /run), and the fsync cost a millisecond per create. */
 int eb_write_file_atomic(const char *dir, const char *name, const char *data, size_t len,
                          eb_error_t *err);
 

@@ -143,6 +143,23 @@ static char *bundle_rootfs(const char *bundle, const char *root_path, eb_error_t
     return eb_xstrdup(real);
 }
 
+/* The linux.seccomp object's text: the key of the compiled-filter cache. */
+static char *seccomp_key(const eb_spec_t *spec)
+{
+    json_object *lx = NULL, *sc = NULL;
+    if (!json_object_object_get_ex(spec->json, "linux", &lx) || !json_object_object_get_ex(lx, "seccomp", &sc))
+        return NULL;
+    return eb_xstrdup(json_object_to_json_string_ext(sc, JSON_C_TO_STRING_PLAIN));
+}
+
+int eb_container_seccomp(const eb_spec_t *spec, const char *root, eb_seccomp_filter_t **out, eb_error_t *err)
+{
+    _cleanup_free_ char *key = seccomp_key(spec), *dir = eb_strdup_printf("%s/.seccomp-cache", root);
+    if (eb_seccomp_prepare(&spec->seccomp, key, dir, out, err) < 0)
+        return eb_error_wrap(err, "linux.seccomp");
+    return 0;
+}
+
 static void reap(pid_t pid)
 {
     if (pid > 0)
@@ -262,6 +279,8 @@ int eb_container_create(const eb_create_opts_t *o, pid_t *pid_out, int *master_o
     ctx.no_pivot = o->no_pivot;
     ctx.parent = getpid();
     if (open_join_fds(spec, ctx.join_fds, &ctx.new_flags, err) < 0)
+        goto out;
+    if (eb_container_seccomp(spec, o->root, &ctx.filter, err) < 0)
         goto out;
     stage1 = fork();
     if (stage1 < 0) {
@@ -383,6 +402,7 @@ out:
             close(master);
     }
     free(msg);
+    eb_seccomp_free(ctx.filter);
     eb_cgroup_free(cg);
     eb_state_free(st);
     eb_spec_free(spec);

@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "core/cgroup.h"
+#include "core/seccomp_filter.h"
 #include "core/state.h"
 #include "spec/spec.h"
 
@@ -58,6 +59,9 @@ int eb_container_pause(const char *root, const char *id, bool pause, eb_error_t 
  * for create. */
 int eb_container_exec(const eb_exec_opts_t *o, pid_t *pid, int *master, eb_error_t *err);
 int eb_container_update(const char *root, const char *id, const eb_resources_t *res, eb_error_t *err);
+
+/* Compile (or fetch from ROOT's cache) the spec's seccomp filter. */
+int eb_container_seccomp(const eb_spec_t *spec, const char *root, eb_seccomp_filter_t **out, eb_error_t *err);
 
 /* Write PID to PATH atomically (runc's --pid-file). */
 int eb_write_pid_file(const char *path, pid_t pid, eb_error_t *err);

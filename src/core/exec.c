@@ -157,6 +157,8 @@ int eb_container_exec(const eb_exec_opts_t *o, pid_t *pid_out, int *master_out, 
     ctx.preserve_fds = o->preserve_fds;
     ctx.is_exec = true;
     ctx.parent = getpid();
+    if (eb_container_seccomp(c->spec, o->root, &ctx.filter, err) < 0)
+        goto out;
     msg = eb_xcalloc(1, sizeof(*msg));
     stage1 = fork();
     if (stage1 < 0) {
@@ -243,6 +245,7 @@ out:
             close(master);
     }
     free(msg);
+    eb_seccomp_free(ctx.filter);
     free(owned[0]);
     free(owned[1]);
     eb_container_free(c);

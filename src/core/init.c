@@ -114,7 +114,6 @@ failed:
 static __attribute__((noreturn)) void stage2_exec(eb_init_ctx_t *ctx)
 {
     eb_error_t err = { 0 };
-    eb_seccomp_filter_t *filter = NULL;
     _cleanup_free_ char *exe = NULL;
     eb_sync_msg_t *msg = eb_xcalloc(1, sizeof(*msg));
 
@@ -135,17 +134,16 @@ static __attribute__((noreturn)) void stage2_exec(eb_init_ctx_t *ctx)
         fail(ctx, &err);
     }
     exe = eb_process_find_executable(ctx->process, &err);
-    if (exe == NULL || eb_seccomp_prepare(&ctx->spec->seccomp, &filter, &err) < 0)
+    if (exe == NULL)
         fail(ctx, &err);
     free(msg);
-    finish_exec(ctx, exe, filter, "{}", true);
+    finish_exec(ctx, exe, ctx->filter, "{}", true);
 }
 
 static __attribute__((noreturn)) void stage2_create(eb_init_ctx_t *ctx)
 {
     const eb_spec_t *spec = ctx->spec;
     eb_error_t err = { 0 };
-    eb_seccomp_filter_t *filter = NULL;
     _cleanup_free_ char *exe = NULL, *state_json = NULL;
     eb_sync_msg_t *msg = eb_xcalloc(1, sizeof(*msg));
     bool userns = spec->namespaces[EB_NS_USER].present;
@@ -202,7 +200,7 @@ static __attribute__((noreturn)) void stage2_create(eb_init_ctx_t *ctx)
         fail(ctx, &err);
     }
     exe = eb_process_find_executable(ctx->process, &err);
-    if (exe == NULL || eb_seccomp_prepare(&spec->seccomp, &filter, &err) < 0)
+    if (exe == NULL)
         fail(ctx, &err);
     /* Created.  The runtime records us, then lets us drop the parent-death
      * signal before it exits. */
@@ -235,7 +233,7 @@ static __attribute__((noreturn)) void stage2_create(eb_init_ctx_t *ctx)
         if (write(2, m, (size_t) n) < 0) { }
         _exit(127);
     }
-    finish_exec(ctx, exe, filter, state_json, false);
+    finish_exec(ctx, exe, ctx->filter, state_json, false);
 }
 
 void eb_init_stage1(eb_init_ctx_t *ctx)

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "core/cgroup.h"
+#include "core/seccomp_filter.h"
 #include "spec/spec.h"
 
 typedef struct eb_init_ctx {
@@ -19,6 +20,7 @@ typedef struct eb_init_ctx {
     const eb_process_t *process;
     const char *bundle, *rootfs;
     eb_cgroup_t *cg;
+    eb_seccomp_filter_t *filter; /* compiled by the runtime, NULL for none */
     int sync_fd;
     int lock_fd;               /* the runtime's state lock: closed at once */
     int fifo_fd;               /* create: O_PATH fd of exec.fifo; exec: -1 */

@@ -1,13 +1,21 @@
-/* seccomp_filter.c - translate the spec's profile to libseccomp calls.  Syscall
- * names the running libseccomp does not know are skipped (profiles list
- * calls of newer kernels), as runc and crun do. */
+/* seccomp_filter.c - translate the spec's profile to a BPF program with
+ * libseccomp, cache it, and load it with seccomp(2).  Syscall names the
+ * running libseccomp does not know are skipped (profiles list calls of
+ * newer kernels), as runc and crun do. */
 #include "core/seccomp_filter.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -16,7 +24,87 @@
 struct eb_seccomp_filter {
     scmp_filter_ctx ctx;
     int notify;
+    unsigned int flags;         /* SECCOMP_FILTER_FLAG_* */
+    struct sock_filter *insns;
+    size_t n_insns;
 };
+
+#define CACHE_MAGIC 0x45425343u /* "EBSC" */
+#define CACHE_MAX_INSNS 65536   /* BPF_MAXINSNS is 4096; generous bound */
+
+static char *cache_path(const char *dir, const char *key)
+{
+    /* FNV-1a names the file; the stored key decides a hit. */
+    uint64_t h = 1469598103934665603ULL;
+    const unsigned char *p;
+    for (p = (const unsigned char *) key; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return eb_strdup_printf("%s/%016llx.bpf", dir, (unsigned long long) h);
+}
+
+static int cache_load(eb_seccomp_filter_t *f, const char *dir, const char *key)
+{
+    _cleanup_free_ char *path = cache_path(dir, key), *data = NULL;
+    eb_error_t e = { 0 };
+    size_t len, klen = strlen(key);
+    uint32_t hdr[4];
+
+    if (eb_read_file(path, 16 + klen + CACHE_MAX_INSNS * sizeof(struct sock_filter), &data, &len, &e) < 0)
+        return -1;
+    if (len < sizeof(hdr))
+        return -1;
+    memcpy(hdr, data, sizeof(hdr));
+    if (hdr[0] != CACHE_MAGIC || hdr[1] != klen || hdr[3] == 0 || hdr[3] > CACHE_MAX_INSNS
+        || len != sizeof(hdr) + klen + hdr[3] * sizeof(struct sock_filter)
+        || memcmp(data + sizeof(hdr), key, klen) != 0)
+        return -1;
+    f->flags = hdr[2] & 0xffff;
+    f->notify = (hdr[2] >> 16) & 1;
+    f->n_insns = hdr[3];
+    f->insns = eb_xcalloc(f->n_insns, sizeof(struct sock_filter));
+    memcpy(f->insns, data + sizeof(hdr) + klen, f->n_insns * sizeof(struct sock_filter));
+    return 0;
+}
+
+static void cache_store(const eb_seccomp_filter_t *f, const char *dir, const char *key)
+{
+    _cleanup_free_ char *path = cache_path(dir, key);
+    _cleanup_free_ char *buf = NULL;
+    size_t klen = strlen(key), len = 16 + klen + f->n_insns * sizeof(struct sock_filter);
+    uint32_t hdr[4] = { CACHE_MAGIC, (uint32_t) klen, f->flags | ((unsigned) f->notify << 16), (uint32_t) f->n_insns };
+    eb_error_t e = { 0 };
+    const char *base = strrchr(path, '/') + 1;
+
+    if (eb_mkdir_p(dir, 0700, &e) < 0)
+        return;
+    buf = eb_xcalloc(1, len);
+    memcpy(buf, hdr, sizeof(hdr));
+    memcpy(buf + sizeof(hdr), key, klen);
+    memcpy(buf + sizeof(hdr) + klen, f->insns, f->n_insns * sizeof(struct sock_filter));
+    /* A failed store only costs the next create a compile. */
+    if (eb_write_file_atomic(dir, base, buf, len, &e) < 0)
+        eb_debug("seccomp cache: %s", e.msg);
+}
+
+static int export_bpf(eb_seccomp_filter_t *f, eb_error_t *err)
+{
+    _cleanup_close_ int fd = memfd_create("eb-seccomp", MFD_CLOEXEC);
+    struct stat sb;
+    int r;
+    if (fd < 0)
+        return eb_error_set(err, errno, "memfd_create");
+    r = seccomp_export_bpf(f->ctx, fd);
+    if (r < 0)
+        return eb_error_set(err, -r, "export the seccomp filter");
+    if (fstat(fd, &sb) < 0 || sb.st_size <= 0 || (size_t) sb.st_size % sizeof(struct sock_filter) != 0
+        || (size_t) sb.st_size / sizeof(struct sock_filter) > CACHE_MAX_INSNS)
+        return eb_error_set(err, EINVAL, "seccomp filter of unexpected size");
+    f->n_insns = (size_t) sb.st_size / sizeof(struct sock_filter);
+    f->insns = eb_xcalloc(f->n_insns, sizeof(struct sock_filter));
+    if (pread(fd, f->insns, (size_t) sb.st_size, 0) != sb.st_size)
+        return eb_error_set(err, errno, "read the seccomp filter");
+    return 0;
+}
 
 static uint32_t map_action(int a, const eb_opt_u64_t *errno_ret, uint32_t dflt_errno)
 {
@@ -32,9 +120,11 @@ static uint32_t map_action(int a, const eb_opt_u64_t *errno_ret, uint32_t dflt_e
     }
 }
 
-int eb_seccomp_prepare(const eb_seccomp_t *sc, eb_seccomp_filter_t **out, eb_error_t *err)
+int eb_seccomp_prepare(const eb_seccomp_t *sc, const char *key, const char *cache_dir,
+                       eb_seccomp_filter_t **out, eb_error_t *err)
 {
     eb_seccomp_filter_t *f;
+    _cleanup_free_ char *fullkey = NULL;
     size_t i, j;
     int r;
 
@@ -42,6 +132,15 @@ int eb_seccomp_prepare(const eb_seccomp_t *sc, eb_seccomp_filter_t **out, eb_err
     if (!sc->present)
         return 0;
     f = eb_xcalloc(1, sizeof(*f));
+    if (key && cache_dir) {
+        const struct scmp_version *v = seccomp_version();
+        fullkey = eb_strdup_printf("libseccomp %u.%u.%u arch %u\n%s", v->major, v->minor, v->micro,
+                                   seccomp_arch_native(), key);
+        if (cache_load(f, cache_dir, fullkey) == 0) {
+            *out = f;
+            return 0;
+        }
+    }
     f->ctx = seccomp_init(map_action(sc->default_action, &sc->default_errno_ret, EPERM));
     if (f->ctx == NULL) {
         free(f);
@@ -71,9 +170,16 @@ int eb_seccomp_prepare(const eb_seccomp_t *sc, eb_seccomp_filter_t **out, eb_err
     }
     for (i = 0; sc->flags && sc->flags[i]; i++) {
         int attr = -1;
-        if (strcmp(sc->flags[i], "SECCOMP_FILTER_FLAG_TSYNC") == 0) attr = SCMP_FLTATR_CTL_TSYNC;
-        else if (strcmp(sc->flags[i], "SECCOMP_FILTER_FLAG_LOG") == 0) attr = SCMP_FLTATR_CTL_LOG;
-        else if (strcmp(sc->flags[i], "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0) attr = SCMP_FLTATR_CTL_SSB;
+        if (strcmp(sc->flags[i], "SECCOMP_FILTER_FLAG_TSYNC") == 0) {
+            attr = SCMP_FLTATR_CTL_TSYNC;
+            f->flags |= SECCOMP_FILTER_FLAG_TSYNC;
+        } else if (strcmp(sc->flags[i], "SECCOMP_FILTER_FLAG_LOG") == 0) {
+            attr = SCMP_FLTATR_CTL_LOG;
+            f->flags |= SECCOMP_FILTER_FLAG_LOG;
+        } else if (strcmp(sc->flags[i], "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0) {
+            attr = SCMP_FLTATR_CTL_SSB;
+            f->flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+        }
         if (attr < 0) {
             eb_warn("seccomp flag %s is not supported by libseccomp %d.%d: ignored", sc->flags[i],
                     seccomp_version()->major, seccomp_version()->minor);
@@ -138,21 +244,27 @@ int eb_seccomp_prepare(const eb_seccomp_t *sc, eb_seccomp_filter_t **out, eb_err
             }
         }
     }
+    if (export_bpf(f, err) < 0) {
+        eb_seccomp_free(f);
+        return -1;
+    }
+    seccomp_release(f->ctx);
+    f->ctx = NULL;
+    if (fullkey)
+        cache_store(f, cache_dir, fullkey);
     *out = f;
     return 0;
 }
 
 int eb_seccomp_load(eb_seccomp_filter_t *f, eb_error_t *err)
 {
-    int r = seccomp_load(f->ctx);
+    struct sock_fprog prog = { .len = (unsigned short) f->n_insns, .filter = f->insns };
+    unsigned int flags = f->flags | (f->notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0);
+    long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
     if (r < 0)
-        return eb_error_set(err, -r, "load seccomp filter");
-    if (f->notify) {
-        int fd = seccomp_notify_fd(f->ctx);
-        if (fd < 0)
-            return eb_error_set(err, -fd, "get seccomp notify fd");
-        return fd;
-    }
+        return eb_error_set(err, errno, "load seccomp filter");
+    if (f->notify)
+        return (int) r; /* with NEW_LISTENER the result is the notify fd */
     return -2;
 }
 
@@ -187,6 +299,8 @@ void eb_seccomp_free(eb_seccomp_filter_t *f)
 {
     if (f == NULL)
         return;
-    seccomp_release(f->ctx);
+    if (f->ctx)
+        seccomp_release(f->ctx);
+    free(f->insns);
     free(f);
 }

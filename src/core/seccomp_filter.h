@@ -7,10 +7,14 @@
 
 typedef struct eb_seccomp_filter eb_seccomp_filter_t;
 
-/* Compile the filter (no kernel state changes): done before the container
- * is reported created so a bad profile fails `create`. */
-int eb_seccomp_prepare(const eb_seccomp_t *sc, eb_seccomp_filter_t **out, eb_error_t *err);
-/* Load it into the calling thread.  Returns the notify fd (>= 0) when the
+/* Compile the filter in the runtime, before the container process is
+ * forked (a bad profile fails `create` cleanly).  Compiling a large
+ * allowlist with libseccomp costs ~10 ms, so the BPF is cached in
+ * CACHE_DIR (may be NULL) under a file keyed by KEY, the profile's exact
+ * JSON text: a hit is used only when the stored key matches byte for byte. */
+int eb_seccomp_prepare(const eb_seccomp_t *sc, const char *key, const char *cache_dir,
+                       eb_seccomp_filter_t **out, eb_error_t *err);
+/* Load it into the calling thread (raw seccomp(2): no allocation).  Returns the notify fd (>= 0) when the
  * profile uses SCMP_ACT_NOTIFY, -2 when it doesn't, -1 on error. */
 int eb_seccomp_load(eb_seccomp_filter_t *f, eb_error_t *err);
 /* Hand the notify fd to the listener at PATH with the container state, the
