@@ -119,6 +119,9 @@ static __attribute__((noreturn)) void stage2_exec(eb_init_ctx_t *ctx)
 
     if (eb_sync_expect(ctx->sync_fd, EB_SYNC_GO, msg, &err) < 0)
         _exit(1);
+    /* The runtime has recorded us: from here a runtime that leaves (exec
+     * --detach) must not take the process with it. */
+    prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
     if (ctx->process->terminal) {
         int master;
         setsid();
