@@ -132,3 +132,32 @@ wait_status c6 running
 kill -TERM $rp; wait $rp; rc=$?
 check_eq "run forwards SIGTERM and returns the exit code" 7 "$rc"
 check_match "  ... the container saw it" TERM-caught "$(cat "$EB_TMP/c6.out")"
+
+# events --stats: network_interfaces from the container's namespace
+make_bundle "$EB_TMP/bn" sleep 60
+eb run -d --bundle "$EB_TMP/bn" net1
+np=$(eb state net1 | jq -r .pid)
+ip link add ebt-h$$ type veth peer name ebt-c netns "$np"
+ip addr add 10.231.0.1/30 dev ebt-h$$ && ip link set ebt-h$$ up
+nsenter -t "$np" -n sh -c 'ip addr add 10.231.0.2/30 dev ebt-c && ip link set ebt-c up'
+busybox ping -c 3 -W 1 10.231.0.2 >/dev/null 2>&1
+ev=$(eb events --stats net1)
+check_eq "events --stats: the container's interface is listed" ebt-c "$(echo "$ev" | jq -r '.data.network_interfaces[0].name')"
+check_match "events --stats: its rx counters moved" '^[1-9]' "$(echo "$ev" | jq -r '.data.network_interfaces[0].rx_packets')"
+check_match "events --stats: its tx bytes moved" '^[1-9]' "$(echo "$ev" | jq -r '.data.network_interfaces[0].tx_bytes')"
+ip link del ebt-h$$ 2>/dev/null
+eb delete -f net1
+
+# features, spec
+f=$(eb features)
+check_eq "features: ociVersionMax" 1.1.0 "$(echo "$f" | jq -r .ociVersionMax)"
+check_eq "features: seccomp enabled" true "$(echo "$f" | jq -r .linux.seccomp.enabled)"
+check_match "features: namespaces" 'cgroup.*user' "$(echo "$f" | jq -c .linux.namespaces)"
+out=$(eb spec --bundle "$EB_TMP/bn" 2>&1); check_match "spec refuses to overwrite config.json" 'exists' "$out"
+mkdir -p "$EB_TMP/rl" && eb spec --rootless --bundle "$EB_TMP/rl"
+check_eq "spec --rootless: a user namespace" user "$(jq -r '.linux.namespaces[] | select(.type == "user") | .type' "$EB_TMP/rl/config.json")"
+check_eq "--version" "edgebox version" "$(eb --version | head -1 | cut -d' ' -f1-2)"
+
+# --no-pivot (MS_MOVE + chroot) still gives the container its root
+make_bundle "$EB_TMP/bnp" sh -c 'ls /bin/busybox && cat /proc/self/mountinfo | wc -l'
+check_match "--no-pivot" '/bin/busybox' "$(eb run --no-pivot --bundle "$EB_TMP/bnp" np1 2>&1)"
