@@ -206,3 +206,16 @@ fi
 make_bundle "$B" sh -c 'grep " / / " /proc/self/mountinfo'
 jq_edit "$B" '.linux.rootfsPropagation = "private"'
 check_nomatch "rootfsPropagation private: / is not shared" 'shared:' "$(run_out rp)"
+
+# seccomp SCMP_ACT_NOTIFY: the listener gets the notify fd and the state
+make_bundle "$B" sh -c 'mkdir /tmp/n 2>&1; echo after'
+jq_edit "$B" '.root.readonly = false | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "'"$EB_TMP/listener.sock"'",
+  "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]}'
+"$EB_BUILD/tests/tools/eb-recvtty" "$EB_TMP/listener.sock" "$EB_TMP/listener.out" > "$EB_TMP/listener.log" 2>&1 &
+lp=$!
+for i in $(seq 50); do grep -q ready "$EB_TMP/listener.log" 2>/dev/null && break; sleep 0.05; done
+out=$(run_out sn1)
+wait $lp 2>/dev/null
+check_match "seccomp notify: the listener received a seccomp notify fd" 'seccomp' "$(cat "$EB_TMP/listener.out.fd" 2>/dev/null)"
+check_eq "seccomp notify: with the container's state" sn1 "$(jq -r .id "$EB_TMP/listener.out.msg" 2>/dev/null)"
+check_match "seccomp notify: an unanswered call fails once the listener is gone" 'mkdir.*after' "$(echo $out)"

@@ -2,7 +2,9 @@
  *
  * `eb-recvtty SOCKET OUTFILE` accepts one connection, receives the pty
  * master (SCM_RIGHTS) and copies everything from it to OUTFILE until the
- * pty closes.  It prints "ready" when listening. */
+ * pty closes.  It prints "ready" when listening.  The message that carried
+ * the fd is saved in OUTFILE.msg (a seccomp listener gets the container
+ * state there), and the fd's /proc link target in OUTFILE.fd. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,7 +16,7 @@
 int main(int argc, char **argv)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    char data[256], cbuf[CMSG_SPACE(sizeof(int))], buf[4096];
+    char data[4096] = "", cbuf[CMSG_SPACE(sizeof(int))], buf[4096];
     struct iovec iov = { data, sizeof(data) };
     struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
     struct cmsghdr *c;
@@ -45,6 +47,32 @@ int main(int argc, char **argv)
     if (master < 0) {
         fprintf(stderr, "no fd received\n");
         return 1;
+    }
+    {
+        char p[4096], link[64], target[256];
+        ssize_t tl;
+        int fd;
+        size_t got = m.msg_iov[0].iov_len;
+        (void) got;
+        snprintf(p, sizeof(p), "%s.msg", argv[2]);
+        fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            ssize_t w = write(fd, data, strnlen(data, sizeof(data)));
+            (void) w;
+            close(fd);
+        }
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", master);
+        tl = readlink(link, target, sizeof(target) - 1);
+        if (tl > 0) {
+            target[tl] = 0;
+            snprintf(p, sizeof(p), "%s.fd", argv[2]);
+            fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (fd >= 0) {
+                ssize_t w = write(fd, target, (size_t) tl);
+                (void) w;
+                close(fd);
+            }
+        }
     }
     out = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
     while ((n = read(master, buf, sizeof(buf))) > 0)
