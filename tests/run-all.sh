@@ -2,7 +2,8 @@
 # run-all.sh - the whole test suite (README's test command; .ci/run calls it).
 #
 #  1. build (debugoptimized) and unit tests
-#  2. unit tests again under ASan + UBSan
+#  2. unit tests again under ASan + UBSan, and the CLI under them through
+#     the lifecycle and error integration tests
 #  3. libFuzzer targets, bounded time each, over the seed corpus
 #  4. integration tests against the real binary, containerd and podman
 # Every check prints "ok -", "not ok -" or "skip -"; the last line is
@@ -48,6 +49,25 @@ if { [ -d build-asan ] || meson setup build-asan -Db_sanitize=address,undefined 
     done
 else
     build_fail "sanitizer build: $(tail -20 "$LOG.build")"
+fi
+
+# 2b. the CLI itself under ASan + UBSan, through the lifecycle and error tests
+if ninja -C build-asan src/cli/edgebox >/dev/null 2>"$LOG.build"; then
+    alog=$(mktemp -d)
+    for t in lifecycle errors; do
+        EB_TEST_PREFIX="asan+ubsan " EDGEBOX=$SRC/build-asan/src/cli/edgebox \
+        ASAN_OPTIONS=detect_leaks=1:log_path=$alog/asan UBSAN_OPTIONS=print_stacktrace=1:log_path=$alog/ubsan \
+            run_step "integration $t (asan+ubsan cli)" timeout 900 bash "tests/integration/$t.sh"
+    done
+    if ls "$alog"/* >/dev/null 2>&1; then
+        head -50 "$alog"/* | tee -a "$LOG"
+        say "not ok - asan+ubsan: the CLI reported errors (above)"
+    else
+        say "ok - asan+ubsan: no sanitizer report from the CLI across lifecycle and errors"
+    fi
+    rm -rf "$alog"
+else
+    build_fail "sanitizer CLI build: $(tail -20 "$LOG.build")"
 fi
 
 # 3. fuzzing

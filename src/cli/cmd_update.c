@@ -5,6 +5,8 @@
 #include "common/cleanup.h"
 #include "common/util.h"
 
+#include <json-c/json.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -46,6 +48,16 @@ static int parse_num(const char *opt, const char *s, uint64_t *out, eb_error_t *
     return 0;
 }
 
+static json_object *section(json_object *root, const char *name)
+{
+    json_object *o = NULL;
+    if (!json_object_object_get_ex(root, name, &o) || !json_object_is_type(o, json_type_object)) {
+        o = json_object_new_object();
+        json_object_object_add(root, name, o);
+    }
+    return o;
+}
+
 int eb_cmd_update(eb_global_t *g, int argc, char **argv, eb_error_t *err)
 {
     const char *file = NULL, *blkio = NULL, *period = NULL, *quota = NULL, *shares = NULL;
@@ -65,7 +77,11 @@ int eb_cmd_update(eb_global_t *g, int argc, char **argv, eb_error_t *err)
     };
     eb_container_t *c = NULL;
     eb_resources_t res;
+    json_object *upd = NULL;
+    _cleanup_free_ char *text = NULL;
+    eb_opt_i64_t b;
     uint64_t u;
+    int64_t i64;
     int pos, ret = -1;
 
     memset(&res, 0, sizeof(res));
@@ -80,58 +96,55 @@ int eb_cmd_update(eb_global_t *g, int argc, char **argv, eb_error_t *err)
         eb_error_set(err, ENOENT, "container `%s` has no saved config", argv[pos]);
         goto out;
     }
+    /* Flags and -r become one linux.resources document: parsed by the spec
+     * parser, applied, and merged into the saved config. */
     if (file) {
-        _cleanup_free_ char *text = NULL;
         size_t len;
-        if (eb_read_file(strcmp(file, "-") == 0 ? "/dev/stdin" : file, 1 << 20, &text, &len, err) < 0
-            || eb_spec_parse_resources(c->spec, text, len, &res, err) < 0)
+        eb_error_t perr = { 0 };
+        if (eb_read_file(strcmp(file, "-") == 0 ? "/dev/stdin" : file, 1 << 20, &text, &len, err) < 0)
             goto out;
+        if (eb_spec_parse_resources(c->spec, text, len, &res, &perr) < 0) {
+            *err = perr;
+            goto out;
+        }
+        upd = json_tokener_parse(text);
+        free(text);
+        text = NULL;
     }
-#define NUM(opt, s, field) if (s) { if (parse_num(opt, s, &u, err) < 0) goto out; field.set = true; field.v = u; }
-    NUM("blkio-weight", blkio, res.blkio.weight);
-    NUM("cpu-period", period, res.cpu.period);
-    NUM("cpu-share", shares, res.cpu.shares);
-    NUM("cpu-rt-period", rtp, res.cpu.realtime_period);
+    if (upd == NULL)
+        upd = json_object_new_object();
+#define NUM(opt, s, sec, key) if (s) { if (parse_num(opt, s, &u, err) < 0) goto out; \
+        json_object_object_add(section(upd, sec), key, json_object_new_uint64(u)); }
+#define INT(opt, s, sec, key) if (s) { if (eb_parse_i64(s, &i64) < 0) { \
+            eb_error_set(err, EINVAL, "--%s: invalid number `%s`", opt, s); goto out; } \
+        json_object_object_add(section(upd, sec), key, json_object_new_int64(i64)); }
+#define BYTES(opt, s, key) if (s) { if (parse_bytes(opt, s, &b, err) < 0) goto out; \
+        json_object_object_add(section(upd, "memory"), key, json_object_new_int64(b.v)); }
+    NUM("blkio-weight", blkio, "blockIO", "weight");
+    NUM("cpu-period", period, "cpu", "period");
+    NUM("cpu-share", shares, "cpu", "shares");
+    NUM("cpu-rt-period", rtp, "cpu", "realtimePeriod");
+    INT("cpu-quota", quota, "cpu", "quota");
+    INT("cpu-rt-runtime", rtr, "cpu", "realtimeRuntime");
+    INT("pids-limit", pids, "pids", "limit");
+    BYTES("memory", mem, "limit");
+    BYTES("memory-reservation", memres, "reservation");
+    BYTES("memory-swap", swap, "swap");
+    BYTES("kernel-memory", kmem, "kernel");
+    BYTES("kernel-memory-tcp", kmemtcp, "kernelTCP");
 #undef NUM
-    if (quota) {
-        int64_t q;
-        if (eb_parse_i64(quota, &q) < 0) {
-            eb_error_set(err, EINVAL, "--cpu-quota: invalid number `%s`", quota);
-            goto out;
-        }
-        res.cpu.quota.set = true;
-        res.cpu.quota.v = q;
-    }
-    if (rtr) {
-        int64_t q;
-        if (eb_parse_i64(rtr, &q) < 0) {
-            eb_error_set(err, EINVAL, "--cpu-rt-runtime: invalid number `%s`", rtr);
-            goto out;
-        }
-        res.cpu.realtime_runtime.set = true;
-        res.cpu.realtime_runtime.v = q;
-    }
+#undef INT
+#undef BYTES
     if (cpus)
-        res.cpu.cpus = cpus;
+        json_object_object_add(section(upd, "cpu"), "cpus", json_object_new_string(cpus));
     if (mems)
-        res.cpu.mems = mems;
-    if ((mem && parse_bytes("memory", mem, &res.memory.limit, err) < 0)
-        || (memres && parse_bytes("memory-reservation", memres, &res.memory.reservation, err) < 0)
-        || (swap && parse_bytes("memory-swap", swap, &res.memory.swap, err) < 0)
-        || (kmem && parse_bytes("kernel-memory", kmem, &res.memory.kernel, err) < 0)
-        || (kmemtcp && parse_bytes("kernel-memory-tcp", kmemtcp, &res.memory.kernel_tcp, err) < 0))
+        json_object_object_add(section(upd, "cpu"), "mems", json_object_new_string(mems));
+    text = eb_xstrdup(json_object_to_json_string_ext(upd, JSON_C_TO_STRING_PLAIN));
+    if (eb_spec_parse_resources(c->spec, text, strlen(text), &res, err) < 0)
         goto out;
-    if (pids) {
-        int64_t p;
-        if (eb_parse_i64(pids, &p) < 0) {
-            eb_error_set(err, EINVAL, "--pids-limit: invalid number `%s`", pids);
-            goto out;
-        }
-        res.pids_limit.set = true;
-        res.pids_limit.v = p;
-    }
-    ret = eb_container_update(g->root, argv[pos], &res, err);
+    ret = eb_container_update(g->root, argv[pos], &res, text, err);
 out:
+    json_object_put(upd);
     eb_container_free(c);
     return ret;
 }

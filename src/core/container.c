@@ -361,6 +361,22 @@ int eb_container_create(const eb_create_opts_t *o, pid_t *pid_out, int *master_o
                 goto out;
             ret = 0;
             goto out;
+        case EB_SYNC_SECCOMP: {
+            int rr;
+            free(state_json);
+            state_json = eb_state_to_json(st, EB_STATUS_CREATING, false);
+            if (msg->fd < 0) {
+                eb_error_set(err, EPROTO, "seccomp message without a notify fd");
+                goto out;
+            }
+            rr = spec->seccomp.listener_path
+                     ? eb_seccomp_send_listener(spec->seccomp.listener_path, msg->fd, state_json, err)
+                     : eb_error_set(err, EINVAL, "linux.seccomp: SCMP_ACT_NOTIFY needs a listenerPath");
+            close(msg->fd);
+            if (rr < 0)
+                goto out;
+            break;
+        }
         case EB_SYNC_ERROR:
             eb_error_set(err, 0, "%s", msg->data);
             err->code = msg->code;
@@ -572,17 +588,62 @@ int eb_container_pause(const char *root, const char *id, bool pause, eb_error_t 
     return ret;
 }
 
-int eb_container_update(const char *root, const char *id, const eb_resources_t *res, eb_error_t *err)
+static void merge_json(json_object *dst, json_object *src)
+{
+    json_object_object_foreach(src, key, val) {
+        json_object *cur = NULL;
+        if (json_object_is_type(val, json_type_object) && json_object_object_get_ex(dst, key, &cur)
+            && json_object_is_type(cur, json_type_object))
+            merge_json(cur, val);
+        else
+            json_object_object_add(dst, key, json_object_get(val));
+    }
+}
+
+int eb_container_update(const char *root, const char *id, const eb_resources_t *res, const char *res_json,
+                        eb_error_t *err)
 {
     eb_container_t *c = NULL;
-    int ret;
+    _cleanup_free_ char *cfg = NULL, *text = NULL;
+    json_object *conf = NULL, *lx, *rs, *upd;
+    size_t len;
+    int ret = -1;
+
     if (eb_container_load(root, id, true, &c, err) < 0)
         return -1;
     if (c->status == EB_STATUS_STOPPED || c->cgroup == NULL) {
-        eb_container_free(c);
-        return eb_error_set(err, EINVAL, "cannot update container `%s`: it is stopped", id);
+        eb_error_set(err, EINVAL, "cannot update container `%s`: it is stopped", id);
+        goto out;
     }
-    ret = eb_cgroup_apply(c->cgroup, res, c->spec, true, err);
+    if (eb_cgroup_apply(c->cgroup, res, c->spec, true, err) < 0)
+        goto out;
+    ret = 0;
+    if (res_json == NULL)
+        goto out;
+    cfg = eb_state_path(c->state, CONFIG_NAME);
+    if (eb_read_file(cfg, EB_SPEC_MAX_SIZE, &text, &len, err) < 0
+        || (conf = json_tokener_parse(text)) == NULL || (upd = json_tokener_parse(res_json)) == NULL) {
+        eb_warn("update `%s`: limits applied but the saved config was not updated", id);
+        eb_error_clear(err);
+        goto out;
+    }
+    if (!json_object_object_get_ex(conf, "linux", &lx)) {
+        lx = json_object_new_object();
+        json_object_object_add(conf, "linux", lx);
+    }
+    if (!json_object_object_get_ex(lx, "resources", &rs)) {
+        rs = json_object_new_object();
+        json_object_object_add(lx, "resources", rs);
+    }
+    merge_json(rs, upd);
+    json_object_put(upd);
+    {
+        const char *out = json_object_to_json_string_ext(conf, JSON_C_TO_STRING_PLAIN);
+        if (eb_write_file_atomic(c->state->dir, CONFIG_NAME, out, strlen(out), err) < 0)
+            ret = -1;
+    }
+out:
+    json_object_put(conf);
     eb_container_free(c);
     return ret;
 }

@@ -58,7 +58,10 @@ int eb_container_pause(const char *root, const char *id, bool pause, eb_error_t 
 /* Start a process in a running container.  Returns its pid; *MASTER as
  * for create. */
 int eb_container_exec(const eb_exec_opts_t *o, pid_t *pid, int *master, eb_error_t *err);
-int eb_container_update(const char *root, const char *id, const eb_resources_t *res, eb_error_t *err);
+/* Apply RES and merge RES_JSON (its linux.resources text) into the saved
+ * config, so later commands see the limits in force, as runc does. */
+int eb_container_update(const char *root, const char *id, const eb_resources_t *res, const char *res_json,
+                        eb_error_t *err);
 
 /* Compile (or fetch from ROOT's cache) the spec's seccomp filter. */
 int eb_container_seccomp(const eb_spec_t *spec, const char *root, eb_seccomp_filter_t **out, eb_error_t *err);

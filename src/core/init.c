@@ -56,24 +56,44 @@ static int set_sysctls(const eb_spec_t *spec, eb_error_t *err)
     return 0;
 }
 
+/* A filter with SCMP_ACT_NOTIFY is loaded while the runtime still waits,
+ * so it can hand the notify fd to the listener from the host's side (the
+ * listener's path is not visible in the container).  Returns the filter
+ * still to load at exec: NULL once loaded here. */
+static eb_seccomp_filter_t *load_notify_filter(eb_init_ctx_t *ctx, eb_seccomp_filter_t *filter)
+{
+    eb_error_t err = { 0 };
+    int nfd;
+    if (!eb_seccomp_has_notify(filter))
+        return filter;
+    if (ctx->process->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+        eb_error_set(&err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+        fail(ctx, &err);
+    }
+    nfd = eb_seccomp_load(filter, &err);
+    if (nfd < 0) {
+        if (nfd == -2)
+            eb_error_set(&err, EINVAL, "seccomp notify filter gave no listener fd");
+        fail(ctx, &err);
+    }
+    if (eb_sync_send(ctx->sync_fd, EB_SYNC_SECCOMP, 0, NULL, 0, nfd, &err) < 0)
+        fail(ctx, &err);
+    close(nfd);
+    return NULL;
+}
+
 /* The last steps, shared by create (after start) and exec. */
 static __attribute__((noreturn)) void finish_exec(eb_init_ctx_t *ctx, const char *exe,
-                                                  eb_seccomp_filter_t *filter, const char *state_json,
-                                                  bool report_to_sync)
+                                                  eb_seccomp_filter_t *filter, bool report_to_sync)
 {
     const eb_process_t *p = ctx->process;
     eb_error_t err = { 0 };
-    int nfd;
 
 #define CHECK(x) do { if ((x) < 0) goto failed; } while (0)
     /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
      * user switch may drop: load it first then (runc does the same). */
-    if (filter && !p->no_new_privileges) {
-        if ((nfd = eb_seccomp_load(filter, &err)) == -1)
-            goto failed;
-        if (nfd >= 0 && ctx->spec->seccomp.listener_path)
-            CHECK(eb_seccomp_send_listener(ctx->spec->seccomp.listener_path, nfd, state_json, &err));
-    }
+    if (filter && !p->no_new_privileges && eb_seccomp_load(filter, &err) == -1)
+        goto failed;
     CHECK(eb_process_set_user(p, &err));
     if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
         eb_error_set(&err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
@@ -84,12 +104,8 @@ static __attribute__((noreturn)) void finish_exec(eb_init_ctx_t *ctx, const char
         eb_error_set(&err, errno, "chdir to cwd `%s`", p->cwd);
         goto failed;
     }
-    if (filter && p->no_new_privileges) {
-        if ((nfd = eb_seccomp_load(filter, &err)) == -1)
-            goto failed;
-        if (nfd >= 0 && ctx->spec->seccomp.listener_path)
-            CHECK(eb_seccomp_send_listener(ctx->spec->seccomp.listener_path, nfd, state_json, &err));
-    }
+    if (filter && p->no_new_privileges && eb_seccomp_load(filter, &err) == -1)
+        goto failed;
     /* stdio and the preserved fds (3 .. 3+N-1) cross exec, nothing else. */
     syscall(SYS_close_range, 3 + ctx->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
     if (ctx->preserve_fds > 0) {
@@ -140,13 +156,14 @@ static __attribute__((noreturn)) void stage2_exec(eb_init_ctx_t *ctx)
     if (exe == NULL)
         fail(ctx, &err);
     free(msg);
-    finish_exec(ctx, exe, ctx->filter, "{}", true);
+    finish_exec(ctx, exe, load_notify_filter(ctx, ctx->filter), true);
 }
 
 static __attribute__((noreturn)) void stage2_create(eb_init_ctx_t *ctx)
 {
     const eb_spec_t *spec = ctx->spec;
     eb_error_t err = { 0 };
+    eb_seccomp_filter_t *filter;
     _cleanup_free_ char *exe = NULL, *state_json = NULL;
     eb_sync_msg_t *msg = eb_xcalloc(1, sizeof(*msg));
     bool userns = spec->namespaces[EB_NS_USER].present;
@@ -205,6 +222,7 @@ static __attribute__((noreturn)) void stage2_create(eb_init_ctx_t *ctx)
     exe = eb_process_find_executable(ctx->process, &err);
     if (exe == NULL)
         fail(ctx, &err);
+    filter = load_notify_filter(ctx, ctx->filter);
     /* Created.  The runtime records us, then lets us drop the parent-death
      * signal before it exits. */
     if (eb_sync_send(ctx->sync_fd, EB_SYNC_CREATED, 0, NULL, 0, -1, &err) < 0
@@ -236,7 +254,7 @@ static __attribute__((noreturn)) void stage2_create(eb_init_ctx_t *ctx)
         if (write(2, m, (size_t) n) < 0) { }
         _exit(127);
     }
-    finish_exec(ctx, exe, ctx->filter, state_json, false);
+    finish_exec(ctx, exe, filter, false);
 }
 
 void eb_init_stage1(eb_init_ctx_t *ctx)

@@ -295,6 +295,11 @@ int eb_seccomp_send_listener(const char *path, int notify_fd, const char *state_
     return 0;
 }
 
+bool eb_seccomp_has_notify(const eb_seccomp_filter_t *f)
+{
+    return f && f->notify;
+}
+
 void eb_seccomp_free(eb_seccomp_filter_t *f)
 {
     if (f == NULL)

@@ -2,6 +2,8 @@
 #ifndef EB_SECCOMP_FILTER_H
 #define EB_SECCOMP_FILTER_H
 
+#include <stdbool.h>
+
 #include "common/error.h"
 #include "spec/spec.h"
 
@@ -20,6 +22,8 @@ int eb_seccomp_load(eb_seccomp_filter_t *f, eb_error_t *err);
 /* Hand the notify fd to the listener at PATH with the container state, the
  * way runc does (SCM_RIGHTS, state JSON as the payload). */
 int eb_seccomp_send_listener(const char *path, int notify_fd, const char *state_json, eb_error_t *err);
+/* True when the filter uses SCMP_ACT_NOTIFY (needs a listener). */
+bool eb_seccomp_has_notify(const eb_seccomp_filter_t *f);
 void eb_seccomp_free(eb_seccomp_filter_t *f);
 
 #endif

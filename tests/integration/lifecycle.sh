@@ -161,3 +161,12 @@ check_eq "--version" "edgebox version" "$(eb --version | head -1 | cut -d' ' -f1
 # --no-pivot (MS_MOVE + chroot) still gives the container its root
 make_bundle "$EB_TMP/bnp" sh -c 'ls /bin/busybox && cat /proc/self/mountinfo | wc -l'
 check_match "--no-pivot" '/bin/busybox' "$(eb run --no-pivot --bundle "$EB_TMP/bnp" np1 2>&1)"
+
+# update persists the new limits in the container's saved config
+make_bundle "$EB_TMP/bu" sleep 60
+eb run -d --bundle "$EB_TMP/bu" up1
+eb update --memory 48m --cpu-share 300 up1
+check_eq "update: limits saved with the container" "50331648 300" "$(jq -r '.linux.resources | "\(.memory.limit) \(.cpu.shares)"' "$EB_ROOT/up1/config.json")"
+out=$(eb update --memory lots up1 2>&1); check_match "update: a bad size is refused" "invalid size .lots." "$out"
+out=$(echo '{"memory": {"limit": "x"}}' | eb update -r - up1 2>&1); check_match "update -r: schema errors name the field" 'resources.memory.limit: expected an integer' "$out"
+eb delete -f up1

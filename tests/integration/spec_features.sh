@@ -215,7 +215,7 @@ jq_edit "$B" '.root.readonly = false | .linux.seccomp = {"defaultAction": "SCMP_
 lp=$!
 for i in $(seq 50); do grep -q ready "$EB_TMP/listener.log" 2>/dev/null && break; sleep 0.05; done
 out=$(run_out sn1)
-wait $lp 2>/dev/null
+sleep 0.2; kill $lp 2>/dev/null; wait $lp 2>/dev/null
 check_match "seccomp notify: the listener received a seccomp notify fd" 'seccomp' "$(cat "$EB_TMP/listener.out.fd" 2>/dev/null)"
 check_eq "seccomp notify: with the container's state" sn1 "$(jq -r .id "$EB_TMP/listener.out.msg" 2>/dev/null)"
 check_match "seccomp notify: an unanswered call fails once the listener is gone" 'mkdir.*after' "$(echo $out)"

@@ -11,7 +11,7 @@ EB_BUILD=${EB_BUILD:-$EB_SRC/build}
 EDGEBOX=${EDGEBOX:-$EB_BUILD/src/cli/edgebox}
 EB_TMP=$(mktemp -d /tmp/eb-test.XXXXXX)
 EB_ROOT=$EB_TMP/state
-TEST_NAME=$(basename "$0" .sh)
+TEST_NAME=${EB_TEST_PREFIX:-}$(basename "$0" .sh)
 
 eb() { "$EDGEBOX" --root "$EB_ROOT" "$@"; }
 
