@@ -30,6 +30,10 @@ typedef struct {
  * positional argument.  Returns -1 with ERR on an unknown option. */
 int eb_cli_parse(int argc, char **argv, const eb_opt_t *opts, int *pos, eb_error_t *err);
 
+/* The exit code of a command that waited for a process: its status, or
+ * 128 + the signal that killed it (as a shell reports it). */
+int eb_exit_status(int status);
+
 typedef int (*eb_verb_fn)(eb_global_t *g, int argc, char **argv, eb_error_t *err);
 
 /* Require exactly N positional args after parsing (argv+pos). */

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-int eb_exit_status(int status);
 
 int eb_cmd_exec(eb_global_t *g, int argc, char **argv, eb_error_t *err)
 {

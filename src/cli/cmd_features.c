@@ -1,5 +1,4 @@
-/* cmd_features.c - `edgebox features` (OCI runtime features document) and
- * `edgebox spec`. */
+/* cmd_features.c - `edgebox features`: the OCI runtime features document. */
 #include "cli/cli.h"
 #include "core/cgroup.h"
 #include "core/process.h"
@@ -104,33 +103,5 @@ int eb_cmd_features(eb_global_t *g, int argc, char **argv, eb_error_t *err)
     json_object_object_add(o, "annotations", ann);
     printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(o);
-    return 0;
-}
-
-int eb_cmd_spec(eb_global_t *g, int argc, char **argv, eb_error_t *err)
-{
-    const char *bundle = ".";
-    bool rootless = false;
-    const eb_opt_t opts[] = {
-        { "bundle", 'b', OPT_STRING, &bundle }, { "rootless", 0, OPT_FLAG, &rootless }, { NULL, 0, 0, NULL },
-    };
-    _cleanup_free_ char *json = NULL, *path = NULL;
-    _cleanup_close_ int fd = -1;
-    int pos;
-    (void) g;
-
-    if (eb_cli_parse(argc, argv, opts, &pos, err) < 0
-        || eb_cli_need_args("spec", argc - pos, 0, 0, "[--bundle DIR] [--rootless]", err) < 0)
-        return -1;
-    path = eb_strdup_printf("%s/config.json", bundle);
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        if (errno == EEXIST)
-            return eb_error_set(err, EEXIST, "`%s` exists: remove it first", path);
-        return eb_error_set(err, errno, "create `%s`", path);
-    }
-    json = eb_spec_default_json(rootless, getuid(), getgid());
-    if (eb_write_all(fd, json, strlen(json)) < 0 || eb_write_all(fd, "\n", 1) < 0)
-        return eb_error_set(err, errno, "write `%s`", path);
     return 0;
 }
