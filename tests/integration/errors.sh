@@ -62,3 +62,9 @@ expect_error "bad --log-format" 'invalid log format' "" "$EDGEBOX" --log-format 
 "$EDGEBOX" --root "$EB_ROOT" --log "$EB_TMP/log.json" --log-format json state ghost 2>/dev/null
 check_eq "--log-format json writes runc-style JSON errors" "error" "$(jq -r .level "$EB_TMP/log.json")"
 check_match "  ... with the message" 'does not exist' "$(jq -r .msg "$EB_TMP/log.json")"
+
+# --debug goes to the log; --help lists the commands
+set_args "$B" true
+"$EDGEBOX" --root "$EB_ROOT" --debug --log "$EB_TMP/debug.log" run --bundle "$B" dbg >/dev/null 2>&1
+check_match "--debug logs the steps (cgroup writes, mounts)" 'level=debug msg="(cgroup|mount)' "$(cat "$EB_TMP/debug.log")"
+check_match "--help lists the commands" 'create.*\n?' "$("$EDGEBOX" --help | grep -E '^  (create|exec|events|features)' | wc -l | grep -q 4 && echo create)"

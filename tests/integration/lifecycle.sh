@@ -170,3 +170,13 @@ check_eq "update: limits saved with the container" "50331648 300" "$(jq -r '.lin
 out=$(eb update --memory lots up1 2>&1); check_match "update: a bad size is refused" "invalid size .lots." "$out"
 out=$(echo '{"memory": {"limit": "x"}}' | eb update -r - up1 2>&1); check_match "update -r: schema errors name the field" 'resources.memory.limit: expected an integer' "$out"
 eb delete -f up1
+
+# run in the foreground with process.terminal: edgebox relays the pty
+make_bundle "$EB_TMP/btty" sh -c 'tty; read line; echo "got:$line"; exit 3'
+jq_edit "$EB_TMP/btty" '.process.terminal = true'
+out=$(printf 'typed-input\n' | script -qec "$EDGEBOX --root $EB_ROOT run --bundle $EB_TMP/btty tty1" /dev/null; echo "rc=$?")
+out=$(echo "$out" | tr -d '\r')
+check_match "run with a terminal: the container has a pty" '/dev/(pts/[0-9]+|console)' "$out"
+check_match "run with a terminal: stdin reaches it" 'got:typed-input' "$out"
+check_match "run with a terminal: exit code" 'rc=3' "$out"
+check_eq "run with a terminal: cleaned up" "" "$(leftovers tty1)"
