@@ -525,14 +525,36 @@ int eb_container_kill(const char *root, const char *id, int sig, bool all, eb_er
     return ret;
 }
 
+/* delete --force of a container whose state can't be read: remove what
+ * can be found by name (its directory, the default cgroup path). */
+static int delete_unreadable(const char *root, const char *id, eb_error_t *err)
+{
+    _cleanup_free_ char *dir = eb_strdup_printf("%s/%s", root, id);
+    _cleanup_free_ char *cgpath = eb_cgroup_resolve_path(NULL, id);
+    eb_cgroup_t *cg = eb_cgroup_open(cgpath, eb_cgroup_host_version());
+    eb_state_t st = { .dir = dir, .id = (char *) id, .lock_fd = -1 };
+    int ret = 0;
+    eb_warn("state of `%s` is unreadable (%s): removing it by name", id, err->msg);
+    eb_error_clear(err);
+    if (cg && eb_cgroup_destroy(cg, err) < 0)
+        ret = -1;
+    eb_cgroup_free(cg);
+    if (eb_state_remove(&st, err) < 0)
+        ret = -1;
+    return ret;
+}
+
 int eb_container_delete(const char *root, const char *id, bool force, eb_error_t *err)
 {
     eb_container_t *c = NULL;
     _cleanup_free_ char *state_json = NULL;
     int ret = 0;
 
-    if (eb_container_load(root, id, true, &c, err) < 0)
+    if (eb_container_load(root, id, true, &c, err) < 0) {
+        if (force && err->code == EINVAL && eb_id_valid(id))
+            return delete_unreadable(root, id, err);
         return -1;
+    }
     if ((c->status == EB_STATUS_RUNNING || c->status == EB_STATUS_PAUSED || c->status == EB_STATUS_CREATING)
         && !force) {
         eb_error_set(err, EBUSY, "cannot delete container `%s` that is not stopped: %s", id,

@@ -61,3 +61,13 @@ if [ $ms -lt 5000 ]; then pass "a container's lock doesn't block another contain
 kill -9 $slow; wait $slow 2>/dev/null; pkill -9 -f "$EB_TMP/hold.sh"
 eb delete --force slow >/dev/null 2>&1
 check_eq "cleanup of the held one" "" "$(leftovers slow)"
+
+# a corrupt state file: state reports it, delete --force still cleans
+jq_edit "$B" 'del(.hooks)'
+set_args "$B" sh -c 'echo eb-marker-cor >/dev/null; sleep 100'
+eb run -d --bundle "$B" cor
+echo '{"id": "cor", "pid": ' > "$EB_ROOT/cor/state.json"
+out=$(eb state cor 2>&1); check_match "a corrupt state file is reported" 'state of container .cor. is corrupt' "$out"
+eb delete --force cor >/dev/null 2>&1
+sleep 0.1
+check_eq "delete --force cleans a container with a corrupt state file" "" "$(leftovers cor)"
