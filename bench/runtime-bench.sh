@@ -20,10 +20,20 @@ trap 'rm -rf "$W"; restore_hugetlb' EXIT
 # earlier run, may have enabled it).
 MOUNTED_HUGETLB=0
 restore_hugetlb() {
-    if [ $MOUNTED_HUGETLB = 1 ]; then
+    local try
+    [ $MOUNTED_HUGETLB = 1 ] || return 0
+    # An unmounted v1 hierarchy is destroyed only once it has no cgroups
+    # left, dying ones included: retry until hugetlb is back in unified.
+    for try in 1 2 3 4 5; do
         find /sys/fs/cgroup/hugetlb -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null || true
-        umount /sys/fs/cgroup/hugetlb && rmdir /sys/fs/cgroup/hugetlb || true
-    fi
+        umount /sys/fs/cgroup/hugetlb 2>/dev/null || true
+        sleep 1  # the hierarchy is released asynchronously (RCU)
+        grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers && break
+        mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb 2>/dev/null || true
+    done
+    rmdir /sys/fs/cgroup/hugetlb 2>/dev/null || true
+    grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers \
+        || echo "warning: hugetlb is still bound to a v1 hierarchy" >&2
 }
 if [ ! -d /sys/fs/cgroup/hugetlb ] && grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null; then
     find /sys/fs/cgroup/unified -depth -name cgroup.subtree_control | while read -r f; do
