@@ -65,7 +65,7 @@ int eb_cmd_events(eb_global_t *g, int argc, char **argv, eb_error_t *err)
         return -1;
     if (parse_interval(interval, &ms) < 0)
         return eb_error_set(err, EINVAL, "--interval: invalid duration `%s`", interval);
-    if (eb_container_load(g->root, argv[pos], false, &c, err) < 0)
+    if (eb_container_load(g->root, argv[pos], 0, &c, err) < 0)
         return -1;
     if (c->status == EB_STATUS_STOPPED || c->cgroup == NULL) {
         eb_error_set(err, EINVAL, "container `%s` is not running", argv[pos]);

@@ -35,7 +35,7 @@ int eb_cmd_list(eb_global_t *g, int argc, char **argv, eb_error_t *err)
     for (i = 0; i < n; i++) {
         eb_container_t *c;
         eb_error_t e = { 0 };
-        if (eb_container_load(g->root, ids[i], false, &c, &e) < 0) {
+        if (eb_container_load(g->root, ids[i], 0, &c, &e) < 0) {
             free(ids[i]);
             continue;
         }

@@ -98,7 +98,7 @@ int eb_cmd_ps(eb_global_t *g, int argc, char **argv, eb_error_t *err)
         return -1;
     if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0)
         return eb_error_set(err, EINVAL, "invalid format `%s` (table or json)", format);
-    if (eb_container_load(g->root, argv[pos], false, &c, err) < 0)
+    if (eb_container_load(g->root, argv[pos], 0, &c, err) < 0)
         return -1;
     if (c->cgroup == NULL) {
         eb_error_set(err, ENOENT, "container `%s` has no cgroup", argv[pos]);

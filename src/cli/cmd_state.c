@@ -17,7 +17,7 @@ int eb_cmd_state(eb_global_t *g, int argc, char **argv, eb_error_t *err)
     if (eb_cli_parse(argc, argv, opts, &pos, err) < 0
         || eb_cli_need_args("state", argc - pos, 1, 1, "<container-id>", err) < 0)
         return -1;
-    if (eb_container_load(g->root, argv[pos], false, &c, err) < 0)
+    if (eb_container_load(g->root, argv[pos], 0, &c, err) < 0)
         return -1;
     json = eb_state_to_json(c->state, c->status, true);
     printf("%s\n", json);

@@ -90,7 +90,7 @@ int eb_cmd_update(eb_global_t *g, int argc, char **argv, eb_error_t *err)
         return -1;
     if (l3 || membw)
         return eb_error_set(err, ENOTSUP, "Intel RDT is not supported");
-    if (eb_container_load(g->root, argv[pos], false, &c, err) < 0)
+    if (eb_container_load(g->root, argv[pos], EB_LOAD_SPEC, &c, err) < 0)
         return -1;
     if (c->spec == NULL) {
         eb_error_set(err, ENOENT, "container `%s` has no saved config", argv[pos]);

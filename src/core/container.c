@@ -46,16 +46,16 @@ int eb_write_pid_file(const char *path, pid_t pid, eb_error_t *err)
     return eb_write_file_atomic(dir, base, buf, (size_t) n, err);
 }
 
-int eb_container_load(const char *root, const char *id, bool lock, eb_container_t **out, eb_error_t *err)
+int eb_container_load(const char *root, const char *id, int flags, eb_container_t **out, eb_error_t *err)
 {
     eb_container_t *c = eb_xcalloc(1, sizeof(*c));
-    if (eb_state_load(root, id, lock, &c->state, err) < 0) {
+    if (eb_state_load(root, id, flags & EB_LOAD_LOCK, &c->state, err) < 0) {
         free(c);
         return -1;
     }
     if (c->state->cgroup_path)
         c->cgroup = eb_cgroup_open(c->state->cgroup_path, c->state->cgroup_version);
-    {
+    if (flags & EB_LOAD_SPEC) {
         _cleanup_free_ char *cfg = eb_state_path(c->state, CONFIG_NAME);
         eb_error_t e = { 0 };
         if (access(cfg, F_OK) == 0 && eb_spec_load(cfg, &c->spec, &e) < 0)
@@ -452,7 +452,7 @@ int eb_container_start(const char *root, const char *id, eb_error_t *err)
     int ret = -1, waited = 0;
     char b;
 
-    if (eb_container_load(root, id, true, &c, err) < 0)
+    if (eb_container_load(root, id, EB_LOAD_LOCK | EB_LOAD_SPEC, &c, err) < 0)
         return -1;
     if (c->status != EB_STATUS_CREATED) {
         eb_error_set(err, EINVAL, "cannot start container `%s`: it is %s, not created", id,
@@ -499,7 +499,7 @@ int eb_container_kill(const char *root, const char *id, int sig, bool all, eb_er
 {
     eb_container_t *c = NULL;
     int ret;
-    if (eb_container_load(root, id, false, &c, err) < 0)
+    if (eb_container_load(root, id, 0, &c, err) < 0)
         return -1;
     if (c->status == EB_STATUS_STOPPED || c->status == EB_STATUS_CREATING) {
         if (all && c->cgroup) {
@@ -550,7 +550,7 @@ int eb_container_delete(const char *root, const char *id, bool force, eb_error_t
     _cleanup_free_ char *state_json = NULL;
     int ret = 0;
 
-    if (eb_container_load(root, id, true, &c, err) < 0) {
+    if (eb_container_load(root, id, EB_LOAD_LOCK | EB_LOAD_SPEC, &c, err) < 0) {
         if (force && err->code == EINVAL && eb_id_valid(id))
             return delete_unreadable(root, id, err);
         return -1;
@@ -569,8 +569,6 @@ int eb_container_delete(const char *root, const char *id, bool force, eb_error_t
     if (c->status == EB_STATUS_CREATING && c->state->creator > 0
         && eb_pid_starttime(c->state->creator) == c->state->creator_starttime)
         kill(c->state->creator, SIGKILL);
-    if (c->cgroup == NULL && c->state->cgroup_path)
-        c->cgroup = eb_cgroup_open(c->state->cgroup_path, c->state->cgroup_version);
     if (c->cgroup && eb_cgroup_destroy(c->cgroup, err) < 0)
         ret = -1;
     if (c->spec && c->state->bundle) {
@@ -589,7 +587,7 @@ int eb_container_pause(const char *root, const char *id, bool pause, eb_error_t 
 {
     eb_container_t *c = NULL;
     int ret;
-    if (eb_container_load(root, id, true, &c, err) < 0)
+    if (eb_container_load(root, id, EB_LOAD_LOCK, &c, err) < 0)
         return -1;
     if (pause && c->status != EB_STATUS_RUNNING) {
         eb_error_set(err, EINVAL, "cannot pause container `%s`: it is %s", id, eb_status_names[c->status]);
@@ -631,7 +629,7 @@ int eb_container_update(const char *root, const char *id, const eb_resources_t *
     size_t len;
     int ret = -1;
 
-    if (eb_container_load(root, id, true, &c, err) < 0)
+    if (eb_container_load(root, id, EB_LOAD_LOCK | EB_LOAD_SPEC, &c, err) < 0)
         return -1;
     if (c->status == EB_STATUS_STOPPED || c->cgroup == NULL) {
         eb_error_set(err, EINVAL, "cannot update container `%s`: it is stopped", id);

@@ -16,7 +16,7 @@
 
 typedef struct eb_container {
     eb_state_t *state;
-    eb_spec_t *spec;           /* the config saved at create */
+    eb_spec_t *spec;           /* the config saved at create, with EB_LOAD_SPEC */
     eb_cgroup_t *cgroup;       /* NULL if it never got one */
     eb_status_t status;
 } eb_container_t;
@@ -45,7 +45,12 @@ typedef struct {
     const char *pid_file;
 } eb_exec_opts_t;
 
-int eb_container_load(const char *root, const char *id, bool lock, eb_container_t **out, eb_error_t *err);
+/* What eb_container_load does beyond reading the state. */
+enum {
+    EB_LOAD_LOCK = 1,          /* take the container's lock */
+    EB_LOAD_SPEC = 2,          /* parse the saved config (hooks, exec, update) */
+};
+int eb_container_load(const char *root, const char *id, int flags, eb_container_t **out, eb_error_t *err);
 void eb_container_free(eb_container_t *c);
 
 /* create: everything up to the init blocked on the exec fifo.  With

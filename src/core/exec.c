@@ -111,7 +111,7 @@ int eb_container_exec(const eb_exec_opts_t *o, pid_t *pid_out, int *master_out, 
         ctx.join_fds[t] = -1;
     if (master_out)
         *master_out = -1;
-    if (eb_container_load(o->root, o->id, false, &c, err) < 0)
+    if (eb_container_load(o->root, o->id, EB_LOAD_SPEC, &c, err) < 0)
         return -1;
     if (c->status != EB_STATUS_RUNNING && c->status != EB_STATUS_CREATED) {
         eb_error_set(err, EINVAL, "cannot exec in container `%s`: it is %s", o->id, eb_status_names[c->status]);
