@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static int read_fd_all(int fd, const char *name, size_t max, char **out, size_t *len, eb_error_t *err)
@@ -77,6 +79,34 @@ int eb_write_all(int fd, const void *buf, size_t len)
         p += w;
         len -= (size_t) w;
     }
+    return 0;
+}
+
+int eb_unix_send_fd(const char *path, int fd, const void *payload, size_t len, const char *what,
+                    eb_error_t *err)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    _cleanup_close_ int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct iovec iov = { (void *) payload, len };
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+    struct cmsghdr *c;
+
+    if (s < 0)
+        return eb_error_set(err, errno, "socket");
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return eb_error_set(err, ENAMETOOLONG, "%s path `%s`", what, path);
+    strcpy(sa.sun_path, path);
+    if (connect(s, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+        return eb_error_set(err, errno, "connect to %s `%s`", what, path);
+    memset(cbuf, 0, sizeof(cbuf));
+    c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    if (sendmsg(s, &m, MSG_NOSIGNAL) < 0)
+        return eb_error_set(err, errno, "send fd to %s `%s`", what, path);
     return 0;
 }
 

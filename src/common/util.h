@@ -49,6 +49,12 @@ int eb_parse_i64(const char *s, int64_t *out);
 /* True when S is a valid container id: [A-Za-z0-9_.-]{1,1024}, not "." or "..". */
 int eb_id_valid(const char *s);
 
+/* Connect to the unix socket at PATH and send FD (SCM_RIGHTS) with
+ * PAYLOAD as the message: the console-socket and seccomp-listener
+ * protocols of runc.  WHAT names the peer in errors. */
+int eb_unix_send_fd(const char *path, int fd, const void *payload, size_t len, const char *what,
+                    eb_error_t *err);
+
 /* Write all of BUF to FD, retrying on EINTR and short writes. */
 int eb_write_all(int fd, const void *buf, size_t len);
 

@@ -369,9 +369,7 @@ int eb_container_create(const eb_create_opts_t *o, pid_t *pid_out, int *master_o
                 eb_error_set(err, EPROTO, "seccomp message without a notify fd");
                 goto out;
             }
-            rr = spec->seccomp.listener_path
-                     ? eb_seccomp_send_listener(spec->seccomp.listener_path, msg->fd, state_json, err)
-                     : eb_error_set(err, EINVAL, "linux.seccomp: SCMP_ACT_NOTIFY needs a listenerPath");
+            rr = eb_seccomp_send_listener(&spec->seccomp, msg->fd, state_json, err);
             close(msg->fd);
             if (rr < 0)
                 goto out;

@@ -207,9 +207,7 @@ int eb_container_exec(const eb_exec_opts_t *o, pid_t *pid_out, int *master_out, 
             }
         } else if (msg->type == EB_SYNC_SECCOMP && msg->fd >= 0) {
             char *sj = eb_state_to_json(c->state, c->status, false);
-            int rr = c->spec->seccomp.listener_path
-                         ? eb_seccomp_send_listener(c->spec->seccomp.listener_path, msg->fd, sj, err)
-                         : eb_error_set(err, EINVAL, "linux.seccomp: SCMP_ACT_NOTIFY needs a listenerPath");
+            int rr = eb_seccomp_send_listener(&c->spec->seccomp, msg->fd, sj, err);
             free(sj);
             close(msg->fd);
             if (rr < 0)

@@ -17,8 +17,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 struct eb_seccomp_filter {
@@ -268,31 +266,11 @@ int eb_seccomp_load(eb_seccomp_filter_t *f, eb_error_t *err)
     return -2;
 }
 
-int eb_seccomp_send_listener(const char *path, int notify_fd, const char *state_json, eb_error_t *err)
+int eb_seccomp_send_listener(const eb_seccomp_t *sc, int notify_fd, const char *state_json, eb_error_t *err)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    _cleanup_close_ int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct iovec iov = { (void *) state_json, strlen(state_json) };
-    char cbuf[CMSG_SPACE(sizeof(int))];
-    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-    struct cmsghdr *c;
-
-    if (s < 0)
-        return eb_error_set(err, errno, "socket");
-    if (strlen(path) >= sizeof(sa.sun_path))
-        return eb_error_set(err, ENAMETOOLONG, "seccomp listener path `%s`", path);
-    strcpy(sa.sun_path, path);
-    if (connect(s, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-        return eb_error_set(err, errno, "connect to seccomp listener `%s`", path);
-    memset(cbuf, 0, sizeof(cbuf));
-    c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &notify_fd, sizeof(int));
-    if (sendmsg(s, &m, MSG_NOSIGNAL) < 0)
-        return eb_error_set(err, errno, "send seccomp fd to `%s`", path);
-    return 0;
+    if (sc->listener_path == NULL)
+        return eb_error_set(err, EINVAL, "linux.seccomp: SCMP_ACT_NOTIFY needs a listenerPath");
+    return eb_unix_send_fd(sc->listener_path, notify_fd, state_json, strlen(state_json), "seccomp listener", err);
 }
 
 bool eb_seccomp_has_notify(const eb_seccomp_filter_t *f)

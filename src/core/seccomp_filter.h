@@ -19,9 +19,10 @@ int eb_seccomp_prepare(const eb_seccomp_t *sc, const char *key, const char *cach
 /* Load it into the calling thread (raw seccomp(2): no allocation).  Returns the notify fd (>= 0) when the
  * profile uses SCMP_ACT_NOTIFY, -2 when it doesn't, -1 on error. */
 int eb_seccomp_load(eb_seccomp_filter_t *f, eb_error_t *err);
-/* Hand the notify fd to the listener at PATH with the container state, the
- * way runc does (SCM_RIGHTS, state JSON as the payload). */
-int eb_seccomp_send_listener(const char *path, int notify_fd, const char *state_json, eb_error_t *err);
+/* Hand the notify fd to SC's listenerPath with the container state, the
+ * way runc does (SCM_RIGHTS, state JSON as the payload); a profile with
+ * SCMP_ACT_NOTIFY but no listenerPath is an error. */
+int eb_seccomp_send_listener(const eb_seccomp_t *sc, int notify_fd, const char *state_json, eb_error_t *err);
 /* True when the filter uses SCMP_ACT_NOTIFY (needs a listener). */
 bool eb_seccomp_has_notify(const eb_seccomp_filter_t *f);
 void eb_seccomp_free(eb_seccomp_filter_t *f);

@@ -14,9 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -59,30 +57,8 @@ int eb_terminal_setup(const eb_process_t *p, bool bind_console, eb_error_t *err)
 
 int eb_terminal_send(const char *path, int master, eb_error_t *err)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    _cleanup_close_ int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    char name[] = "/dev/ptmx";
-    struct iovec iov = { name, sizeof(name) - 1 };
-    char cbuf[CMSG_SPACE(sizeof(int))];
-    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-    struct cmsghdr *c;
-
-    if (s < 0)
-        return eb_error_set(err, errno, "socket");
-    if (strlen(path) >= sizeof(sa.sun_path))
-        return eb_error_set(err, ENAMETOOLONG, "console socket path `%s`", path);
-    strcpy(sa.sun_path, path);
-    if (connect(s, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-        return eb_error_set(err, errno, "connect to console socket `%s`", path);
-    memset(cbuf, 0, sizeof(cbuf));
-    c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &master, sizeof(int));
-    if (sendmsg(s, &m, MSG_NOSIGNAL) < 0)
-        return eb_error_set(err, errno, "send pty to console socket `%s`", path);
-    return 0;
+    static const char name[] = "/dev/ptmx";
+    return eb_unix_send_fd(path, master, name, sizeof(name) - 1, "console socket", err);
 }
 
 void eb_block_signals(void)
