@@ -18,46 +18,32 @@
 
 static const char *v2_dir(eb_cgroup_t *cg) { return cg->nh ? cg->h[0].dir : NULL; }
 
+/* Delegate every controller LEVEL has to its children.  A controller the
+ * kernel refuses (e.g. busy) is left out, not an error: the write of a
+ * limit for it reports that precisely later. */
+static void delegate_all(const char *level)
+{
+    _cleanup_free_ char *ctrls = NULL;
+    _cleanup_free_ char *cf = eb_strdup_printf("%s/cgroup.controllers", level);
+    eb_error_t e = { 0 };
+    char *tok, *save = NULL;
+    if (eb_read_file(cf, 4096, &ctrls, NULL, &e) < 0)
+        return;
+    for (tok = strtok_r(ctrls, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
+        eb_cg_writef(level, "cgroup.subtree_control", &e, "+%s", tok);
+}
+
 int eb_cg_v2_enable_controllers(const char *dir, const char *path, eb_error_t *err)
 {
-    size_t base = strlen(dir) - strlen(path);
-    _cleanup_free_ char *level = eb_strdup_printf("%.*s", (int) base, dir);
-    const char *p = path;
+    _cleanup_free_ char *level = eb_xstrdup(dir);
+    char *slash;
     (void) err;
-    /* Walk from the mount down to the parent of the container cgroup,
-     * delegating every controller the level has. */
-    for (;;) {
-        _cleanup_free_ char *ctrls = NULL;
-        _cleanup_free_ char *cf = eb_strdup_printf("%s/cgroup.controllers", level);
-        eb_error_t e = { 0 };
-        const char *next = strchr(p + 1, '/');
-        char *tok, *save = NULL;
-        if (next == NULL)
-            break;
-        if (eb_read_file(cf, 4096, &ctrls, NULL, &e) == 0) {
-            for (tok = strtok_r(ctrls, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
-                eb_error_t ign = { 0 };
-                eb_cg_writef(level, "cgroup.subtree_control", &ign, "+%s", tok);
-            }
-        }
-        {
-            char *nl = eb_strdup_printf("%s%.*s", level, (int) (next - p), p);
-            free(level);
-            level = nl;
-        }
-        p = next;
-    }
-    /* The leaf's parent level. */
-    {
-        _cleanup_free_ char *ctrls = NULL;
-        _cleanup_free_ char *cf = eb_strdup_printf("%s/cgroup.controllers", level);
-        eb_error_t e = { 0 };
-        char *tok, *save = NULL;
-        if (eb_read_file(cf, 4096, &ctrls, NULL, &e) == 0)
-            for (tok = strtok_r(ctrls, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
-                eb_error_t ign = { 0 };
-                eb_cg_writef(level, "cgroup.subtree_control", &ign, "+%s", tok);
-            }
+    /* Each '/' of PATH inside DIR ends one level, from the mount itself
+     * down to the container cgroup's parent. */
+    for (slash = level + strlen(dir) - strlen(path); slash; slash = strchr(slash + 1, '/')) {
+        *slash = 0;
+        delegate_all(level);
+        *slash = '/';
     }
     return 0;
 }
