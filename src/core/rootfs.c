@@ -100,58 +100,14 @@ int eb_mount_parse_options(const char *const *opts, unsigned long *flags, unsign
     return 0;
 }
 
-/* Resolve PATH beneath ROOTFD, creating what is missing (a directory, or a
- * file for the last component when FILE), and return the real path. */
-static char *resolve_create(int rootfd, const char *rootfs, const char *path, bool file, eb_error_t *err)
+/* The real path of FD (closed here), from its /proc link. */
+static char *fd_path(int fd, eb_error_t *err)
 {
-    struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
-    _cleanup_free_ char *copy = eb_xstrdup(path);
-    char *comp, *save = NULL, link[64], real[PATH_MAX];
-    int cur = dup(rootfd);
+    char link[64], real[PATH_MAX];
     ssize_t n;
-    (void) rootfs;
-
-    if (cur < 0) {
-        eb_error_set(err, errno, "dup");
-        return NULL;
-    }
-    for (comp = strtok_r(copy, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
-        char *next_comp = save && *save ? save : NULL;
-        bool last = next_comp == NULL || strspn(next_comp, "/") == strlen(next_comp);
-        int next;
-        if (strcmp(comp, ".") == 0)
-            continue;
-        next = (int) syscall(SYS_openat2, cur, comp, &how, sizeof(how));
-        if (next < 0 && errno == ENOENT) {
-            if (last && file) {
-                int fd = openat(cur, comp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-                if (fd < 0 && errno != EEXIST) {
-                    eb_error_set(err, errno, "create mount point `%s`", path);
-                    close(cur);
-                    return NULL;
-                }
-                if (fd >= 0)
-                    close(fd);
-            } else if (mkdirat(cur, comp, 0755) < 0 && errno != EEXIST) {
-                eb_error_set(err, errno, "mkdir `%s` in the rootfs (for `%s`)", comp, path);
-                close(cur);
-                return NULL;
-            }
-            next = (int) syscall(SYS_openat2, cur, comp, &how, sizeof(how));
-        }
-        if (next < 0) {
-            eb_error_set(err, errno, "resolve `%s` in the rootfs", path);
-            close(cur);
-            return NULL;
-        }
-        close(cur);
-        cur = next;
-        /* Keep later components inside the root: continue from the root
-         * with the prefix resolved so far. */
-    }
-    snprintf(link, sizeof(link), "/proc/self/fd/%d", cur);
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
     n = readlink(link, real, sizeof(real) - 1);
-    close(cur);
+    close(fd);
     if (n < 0) {
         eb_error_set(err, errno, "readlink `%s`", link);
         return NULL;
@@ -160,33 +116,29 @@ static char *resolve_create(int rootfd, const char *rootfs, const char *path, bo
     return eb_xstrdup(real);
 }
 
-/* Resolve relative to the root each time (RESOLVE_IN_ROOT needs the root
- * as dirfd for ".." and absolute symlinks to stay inside). */
+static int open_in_root(int rootfd, const char *path)
+{
+    struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+    /* "" (the root itself, e.g. cwd "/") is "." to openat2. */
+    return (int) syscall(SYS_openat2, rootfd, path[0] ? path : ".", &how, sizeof(how));
+}
+
+/* Resolve DEST beneath ROOTFD (the rootfs at ROOTFS) and return its real
+ * path, creating what is missing: directories, and for the last component
+ * a file when FILE (a file bind mount needs a file to land on). */
 static char *mount_target(int rootfd, const char *rootfs, const char *dest, bool file, eb_error_t *err)
 {
-    _cleanup_free_ char *parent = eb_xstrdup(dest);
-    char *slash, *rparent, *res;
-    struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
-    int fd;
+    _cleanup_free_ char *parent = eb_xstrdup(dest), *rparent = NULL;
+    _cleanup_close_ int pfd = -1;
+    const char *last = strrchr(dest, '/') ? strrchr(dest, '/') + 1 : dest;
+    char *slash;
+    int fd = open_in_root(rootfd, dest[0] == '/' ? dest + 1 : dest);
 
-    /* Fast path: it exists. */
-    fd = (int) syscall(SYS_openat2, rootfd, dest[0] == '/' ? dest + 1 : dest, &how, sizeof(how));
-    if (fd >= 0 || errno != ENOENT) {
-        char link[64], real[PATH_MAX];
-        ssize_t n;
-        if (fd < 0) {
-            eb_error_set(err, errno, "resolve `%s` in the rootfs", dest);
-            return NULL;
-        }
-        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-        n = readlink(link, real, sizeof(real) - 1);
-        close(fd);
-        if (n < 0) {
-            eb_error_set(err, errno, "readlink");
-            return NULL;
-        }
-        real[n] = 0;
-        return eb_xstrdup(real);
+    if (fd >= 0)
+        return fd_path(fd, err);
+    if (errno != ENOENT) {
+        eb_error_set(err, errno, "resolve `%s` in the rootfs", dest);
+        return NULL;
     }
     /* Create the parent chain inside the root, then the last component. */
     slash = strrchr(parent, '/');
@@ -198,23 +150,37 @@ static char *mount_target(int rootfd, const char *rootfs, const char *dest, bool
     } else {
         rparent = eb_xstrdup(rootfs);
     }
-    {
-        _cleanup_close_ int pfd = open(rparent, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        const char *last = strrchr(dest, '/') ? strrchr(dest, '/') + 1 : dest;
-        if (pfd < 0) {
-            eb_error_set(err, errno, "open `%s`", rparent);
-            free(rparent);
-            return NULL;
-        }
-        if (strncmp(rparent, rootfs, strlen(rootfs)) != 0) {
-            eb_error_set(err, EXDEV, "`%s` resolves outside the rootfs", dest);
-            free(rparent);
-            return NULL;
-        }
-        res = resolve_create(pfd, rparent, last, file, err);
+    if (strncmp(rparent, rootfs, strlen(rootfs)) != 0) {
+        eb_error_set(err, EXDEV, "`%s` resolves outside the rootfs", dest);
+        return NULL;
     }
-    free(rparent);
-    return res;
+    if (last[0] == 0) /* DEST ends in '/': the parent is the target */
+        return eb_steal_ptr(rparent);
+    pfd = open(rparent, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (pfd < 0) {
+        eb_error_set(err, errno, "open `%s`", rparent);
+        return NULL;
+    }
+    if (file) {
+        int f = openat(pfd, last, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (f < 0 && errno != EEXIST) {
+            eb_error_set(err, errno, "create mount point `%s`", dest);
+            return NULL;
+        }
+        if (f >= 0)
+            close(f);
+    } else if (mkdirat(pfd, last, 0755) < 0 && errno != EEXIST) {
+        eb_error_set(err, errno, "mkdir `%s` in the rootfs (for `%s`)", last, dest);
+        return NULL;
+    }
+    /* The parent is the root of this lookup: a symlink planted as the last
+     * component can't lead out of it. */
+    fd = open_in_root(pfd, last);
+    if (fd < 0) {
+        eb_error_set(err, errno, "resolve `%s` in the rootfs", dest);
+        return NULL;
+    }
+    return fd_path(fd, err);
 }
 
 static unsigned long locked_flags(const char *path)
@@ -248,8 +214,6 @@ static int mount_one(const eb_spec_t *spec, const eb_mount_t *m, int rootfd, con
         if (stat(m->source, &sb) < 0)
             return eb_error_set(err, errno, "bind mount source `%s`", m->source);
         flags |= MS_BIND;
-        /* "bind" type without rbind is still recursive in runc. */
-        if (strcmp(type, "bind") == 0 && !(flags & MS_REC)) { }
     }
     target = mount_target(rootfd, rootfs, m->destination, is_bind && !S_ISDIR(sb.st_mode), err);
     if (target == NULL)
