@@ -228,14 +228,9 @@ int eb_container_create(const eb_create_opts_t *o, pid_t *pid_out, int *master_o
         goto out;
     if (eb_cgroup_create(st->cgroup_path, &cg, err) < 0)
         goto out;
-    if (spec->has_resources && eb_cgroup_apply(cg, &spec->resources, spec, false, err) < 0)
+    /* Applied even without linux.resources: the device rules always are. */
+    if (eb_cgroup_apply(cg, &spec->resources, spec, false, err) < 0)
         goto out;
-    if (!spec->has_resources) {
-        eb_resources_t none;
-        memset(&none, 0, sizeof(none));
-        if (eb_cgroup_apply(cg, &none, spec, false, err) < 0)
-            goto out;
-    }
     fifo = eb_state_path(st, "exec.fifo");
     if (mkfifo(fifo, 0622) < 0) {
         eb_error_set(err, errno, "mkfifo `%s`", fifo);

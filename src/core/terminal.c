@@ -61,14 +61,20 @@ int eb_terminal_send(const char *path, int master, eb_error_t *err)
     return eb_unix_send_fd(path, master, name, sizeof(name) - 1, "console socket", err);
 }
 
+/* Every signal but the synchronous faults, which must stay deliverable. */
+static void relayed_signals(sigset_t *set)
+{
+    sigfillset(set);
+    sigdelset(set, SIGSEGV);
+    sigdelset(set, SIGBUS);
+    sigdelset(set, SIGILL);
+    sigdelset(set, SIGFPE);
+}
+
 void eb_block_signals(void)
 {
     sigset_t all;
-    sigfillset(&all);
-    sigdelset(&all, SIGSEGV);
-    sigdelset(&all, SIGBUS);
-    sigdelset(&all, SIGILL);
-    sigdelset(&all, SIGFPE);
+    relayed_signals(&all);
     sigprocmask(SIG_BLOCK, &all, NULL);
 }
 
@@ -76,11 +82,7 @@ static int block_signals(sigset_t *old, eb_error_t *err)
 {
     sigset_t all;
     int fd;
-    sigfillset(&all);
-    sigdelset(&all, SIGSEGV);
-    sigdelset(&all, SIGBUS);
-    sigdelset(&all, SIGILL);
-    sigdelset(&all, SIGFPE);
+    relayed_signals(&all);
     sigprocmask(SIG_BLOCK, &all, old);
     fd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
     if (fd < 0)

@@ -192,7 +192,6 @@ typedef struct eb_spec {
     size_t n_uid_mappings, n_gid_mappings;
     eb_kv_t *sysctl;
     size_t n_sysctl;
-    bool has_resources;
     eb_resources_t resources;
     const char *cgroups_path;
     unsigned long rootfs_propagation;   /* MS_* or 0 */

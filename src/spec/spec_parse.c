@@ -392,11 +392,9 @@ static int parse_linux(eb_spec_t *s, eb_arena_t *a, eb_error_t *err)
         if (s->sysctl[i].key[0] == 0 || strstr(s->sysctl[i].key, "..") || s->sysctl[i].key[0] == '/'
             || s->sysctl[i].key[0] == '.')
             return eb_error_set(err, EINVAL, "linux.sysctl: invalid key `%s`", s->sysctl[i].key);
-    if ((v = js_get(lx, "resources")) != NULL) {
-        if (eb_spec_parse_resources_obj(a, v, "linux.resources", &s->resources, err) < 0)
-            return -1;
-        s->has_resources = true;
-    }
+    if ((v = js_get(lx, "resources")) != NULL
+        && eb_spec_parse_resources_obj(a, v, "linux.resources", &s->resources, err) < 0)
+        return -1;
     if (js_string(lx, "cgroupsPath", "linux", false, &s->cgroups_path, err) < 0
         || js_string(lx, "rootfsPropagation", "linux", false, &prop, err) < 0
         || js_string(lx, "mountLabel", "linux", false, &s->mount_label, err) < 0)
@@ -453,8 +451,6 @@ static int spec_parse_tree(eb_spec_t *s, eb_error_t *err)
         return -1;
     if (s->hostname && s->hostname[0] && !s->namespaces[EB_NS_UTS].present)
         return eb_error_set(err, EINVAL, "hostname: setting a hostname needs a uts namespace");
-    if (s->has_process && s->process.terminal && s->process.console_height == 0)
-        s->process.console_height = 0;
     return 0;
 }
 
