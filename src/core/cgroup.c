@@ -281,6 +281,13 @@ int eb_cg_writef(const char *dir, const char *file, eb_error_t *err, const char 
     return eb_cg_write(dir, file, buf, err);
 }
 
+bool eb_cg_exists(const char *dir, const char *file)
+{
+    char p[4096];
+    snprintf(p, sizeof(p), "%s/%s", dir, file);
+    return access(p, F_OK) == 0;
+}
+
 int eb_cg_read_u64(const char *dir, const char *file, uint64_t *out)
 {
     char path[4096], buf[64];

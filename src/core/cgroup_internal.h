@@ -45,6 +45,8 @@ extern const struct eb_cgroup_ops eb_cgroup_v2_ops;
 int eb_cg_write(const char *dir, const char *file, const char *value, eb_error_t *err);
 int eb_cg_writef(const char *dir, const char *file, eb_error_t *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* True when DIR/FILE exists (knobs the kernel may not offer). */
+bool eb_cg_exists(const char *dir, const char *file);
 /* Read a single integer ("max" reads as UINT64_MAX). */
 int eb_cg_read_u64(const char *dir, const char *file, uint64_t *out);
 /* Read KEY VALUE lines (memory.stat, cpu.stat): value of KEY or -1. */

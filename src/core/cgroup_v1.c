@@ -160,13 +160,6 @@ static int v1_enter(eb_cgroup_t *cg, pid_t pid, eb_error_t *err)
     return 0;
 }
 
-static int file_exists(const char *dir, const char *file)
-{
-    char p[4096];
-    snprintf(p, sizeof(p), "%s/%s", dir, file);
-    return access(p, F_OK) == 0;
-}
-
 static int v1_memory(const char *d, const eb_resources_t *r, eb_error_t *err)
 {
     if (d == NULL) {
@@ -174,7 +167,7 @@ static int v1_memory(const char *d, const eb_resources_t *r, eb_error_t *err)
             return eb_error_set(err, ENOTSUP, "memory limits requested but the memory cgroup is not mounted");
         return 0;
     }
-    if (r->memory.swap.set && !file_exists(d, "memory.memsw.limit_in_bytes")) {
+    if (r->memory.swap.set && !eb_cg_exists(d, "memory.memsw.limit_in_bytes")) {
         if (r->memory.limit.set && r->memory.swap.v > 0 && r->memory.swap.v != r->memory.limit.v)
             eb_warn("swap limit ignored: the kernel has no swap accounting (memory.memsw)");
     } else if (r->memory.swap.set) {
@@ -205,7 +198,7 @@ static int v1_memory(const char *d, const eb_resources_t *r, eb_error_t *err)
         return -1;
     if (r->memory.disable_oom_killer && eb_cg_write(d, "memory.oom_control", "1", err) < 0)
         return -1;
-    if (r->memory.use_hierarchy_set && file_exists(d, "memory.use_hierarchy")
+    if (r->memory.use_hierarchy_set && eb_cg_exists(d, "memory.use_hierarchy")
         && eb_cg_write(d, "memory.use_hierarchy", r->memory.use_hierarchy ? "1" : "0", err) < 0)
         return -1;
     return 0;
@@ -233,7 +226,7 @@ static int v1_cpu(eb_cgroup_t *cg, const eb_resources_t *r, eb_error_t *err)
         if (r->cpu.realtime_runtime.set && r->cpu.realtime_runtime.v != 0
             && eb_cg_writef(d, "cpu.rt_runtime_us", err, "%lld", (long long) r->cpu.realtime_runtime.v) < 0)
             return -1;
-        if (r->cpu.idle.set && file_exists(d, "cpu.idle")
+        if (r->cpu.idle.set && eb_cg_exists(d, "cpu.idle")
             && eb_cg_writef(d, "cpu.idle", err, "%lld", (long long) r->cpu.idle.v) < 0)
             return -1;
     }
@@ -256,7 +249,7 @@ static int v1_blkio(const char *d, const eb_resources_t *r, eb_error_t *err)
     if (d == NULL)
         return 0;
     if (r->blkio.weight.set && r->blkio.weight.v) {
-        const char *wf = file_exists(d, "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight";
+        const char *wf = eb_cg_exists(d, "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight";
         if (eb_cg_writef(d, wf, err, "%llu", (unsigned long long) r->blkio.weight.v) < 0)
             return -1;
     }

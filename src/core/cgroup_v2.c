@@ -141,12 +141,8 @@ static int v2_memory(const char *d, const eb_resources_t *r, eb_error_t *err)
             snprintf(buf, sizeof(buf), "%lld", (long long) (r->memory.swap.v - r->memory.limit.v));
         } else
             return eb_error_set(err, EINVAL, "a swap limit needs a memory limit on cgroup v2");
-        {
-            char p[4096];
-            snprintf(p, sizeof(p), "%s/memory.swap.max", d);
-            if (access(p, F_OK) == 0 && eb_cg_write(d, "memory.swap.max", buf, err) < 0)
-                return -1;
-        }
+        if (eb_cg_exists(d, "memory.swap.max") && eb_cg_write(d, "memory.swap.max", buf, err) < 0)
+            return -1;
     }
     if (r->memory.reservation.set) {
         if (r->memory.reservation.v < 0) strcpy(buf, "max");
@@ -169,9 +165,7 @@ static int v2_io(const char *d, const eb_resources_t *r, eb_error_t *err)
     if (r->blkio.weight.set && r->blkio.weight.v) {
         /* blkio weight [10,1000] to io weight [1,10000]. */
         uint64_t w = 1 + (r->blkio.weight.v - 10) * 9999 / 990;
-        char p[4096];
-        snprintf(p, sizeof(p), "%s/io.bfq.weight", d);
-        if (access(p, F_OK) == 0) {
+        if (eb_cg_exists(d, "io.bfq.weight")) {
             if (eb_cg_writef(d, "io.bfq.weight", err, "%llu", (unsigned long long) r->blkio.weight.v) < 0)
                 return -1;
         } else if (eb_cg_writef(d, "io.weight", err, "default %llu", (unsigned long long) w) < 0)
