@@ -1,5 +1,6 @@
 /* cmd_create.c - `edgebox create`. */
 #include "cli/cli.h"
+#include "runv/runv.h"
 #include "core/container.h"
 #include "common/util.h"
 
@@ -21,6 +22,7 @@ int eb_cmd_create(eb_global_t *g, int argc, char **argv, eb_error_t *err)
     };
     eb_create_opts_t o = { 0 };
     uint64_t nfds = 0;
+    eb_class_t class;
     int pos;
 
     if (eb_cli_parse(argc, argv, opts, &pos, err) < 0
@@ -35,5 +37,9 @@ int eb_cmd_create(eb_global_t *g, int argc, char **argv, eb_error_t *err)
     o.console_socket = console;
     o.preserve_fds = (int) nfds;
     o.no_pivot = no_pivot;
+    if (eb_class_of_bundle(bundle, &class, err) < 0)
+        return -1;
+    if (class == EB_CLASS_RUNV)
+        return eb_runv_create(&o, g->log, NULL, NULL, err);
     return eb_container_create(&o, NULL, NULL, err);
 }

@@ -1,6 +1,7 @@
 /* cmd_events.c - `edgebox events`: runc's stats/oom event stream, with the
  * network interfaces of the container's namespace filled in. */
 #include "cli/cli.h"
+#include "runv/runv.h"
 #include "core/container.h"
 #include "core/stats.h"
 #include "common/cleanup.h"
@@ -49,6 +50,43 @@ static int emit_stats(eb_container_t *c, eb_error_t *err)
     return 0;
 }
 
+/* runv: the numbers are measured in the guest; OOM kills are noticed from
+ * the guest cgroup's oom_kill counter, polled every second. */
+static int runv_events(eb_global_t *g, const char *id, bool stats, int ms, eb_error_t *err)
+{
+    uint64_t ooms = UINT64_MAX;
+    int waited = ms;
+
+    for (;;) {
+        json_object *data = NULL, *mem, *v;
+        uint64_t now = 0;
+
+        if (eb_runv_stats(g->root, id, &data, err) < 0)
+            return stats ? -1 : 0;
+        if (json_object_object_get_ex(data, "memory", &mem) && json_object_object_get_ex(mem, "raw", &v)
+            && json_object_object_get_ex(v, "oom_kill", &v))
+            now = (uint64_t) json_object_get_int64(v);
+        if (ooms != UINT64_MAX && now > ooms) {
+            printf("{\"type\":\"oom\",\"id\":\"%s\"}\n", id);
+            fflush(stdout);
+        }
+        ooms = now;
+        if (stats || waited >= ms) {
+            printf("{\"type\":\"stats\",\"id\":\"%s\",\"data\":%s}\n", id,
+                   json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN));
+            fflush(stdout);
+            waited = 0;
+        }
+        json_object_put(data);
+        if (stats)
+            return 0;
+        usleep(1000 * 1000);
+        waited += 1000;
+        if (eb_runv_status(g->root, id, NULL) == EB_STATUS_STOPPED)
+            return 0;
+    }
+}
+
 int eb_cmd_events(eb_global_t *g, int argc, char **argv, eb_error_t *err)
 {
     bool stats = false;
@@ -65,6 +103,11 @@ int eb_cmd_events(eb_global_t *g, int argc, char **argv, eb_error_t *err)
         return -1;
     if (parse_interval(interval, &ms) < 0)
         return eb_error_set(err, EINVAL, "--interval: invalid duration `%s`", interval);
+    if (eb_class_is_runv(g->root, argv[pos])) {
+        if (eb_runv_status(g->root, argv[pos], NULL) == EB_STATUS_STOPPED)
+            return eb_error_set(err, EINVAL, "container `%s` is not running", argv[pos]);
+        return runv_events(g, argv[pos], stats, ms, err);
+    }
     if (eb_container_load(g->root, argv[pos], 0, &c, err) < 0)
         return -1;
     if (c->status == EB_STATUS_STOPPED || c->cgroup == NULL) {

@@ -1,5 +1,6 @@
 /* cmd_exec.c - `edgebox exec`. */
 #include "cli/cli.h"
+#include "runv/runv.h"
 #include "core/container.h"
 #include "core/terminal.h"
 #include "common/cleanup.h"
@@ -81,6 +82,12 @@ int eb_cmd_exec(eb_global_t *g, int argc, char **argv, eb_error_t *err)
     o.keep_console = !detach && console == NULL;
     o.preserve_fds = (int) nfds;
     o.pid_file = pid_file;
+    if (eb_class_is_runv(g->root, o.id)) {
+        int code = 0;
+        if (eb_runv_exec(&o, detach, &code, err) == 0)
+            ret = code;
+        goto out;
+    }
     if (eb_container_exec(&o, &pid, &master, err) < 0)
         goto out;
     if (detach) {

@@ -1,5 +1,6 @@
 /* cmd_list.c - `edgebox list [--format table|json] [-q]`. */
 #include "cli/cli.h"
+#include "runv/runv.h"
 #include "core/container.h"
 #include "common/util.h"
 
@@ -33,25 +34,37 @@ int eb_cmd_list(eb_global_t *g, int argc, char **argv, eb_error_t *err)
     else if (!quiet)
         printf("%-20s %-8s %-10s %-40s %-32s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");
     for (i = 0; i < n; i++) {
-        eb_container_t *c;
+        eb_container_t *c = NULL;
+        eb_state_t *st = NULL;
+        eb_status_t status = EB_STATUS_STOPPED;
         eb_error_t e = { 0 };
-        if (eb_container_load(g->root, ids[i], 0, &c, &e) < 0) {
+        /* runv: the same state file; the status comes from the sandbox. */
+        if (eb_class_is_runv(g->root, ids[i])) {
+            if (eb_state_load(g->root, ids[i], false, &st, &e) == 0)
+                status = eb_runv_status(g->root, ids[i], NULL);
+        } else if (eb_container_load(g->root, ids[i], 0, &c, &e) == 0) {
+            st = c->state;
+            status = c->status;
+        }
+        if (st == NULL) {
             free(ids[i]);
             continue;
         }
         if (quiet)
             printf("%s\n", ids[i]);
         else if (arr) {
-            char *s = eb_state_to_json(c->state, c->status, false);
+            char *s = eb_state_to_json(st, status, false);
             json_object_array_add(arr, json_tokener_parse(s));
             free(s);
         } else {
-            printf("%-20s %-8d %-10s %-40s %-32s %s\n", ids[i],
-                   c->status == EB_STATUS_STOPPED ? 0 : (int) c->state->pid, eb_status_names[c->status],
-                   c->state->bundle ? c->state->bundle : "", c->state->created ? c->state->created : "",
-                   c->state->owner ? c->state->owner : "");
+            printf("%-20s %-8d %-10s %-40s %-32s %s\n", ids[i], status == EB_STATUS_STOPPED ? 0 : (int) st->pid,
+                   eb_status_names[status], st->bundle ? st->bundle : "", st->created ? st->created : "",
+                   st->owner ? st->owner : "");
         }
-        eb_container_free(c);
+        if (c)
+            eb_container_free(c);
+        else
+            eb_state_free(st);
         free(ids[i]);
     }
     free(ids);

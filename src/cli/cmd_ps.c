@@ -1,6 +1,7 @@
 /* cmd_ps.c - `edgebox ps` (runs ps(1) and keeps the container's lines, as
  * runc does; --format json lists the pids). */
 #include "cli/cli.h"
+#include "runv/runv.h"
 #include "core/container.h"
 #include "common/cleanup.h"
 #include "common/util.h"
@@ -98,6 +99,30 @@ int eb_cmd_ps(eb_global_t *g, int argc, char **argv, eb_error_t *err)
         return -1;
     if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0)
         return eb_error_set(err, EINVAL, "invalid format `%s` (table or json)", format);
+    if (eb_class_is_runv(g->root, argv[pos])) {
+        /* Guest processes: their pids are the guest's, listed by the agent. */
+        json_object *procs = NULL;
+        size_t k;
+        if (eb_runv_ps(g->root, argv[pos], &procs, err) < 0)
+            return -1;
+        if (strcmp(format, "json") == 0)
+            printf("[");
+        else
+            printf("%-8s %s\n", "PID", "CMD");
+        for (k = 0; k < json_object_array_length(procs); k++) {
+            json_object *e = json_object_array_get_idx(procs, k), *p, *cmd;
+            json_object_object_get_ex(e, "pid", &p);
+            json_object_object_get_ex(e, "cmd", &cmd);
+            if (strcmp(format, "json") == 0)
+                printf("%s%d", k ? "," : "", json_object_get_int(p));
+            else
+                printf("%-8d %s\n", json_object_get_int(p), json_object_get_string(cmd));
+        }
+        if (strcmp(format, "json") == 0)
+            printf("]\n");
+        json_object_put(procs);
+        return 0;
+    }
     if (eb_container_load(g->root, argv[pos], 0, &c, err) < 0)
         return -1;
     if (c->cgroup == NULL) {

@@ -1,6 +1,7 @@
 /* cmd_run.c - `edgebox run`: create + start, then (unless --detach) relay
  * signals and the tty, wait, delete, and exit with the container's status. */
 #include "cli/cli.h"
+#include "runv/runv.h"
 #include "core/container.h"
 #include "core/terminal.h"
 #include "common/log.h"
@@ -42,6 +43,8 @@ int eb_cmd_run(eb_global_t *g, int argc, char **argv, eb_error_t *err)
     pid_t pid = -1;
     int pos, master = -1, status = 0;
     eb_error_t derr = { 0 };
+    eb_class_t class;
+    bool runv;
 
     /* Signals that arrive while the container is set up are held and
      * relayed to it once it runs, so none is lost or kills us early. */
@@ -59,10 +62,16 @@ int eb_cmd_run(eb_global_t *g, int argc, char **argv, eb_error_t *err)
     o.preserve_fds = (int) nfds;
     o.no_pivot = no_pivot;
     o.keep_console = !detach && console == NULL;
-    if (eb_container_create(&o, &pid, &master, err) < 0)
+    if (eb_class_of_bundle(bundle, &class, err) < 0)
         return -1;
-    if (eb_container_start(g->root, o.id, err) < 0) {
-        eb_container_delete(g->root, o.id, true, &derr);
+    runv = class == EB_CLASS_RUNV;
+    if ((runv ? eb_runv_create(&o, g->log, &pid, &master, err) : eb_container_create(&o, &pid, &master, err)) < 0)
+        return -1;
+    if ((runv ? eb_runv_start(g->root, o.id, err) : eb_container_start(g->root, o.id, err)) < 0) {
+        if (runv)
+            eb_runv_delete(g->root, o.id, true, &derr);
+        else
+            eb_container_delete(g->root, o.id, true, &derr);
         if (master >= 0)
             close(master);
         return -1;
@@ -75,7 +84,8 @@ int eb_cmd_run(eb_global_t *g, int argc, char **argv, eb_error_t *err)
     } else {
         eb_wait_forward(pid, &status, err);
     }
-    if (!keep && eb_container_delete(g->root, o.id, true, &derr) < 0)
+    if (!keep && (runv ? eb_runv_delete(g->root, o.id, true, &derr)
+                       : eb_container_delete(g->root, o.id, true, &derr)) < 0)
         eb_warn("delete `%s` after run: %s", o.id, derr.msg);
     return eb_exit_status(status);
 }

@@ -1,5 +1,6 @@
 /* cmd_state.c - `edgebox state ID`: the OCI state JSON. */
 #include "cli/cli.h"
+#include "runv/runv.h"
 #include "core/container.h"
 #include "common/util.h"
 
@@ -17,6 +18,13 @@ int eb_cmd_state(eb_global_t *g, int argc, char **argv, eb_error_t *err)
     if (eb_cli_parse(argc, argv, opts, &pos, err) < 0
         || eb_cli_need_args("state", argc - pos, 1, 1, "<container-id>", err) < 0)
         return -1;
+    if (eb_class_is_runv(g->root, argv[pos])) {
+        if (eb_runv_state(g->root, argv[pos], &json, err) < 0)
+            return -1;
+        printf("%s\n", json);
+        free(json);
+        return 0;
+    }
     if (eb_container_load(g->root, argv[pos], 0, &c, err) < 0)
         return -1;
     json = eb_state_to_json(c->state, c->status, true);

@@ -1,6 +1,7 @@
 /* cmd_update.c - `edgebox update`: new resource limits from -r JSON (the
  * linux.resources schema) and/or runc's flags. */
 #include "cli/cli.h"
+#include "runv/runv.h"
 #include "core/container.h"
 #include "common/cleanup.h"
 #include "common/util.h"
@@ -90,6 +91,9 @@ int eb_cmd_update(eb_global_t *g, int argc, char **argv, eb_error_t *err)
         return -1;
     if (l3 || membw)
         return eb_error_set(err, ENOTSUP, "Intel RDT is not supported");
+    if (eb_class_is_runv(g->root, argv[pos]))
+        return eb_error_set(err, EOPNOTSUPP, "update of a runv container's resources is not supported yet "
+                                             "(the VM is sized at boot)");
     if (eb_container_load(g->root, argv[pos], EB_LOAD_SPEC, &c, err) < 0)
         return -1;
     if (c->spec == NULL) {

@@ -1,6 +1,7 @@
 /* main.c - `edgebox`: global options, the verb table, and the one place
  * where an error is printed. */
 #include "cli/cli.h"
+#include "runv/runv.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "eb_config.h"
@@ -32,6 +33,7 @@ static const struct {
     { "features", eb_cmd_features, "print the OCI features JSON" },
     { "spec", eb_cmd_spec, "write a default config.json" },
     { "checkpoint", eb_cmd_checkpoint, "checkpoint a container (not supported)" },
+    { "check", eb_cmd_check, "report whether this host can run each isolation class" },
 };
 
 static void usage(FILE *f)
@@ -45,6 +47,8 @@ static void usage(FILE *f)
                "  --log-format FMT    text or json\n"
                "  --debug             log debug messages\n"
                "  --systemd-cgroup    use the systemd cgroup driver (not supported)\n"
+               "  --class CLASS       runc (default) or runv; `edgebox-runv` defaults to runv.\n"
+               "                      The container annotation io.edgebox.class overrides it\n"
                "  --version, --help\n\ncommands:\n");
     for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
         fprintf(f, "  %-12s %s\n", verbs[i].name, verbs[i].help);
@@ -55,7 +59,7 @@ int main(int argc, char **argv)
     eb_global_t g = { .root = "/run/edgebox", .log_format = "text" };
     eb_error_t err = { 0 };
     bool version = false, help = false;
-    const char *criu = NULL, *rootless = NULL;
+    const char *criu = NULL, *rootless = NULL, *class = NULL, *base = strrchr(argv[0], '/');
     const eb_opt_t opts[] = {
         { "root", 0, OPT_STRING, &g.root },
         { "log", 0, OPT_STRING, &g.log },
@@ -66,13 +70,27 @@ int main(int argc, char **argv)
         { "help", 'h', OPT_FLAG, &help },
         { "criu", 0, OPT_STRING, &criu },
         { "rootless", 0, OPT_STRING, &rootless },
+        { "class", 0, OPT_STRING, &class },
         { NULL, 0, 0, NULL },
     };
     int pos, rc;
     size_t i;
 
+    /* containerd's BinaryName and podman's --runtime name a program, not
+     * options: the name picks the default class. */
+    base = base ? base + 1 : argv[0];
+    if (strlen(base) >= 5 && strcmp(base + strlen(base) - 5, "-runv") == 0)
+        eb_class_set_default(EB_CLASS_RUNV);
     if (eb_cli_parse(argc - 1, argv + 1, opts, &pos, &err) < 0)
         goto fail;
+    if (class && strcmp(class, "runv") == 0)
+        eb_class_set_default(EB_CLASS_RUNV);
+    else if (class && strcmp(class, "runc") == 0)
+        eb_class_set_default(EB_CLASS_RUNC);
+    else if (class) {
+        eb_error_set(&err, EINVAL, "--class: unknown class `%s` (runc or runv)", class);
+        goto fail;
+    }
     pos++;
     if (version) {
         const struct scmp_version *sv = seccomp_version();

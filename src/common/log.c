@@ -27,6 +27,7 @@ int eb_log_init(const char *path, enum eb_log_format format, int debug, eb_error
 }
 
 int eb_log_is_file(void) { return log_fd != 2; }
+int eb_log_fd(void) { return log_fd; }
 
 static size_t json_escape(char *out, size_t outlen, const char *in)
 {

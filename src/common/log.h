@@ -17,6 +17,7 @@ void eb_log(enum eb_log_level level, const char *fmt, ...) __attribute__((format
 /* True when the log goes somewhere other than stderr (then errors are
  * printed to both, as runc does). */
 int eb_log_is_file(void);
+int eb_log_fd(void);
 
 #define eb_debug(...) eb_log(EB_LOG_DEBUG, __VA_ARGS__)
 #define eb_info(...) eb_log(EB_LOG_INFO, __VA_ARGS__)

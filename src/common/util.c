@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -64,6 +65,26 @@ int eb_read_file_at(int dirfd, const char *name, size_t max, char **out, size_t 
 int eb_read_file(const char *path, size_t max, char **out, size_t *len, eb_error_t *err)
 {
     return eb_read_file_at(AT_FDCWD, path, max, out, len, err);
+}
+
+void eb_close_fds_except(const int *keep, size_t n)
+{
+    unsigned lo = 3;
+
+    for (;;) {
+        unsigned next = ~0U;
+        size_t i;
+        for (i = 0; i < n; i++)
+            if (keep[i] >= (int) lo && (unsigned) keep[i] < next)
+                next = (unsigned) keep[i];
+        if (next == ~0U) {
+            syscall(SYS_close_range, lo, ~0U, 0);
+            return;
+        }
+        if (next > lo)
+            syscall(SYS_close_range, lo, next - 1, 0);
+        lo = next + 1;
+    }
 }
 
 int eb_write_all(int fd, const void *buf, size_t len)

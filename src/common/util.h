@@ -55,6 +55,11 @@ int eb_id_valid(const char *s);
 int eb_unix_send_fd(const char *path, int fd, const void *payload, size_t len, const char *what,
                     eb_error_t *err);
 
+/* Close every fd above 2 but the N in KEEP (-1 entries are ignored):
+ * for long-lived children that must not hold their parent's locks,
+ * sockets or the shim's pipes. */
+void eb_close_fds_except(const int *keep, size_t n);
+
 /* Write all of BUF to FD, retrying on EINTR and short writes. */
 int eb_write_all(int fd, const void *buf, size_t len);
 

@@ -271,6 +271,7 @@ int eb_container_create(const eb_create_opts_t *o, pid_t *pid_out, int *master_o
     ctx.lock_fd = st->lock_fd;
     ctx.fifo_fd = fifo_fd;
     ctx.preserve_fds = o->preserve_fds;
+    ctx.stdio = o->stdio;
     ctx.no_pivot = o->no_pivot;
     ctx.parent = getpid();
     if (open_join_fds(spec, ctx.join_fds, &ctx.new_flags, err) < 0)

@@ -28,6 +28,7 @@ typedef struct {
     int preserve_fds;
     bool no_pivot;
     bool keep_console;         /* run in the foreground with a tty: return the master */
+    const int *stdio;          /* 3 fds (> 2) to give the process as 0, 1, 2; NULL: ours */
 } eb_create_opts_t;
 
 typedef struct {
@@ -43,6 +44,7 @@ typedef struct {
     bool keep_console;
     int preserve_fds;
     const char *pid_file;
+    const int *stdio;          /* as for create */
 } eb_exec_opts_t;
 
 /* What eb_container_load does beyond reading the state. */

@@ -154,6 +154,7 @@ int eb_container_exec(const eb_exec_opts_t *o, pid_t *pid_out, int *master_out, 
     ctx.sync_fd = sv[1];
     ctx.lock_fd = -1;
     ctx.fifo_fd = -1;
+    ctx.stdio = o->stdio;
     ctx.preserve_fds = o->preserve_fds;
     ctx.is_exec = true;
     ctx.parent = getpid();

@@ -268,6 +268,13 @@ void eb_init_stage1(eb_init_ctx_t *ctx)
     size_t i;
 
     die_with_parent(ctx);
+    if (ctx->stdio) {
+        /* The guest agent's own stdio is the console: the process gets the
+         * pipes it was handed (all above 2, so no dup2 clobbers another). */
+        for (t = 0; t < 3; t++)
+            if (dup2(ctx->stdio[t], t) < 0)
+                _exit(1);
+    }
     {
         /* The runtime may block signals to relay them: the container
          * starts with none blocked, as after a fresh exec. */

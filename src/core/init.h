@@ -25,6 +25,7 @@ typedef struct eb_init_ctx {
     int lock_fd;               /* the runtime's state lock: closed at once */
     int fifo_fd;               /* create: O_PATH fd of exec.fifo; exec: -1 */
     int preserve_fds;
+    const int *stdio;          /* fds for 0, 1, 2; NULL keeps the runtime's */
     bool no_pivot;
     bool is_exec;
     bool want_console;         /* send the pty master to the runtime */

@@ -1,0 +1,320 @@
+/* loop.c - the agent's single-threaded event loop: the host channel, the
+ * stdio of every process it started, and SIGCHLD.
+ *
+ * Ordering guarantee the host relies on: all of a process's output frames,
+ * then its end-of-stream frames, then its exit event.  The exit event waits
+ * for EOF on the process's pipes (a background child may keep them open:
+ * then for EB_EXIT_GRACE_MS after the exit at most, draining what is
+ * readable). */
+#include "agent/agent.h"
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "proto/message.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define EB_EXIT_GRACE_MS 2000
+#define EB_MAX_POLL 1024
+
+eb_aproc_t *eb_agent_proc_add(eb_agent_t *a, uint32_t stream, const char *container, bool is_init, bool tty,
+                              pid_t pid, int in_fd, int out_fd, int err_fd)
+{
+    eb_aproc_t *p = eb_xcalloc(1, sizeof(*p));
+
+    p->stream = stream;
+    p->container = eb_xstrdup(container);
+    p->is_init = is_init;
+    p->tty = tty;
+    p->pid = pid;
+    p->in_fd = in_fd;
+    p->out_fd = out_fd;
+    p->err_fd = err_fd;
+    p->credit = EB_STREAM_WINDOW;
+    p->next = a->procs;
+    a->procs = p;
+    return p;
+}
+
+eb_aproc_t *eb_agent_proc_find(eb_agent_t *a, uint32_t stream)
+{
+    eb_aproc_t *p;
+    for (p = a->procs; p; p = p->next)
+        if (p->stream == stream)
+            return p;
+    return NULL;
+}
+
+eb_aproc_t *eb_agent_proc_init(eb_agent_t *a, const char *container)
+{
+    eb_aproc_t *p;
+    for (p = a->procs; p; p = p->next)
+        if (p->is_init && strcmp(p->container, container) == 0)
+            return p;
+    return NULL;
+}
+
+static void proc_free(eb_aproc_t *p)
+{
+    if (p->in_fd >= 0) close(p->in_fd);
+    if (p->out_fd >= 0) close(p->out_fd);
+    if (p->err_fd >= 0) close(p->err_fd);
+    free(p->inbuf);
+    free(p->container);
+    free(p);
+}
+
+void eb_agent_event(eb_agent_t *a, json_object *ev)
+{
+    eb_msg_queue(&a->out, EB_FRAME_EVENT, 0, ev);
+    json_object_put(ev);
+}
+
+/* Read one chunk of FD into an output frame; EOF (or EIO of a pty whose
+ * slave closed) closes it and sends the end-of-stream frame. */
+static void pump_out(eb_agent_t *a, eb_aproc_t *p, int *fd, uint8_t type)
+{
+    uint8_t buf[EB_FRAME_MAX_DATA];
+    size_t want = p->credit < sizeof(buf) ? p->credit : sizeof(buf);
+    ssize_t n;
+
+    if (want == 0)
+        return;
+    n = read(*fd, buf, want);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        close(*fd);
+        *fd = -1;
+        eb_outbuf_frame(&a->out, type, p->stream, NULL, 0);
+        return;
+    }
+    p->credit -= (uint32_t) n;
+    eb_outbuf_frame(&a->out, type, p->stream, buf, (uint32_t) n);
+}
+
+static void pump_in(eb_agent_t *a, eb_aproc_t *p)
+{
+    ssize_t n;
+    uint8_t grant[4];
+
+    if (p->inlen > 0) {
+        n = write(p->in_fd, p->inbuf, p->inlen);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        if (n < 0) {
+            /* The reader is gone: drop what is left, as a pipe would. */
+            n = (ssize_t) p->inlen;
+        }
+        memmove(p->inbuf, p->inbuf + n, p->inlen - (size_t) n);
+        p->inlen -= (size_t) n;
+        grant[0] = n & 0xff, grant[1] = (n >> 8) & 0xff, grant[2] = (n >> 16) & 0xff, grant[3] = 0;
+        eb_outbuf_frame(&a->out, EB_FRAME_WINDOW, p->stream, grant, 4);
+    }
+    if (p->inlen == 0 && p->in_close && !p->tty) {
+        close(p->in_fd);
+        p->in_fd = -1;
+    }
+}
+
+static void report_exits(eb_agent_t *a)
+{
+    eb_aproc_t **pp = &a->procs, *p;
+    uint64_t now = eb_agent_now_ms();
+
+    while ((p = *pp)) {
+        if (p->exited && !p->reported
+            && ((p->out_fd < 0 && p->err_fd < 0) || now - p->exit_ms > EB_EXIT_GRACE_MS)) {
+            json_object *ev = json_object_new_object();
+            if (p->out_fd >= 0) {
+                close(p->out_fd);
+                p->out_fd = -1;
+                eb_outbuf_frame(&a->out, EB_FRAME_STDOUT, p->stream, NULL, 0);
+            }
+            if (p->err_fd >= 0) {
+                close(p->err_fd);
+                p->err_fd = -1;
+                eb_outbuf_frame(&a->out, EB_FRAME_STDERR, p->stream, NULL, 0);
+            }
+            json_object_object_add(ev, "event", json_object_new_string("exit"));
+            json_object_object_add(ev, "id", json_object_new_string(p->container));
+            json_object_object_add(ev, "stream", json_object_new_int64(p->stream));
+            json_object_object_add(ev, "status", json_object_new_int(p->status));
+            eb_agent_event(a, ev);
+            p->reported = true;
+        }
+        /* An exec'd process is forgotten once reported; a container's
+         * init stays until the container is deleted (state, delete). */
+        if (p->reported && !p->is_init) {
+            *pp = p->next;
+            proc_free(p);
+            continue;
+        }
+        pp = &p->next;
+    }
+}
+
+static void reap(eb_agent_t *a)
+{
+    int status;
+    pid_t pid;
+
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        eb_aproc_t *p;
+        for (p = a->procs; p; p = p->next)
+            if (p->pid == pid && !p->exited) {
+                p->exited = true;
+                p->status = status;
+                p->exit_ms = eb_agent_now_ms();
+            }
+    }
+}
+
+void eb_agent_forget_container(eb_agent_t *a, const char *id);
+void eb_agent_forget_container(eb_agent_t *a, const char *id)
+{
+    eb_aproc_t **pp = &a->procs, *p;
+    while ((p = *pp)) {
+        if (strcmp(p->container, id) == 0 && (p->reported || !p->exited)) {
+            *pp = p->next;
+            proc_free(p);
+            continue;
+        }
+        pp = &p->next;
+    }
+}
+
+static int handle_frame(eb_agent_t *a, const eb_frame_t *f, eb_error_t *err)
+{
+    eb_aproc_t *p;
+    json_object *req, *resp;
+
+    switch (f->type) {
+    case EB_FRAME_REQUEST:
+        req = eb_msg_parse(f->payload, f->len, err);
+        if (req == NULL) {
+            resp = eb_msg_error(err);
+            eb_error_clear(err);
+        } else {
+            resp = eb_agent_handle(a, req);
+            json_object_put(req);
+        }
+        eb_msg_queue(&a->out, EB_FRAME_RESPONSE, f->id, resp);
+        json_object_put(resp);
+        return 0;
+    case EB_FRAME_STDIN:
+        p = eb_agent_proc_find(a, f->id);
+        if (p == NULL || p->in_fd < 0)
+            return 0;
+        if (f->len == 0) {
+            p->in_close = true;
+            return 0;
+        }
+        if (p->inlen + f->len > EB_STREAM_WINDOW)
+            return eb_error_set(err, EPROTO, "stream %u: stdin beyond the granted window", f->id);
+        p->inbuf = eb_xrealloc(p->inbuf, p->inlen + f->len);
+        memcpy(p->inbuf + p->inlen, f->payload, f->len);
+        p->inlen += f->len;
+        return 0;
+    case EB_FRAME_WINDOW:
+        p = eb_agent_proc_find(a, f->id);
+        if (p) {
+            uint32_t n = (uint32_t) f->payload[0] | (uint32_t) f->payload[1] << 8
+                         | (uint32_t) f->payload[2] << 16 | (uint32_t) f->payload[3] << 24;
+            p->credit = p->credit + n > (4u << 20) ? (4u << 20) : p->credit + n;
+        }
+        return 0;
+    default:
+        return eb_error_set(err, EPROTO, "unexpected %s frame from the host", eb_frame_type_name(f->type));
+    }
+}
+
+int eb_agent_loop(eb_agent_t *a, eb_error_t *err);
+int eb_agent_loop(eb_agent_t *a, eb_error_t *err)
+{
+    sigset_t mask;
+    _cleanup_close_ int sfd = -1;
+    static struct pollfd pfd[EB_MAX_POLL];
+    static struct { eb_aproc_t *p; int which; } who[EB_MAX_POLL];
+
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0)
+        return eb_error_set(err, errno, "signalfd");
+
+    for (;;) {
+        nfds_t n = 0, i;
+        eb_aproc_t *p;
+        int timeout = -1;
+
+        pfd[n++] = (struct pollfd) { a->chan, POLLIN | (eb_outbuf_pending(&a->out) ? POLLOUT : 0), 0 };
+        pfd[n++] = (struct pollfd) { sfd, POLLIN, 0 };
+        for (p = a->procs; p && n + 3 <= EB_MAX_POLL; p = p->next) {
+            if (p->exited && !p->reported)
+                timeout = 200;
+            /* Output waits for credit: the pipe fills and the process
+             * blocks, which is the back-pressure the host asked for. */
+            if (p->out_fd >= 0 && p->credit > 0) {
+                who[n].p = p, who[n].which = 1;
+                pfd[n++] = (struct pollfd) { p->out_fd, POLLIN, 0 };
+            }
+            if (p->err_fd >= 0 && p->credit > 0) {
+                who[n].p = p, who[n].which = 2;
+                pfd[n++] = (struct pollfd) { p->err_fd, POLLIN, 0 };
+            }
+            if (p->in_fd >= 0 && (p->inlen > 0 || p->in_close)) {
+                who[n].p = p, who[n].which = 0;
+                pfd[n++] = (struct pollfd) { p->in_fd, POLLOUT, 0 };
+            }
+        }
+        if (poll(pfd, n, timeout) < 0 && errno != EINTR)
+            return eb_error_set(err, errno, "poll");
+        if (pfd[1].revents) {
+            struct signalfd_siginfo si;
+            while (read(sfd, &si, sizeof(si)) > 0) { }
+            reap(a);
+        }
+        for (i = 2; i < n; i++) {
+            if (!pfd[i].revents)
+                continue;
+            p = who[i].p;
+            if (who[i].which == 1 && p->out_fd >= 0)
+                pump_out(a, p, &p->out_fd, EB_FRAME_STDOUT);
+            else if (who[i].which == 2 && p->err_fd >= 0)
+                pump_out(a, p, &p->err_fd, EB_FRAME_STDERR);
+            else if (who[i].which == 0 && p->in_fd >= 0)
+                pump_in(a, p);
+        }
+        if (pfd[0].revents & (POLLIN | POLLHUP)) {
+            for (;;) {
+                size_t room;
+                uint8_t *buf = eb_frame_reader_space(&a->rd, &room);
+                ssize_t r = read(a->chan, buf, room);
+                eb_frame_t f;
+                int rc;
+
+                if (r <= 0)
+                    break;
+                eb_frame_reader_commit(&a->rd, (size_t) r);
+                while ((rc = eb_frame_next(&a->rd, &f, err)) == 1)
+                    if (handle_frame(a, &f, err) < 0)
+                        return -1;
+                if (rc < 0)
+                    return -1;
+            }
+        }
+        report_exits(a);
+        if (eb_outbuf_flush(&a->out, a->chan) < 0 && errno != EAGAIN)
+            return eb_error_set(err, errno, "write to the host");
+    }
+}

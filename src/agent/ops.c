@@ -1,0 +1,394 @@
+/* ops.c - the agent's requests.  Each handler validates its fields, calls
+ * the container core, and answers {"ok": true, ...} or an error. */
+#include "agent/agent.h"
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "core/cgroup.h"
+#include "core/container.h"
+#include "core/stats.h"
+#include "proto/message.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+void eb_agent_forget_container(eb_agent_t *a, const char *id);
+
+static json_object *ok(void)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "ok", json_object_new_boolean(1));
+    return o;
+}
+
+static int get_id(json_object *req, const char **id, eb_error_t *err)
+{
+    if (eb_msg_str(req, "id", 1024, false, id, err) < 0)
+        return -1;
+    if (!eb_id_valid(*id))
+        return eb_error_set(err, EINVAL, "invalid container id `%s`", *id);
+    return 0;
+}
+
+static int get_stream(json_object *req, uint32_t *stream, eb_error_t *err)
+{
+    int64_t s;
+    if (eb_msg_int(req, "stream", 1, UINT32_MAX, false, &s, err) < 0)
+        return -1;
+    *stream = (uint32_t) s;
+    return 0;
+}
+
+/* Pipes for a process's stdio (our ends non-blocking, its ends above 2). */
+static int make_stdio(int theirs[3], int ours[3], eb_error_t *err)
+{
+    int p[3][2], i;
+
+    for (i = 0; i < 3; i++) {
+        if (pipe2(p[i], O_CLOEXEC) < 0) {
+            while (i-- > 0)
+                close(p[i][0]), close(p[i][1]);
+            return eb_error_set(err, errno, "pipe");
+        }
+    }
+    theirs[0] = p[0][0], ours[0] = p[0][1];
+    theirs[1] = p[1][1], ours[1] = p[1][0];
+    theirs[2] = p[2][1], ours[2] = p[2][0];
+    for (i = 0; i < 3; i++)
+        fcntl(ours[i], F_SETFL, O_NONBLOCK);
+    return 0;
+}
+
+static void close3(int fds[3])
+{
+    int i;
+    for (i = 0; i < 3; i++)
+        if (fds[i] >= 0)
+            close(fds[i]), fds[i] = -1;
+}
+
+static int op_create(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
+{
+    const char *id;
+    uint32_t stream;
+    json_object *spec = eb_msg_obj(req, "spec", json_type_object, false, err);
+    _cleanup_free_ char *bundle = NULL;
+    const char *text;
+    bool tty = false;
+    eb_create_opts_t o = { 0 };
+    int theirs[3] = { -1, -1, -1 }, ours[3] = { -1, -1, -1 }, master = -1;
+    pid_t pid = -1;
+
+    if (spec == NULL || get_id(req, &id, err) < 0 || get_stream(req, &stream, err) < 0
+        || eb_msg_bool(req, "terminal", &tty, err) < 0)
+        return -1;
+    if (eb_agent_proc_find(a, stream))
+        return eb_error_set(err, EEXIST, "stream %u is in use", stream);
+    bundle = eb_strdup_printf(EB_AGENT_BUNDLES "/%s", id);
+    if (mkdir(bundle, 0700) < 0 && errno != EEXIST)
+        return eb_error_set(err, errno, "mkdir %s", bundle);
+    text = json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PLAIN);
+    if (eb_write_file_atomic(bundle, "config.json", text, strlen(text), err) < 0)
+        return -1;
+    o.root = EB_AGENT_STATE;
+    o.id = id;
+    o.bundle = bundle;
+    o.keep_console = tty;
+    if (!tty) {
+        if (make_stdio(theirs, ours, err) < 0)
+            return -1;
+        o.stdio = theirs;
+    }
+    if (eb_container_create(&o, &pid, &master, err) < 0) {
+        close3(theirs), close3(ours);
+        return -1;
+    }
+    close3(theirs);
+    if (tty) {
+        fcntl(master, F_SETFL, O_NONBLOCK);
+        eb_agent_proc_add(a, stream, id, true, true, pid, dup(master), master, -1);
+    } else {
+        eb_agent_proc_add(a, stream, id, true, false, pid, ours[0], ours[1], ours[2]);
+    }
+    json_object_object_add(resp, "pid", json_object_new_int(pid));
+    return 0;
+}
+
+/* A NULL-terminated vector of the strings in array KEY (borrowed). */
+static const char **strv(json_object *req, const char *key, eb_error_t *err)
+{
+    json_object *a = eb_msg_obj(req, key, json_type_array, true, err);
+    size_t n = a ? json_object_array_length(a) : 0, i;
+    const char **v;
+
+    if (eb_error_is_set(err) || n > 4096)
+        return NULL;
+    v = eb_xcalloc(n + 1, sizeof(*v));
+    for (i = 0; i < n; i++) {
+        json_object *e = json_object_array_get_idx(a, i);
+        if (!json_object_is_type(e, json_type_string)) {
+            free(v);
+            eb_error_set(err, EINVAL, "%s[%zu] is not a string", key, i);
+            return NULL;
+        }
+        v[i] = json_object_get_string(e);
+    }
+    return v;
+}
+
+/* Either a whole OCI process object (exec --process) or the CLI's
+ * options, which the core merges with the container's process as for the
+ * runc class. */
+static int op_exec(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
+{
+    const char *id;
+    uint32_t stream;
+    json_object *proc = eb_msg_obj(req, "process", json_type_object, true, err);
+    eb_exec_opts_t o = { 0 };
+    int theirs[3] = { -1, -1, -1 }, ours[3] = { -1, -1, -1 }, master = -1;
+    json_object *t;
+    bool tty = false, nnp = false;
+    pid_t pid = -1;
+    _cleanup_free_ const char **args = NULL, **env = NULL, **caps = NULL;
+
+    if (eb_error_is_set(err) || get_id(req, &id, err) < 0 || get_stream(req, &stream, err) < 0)
+        return -1;
+    if (eb_agent_proc_find(a, stream))
+        return eb_error_set(err, EEXIST, "stream %u is in use", stream);
+    o.root = EB_AGENT_STATE;
+    o.id = id;
+    if (proc) {
+        if (json_object_object_get_ex(proc, "terminal", &t))
+            tty = json_object_get_boolean(t);
+        o.process_json = json_object_to_json_string_ext(proc, JSON_C_TO_STRING_PLAIN);
+    } else {
+        if ((args = strv(req, "args", err)) == NULL || (env = strv(req, "env", err)) == NULL
+            || (caps = strv(req, "caps", err)) == NULL || eb_msg_str(req, "cwd", 4096, true, &o.cwd, err) < 0
+            || eb_msg_str(req, "user", 64, true, &o.user, err) < 0 || eb_msg_bool(req, "tty", &tty, err) < 0)
+            return -1;
+        if (args[0] == NULL)
+            return eb_error_set(err, EINVAL, "exec: no command");
+        if (json_object_object_get_ex(req, "no_new_privs", NULL)) {
+            if (eb_msg_bool(req, "no_new_privs", &nnp, err) < 0)
+                return -1;
+            o.no_new_privs_set = true;
+            o.no_new_privs = nnp;
+        }
+        o.args = args;
+        o.env = env;
+        o.caps = caps;
+        o.tty = tty;
+    }
+    o.keep_console = tty;
+    if (!tty) {
+        if (make_stdio(theirs, ours, err) < 0)
+            return -1;
+        o.stdio = theirs;
+    }
+    if (eb_container_exec(&o, &pid, &master, err) < 0) {
+        close3(theirs), close3(ours);
+        return -1;
+    }
+    close3(theirs);
+    if (tty) {
+        fcntl(master, F_SETFL, O_NONBLOCK);
+        eb_agent_proc_add(a, stream, id, false, true, pid, dup(master), master, -1);
+    } else {
+        eb_agent_proc_add(a, stream, id, false, false, pid, ours[0], ours[1], ours[2]);
+    }
+    json_object_object_add(resp, "pid", json_object_new_int(pid));
+    return 0;
+}
+
+static int op_state(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
+{
+    const char *id;
+    eb_container_t *c = NULL;
+    eb_aproc_t *p;
+
+    if (get_id(req, &id, err) < 0 || eb_container_load(EB_AGENT_STATE, id, 0, &c, err) < 0)
+        return -1;
+    json_object_object_add(resp, "status", json_object_new_string(eb_status_names[c->status]));
+    json_object_object_add(resp, "pid", json_object_new_int(c->state->pid));
+    p = eb_agent_proc_init(a, id);
+    if (p && p->exited)
+        json_object_object_add(resp, "exit_status", json_object_new_int(p->status));
+    eb_container_free(c);
+    return 0;
+}
+
+static int op_stats(json_object *req, json_object *resp, eb_error_t *err)
+{
+    const char *id;
+    eb_container_t *c = NULL;
+    eb_stats_t *st;
+    eb_error_t nerr = { 0 };
+    char *data;
+    int ret = -1;
+
+    if (get_id(req, &id, err) < 0 || eb_container_load(EB_AGENT_STATE, id, 0, &c, err) < 0)
+        return -1;
+    if (c->cgroup == NULL) {
+        eb_container_free(c);
+        return eb_error_set(err, ENOENT, "container `%s` has no cgroup", id);
+    }
+    st = eb_xcalloc(1, sizeof(*st));
+    if (eb_cgroup_stats(c->cgroup, st, err) == 0) {
+        if (c->state->pid > 0 && c->status != EB_STATUS_STOPPED)
+            eb_stats_read_netdev(c->state->pid, st, &nerr);
+        data = eb_stats_to_json(st);
+        json_object_object_add(resp, "data", json_tokener_parse(data));
+        json_object_object_add(resp, "oom_kill", json_object_new_uint64(st->memory.oom_kill));
+        free(data);
+        ret = 0;
+    }
+    free(st);
+    eb_container_free(c);
+    return ret;
+}
+
+static int op_ps(json_object *req, json_object *resp, eb_error_t *err)
+{
+    const char *id;
+    eb_container_t *c = NULL;
+    _cleanup_free_ pid_t *pids = NULL;
+    size_t n = 0, i;
+    json_object *arr;
+
+    if (get_id(req, &id, err) < 0 || eb_container_load(EB_AGENT_STATE, id, 0, &c, err) < 0)
+        return -1;
+    if (c->cgroup && eb_cgroup_pids(c->cgroup, &pids, &n, err) < 0) {
+        eb_container_free(c);
+        return -1;
+    }
+    arr = json_object_new_array();
+    for (i = 0; i < n; i++) {
+        _cleanup_free_ char *path = eb_strdup_printf("/proc/%d/cmdline", pids[i]), *cmd = NULL;
+        eb_error_t ign = { 0 };
+        size_t len = 0, j;
+        json_object *e = json_object_new_object();
+
+        if (eb_read_file(path, 4096, &cmd, &len, &ign) == 0)
+            for (j = 0; j + 1 < len; j++)
+                if (cmd[j] == 0)
+                    cmd[j] = ' ';
+        json_object_object_add(e, "pid", json_object_new_int(pids[i]));
+        json_object_object_add(e, "cmd", json_object_new_string(cmd ? cmd : ""));
+        json_object_array_add(arr, e);
+    }
+    json_object_object_add(resp, "processes", arr);
+    eb_container_free(c);
+    return 0;
+}
+
+static int op_signal(eb_agent_t *a, json_object *req, eb_error_t *err)
+{
+    uint32_t stream;
+    int64_t sig;
+    eb_aproc_t *p;
+
+    if (get_stream(req, &stream, err) < 0 || eb_msg_int(req, "signal", 1, 64, false, &sig, err) < 0)
+        return -1;
+    p = eb_agent_proc_find(a, stream);
+    if (p == NULL || p->exited)
+        return eb_error_set(err, ESRCH, "stream %u: process not running", stream);
+    if (kill(p->pid, (int) sig) < 0)
+        return eb_error_set(err, errno, "signal %d to pid %d", (int) sig, p->pid);
+    return 0;
+}
+
+static int op_resize(eb_agent_t *a, json_object *req, eb_error_t *err)
+{
+    uint32_t stream;
+    int64_t rows, cols;
+    eb_aproc_t *p;
+    struct winsize ws = { 0 };
+
+    if (get_stream(req, &stream, err) < 0 || eb_msg_int(req, "rows", 0, 65535, false, &rows, err) < 0
+        || eb_msg_int(req, "cols", 0, 65535, false, &cols, err) < 0)
+        return -1;
+    p = eb_agent_proc_find(a, stream);
+    if (p == NULL || !p->tty || p->out_fd < 0)
+        return eb_error_set(err, ENOTTY, "stream %u has no terminal", stream);
+    ws.ws_row = (unsigned short) rows;
+    ws.ws_col = (unsigned short) cols;
+    if (ioctl(p->out_fd, TIOCSWINSZ, &ws) < 0)
+        return eb_error_set(err, errno, "resize the terminal of stream %u", stream);
+    return 0;
+}
+
+static int op_delete(eb_agent_t *a, json_object *req, eb_error_t *err)
+{
+    const char *id;
+    bool force = false;
+    _cleanup_free_ char *bundle = NULL, *cfg = NULL;
+
+    if (get_id(req, &id, err) < 0 || eb_msg_bool(req, "force", &force, err) < 0)
+        return -1;
+    if (eb_container_delete(EB_AGENT_STATE, id, force, err) < 0)
+        return -1;
+    bundle = eb_strdup_printf(EB_AGENT_BUNDLES "/%s", id);
+    cfg = eb_strdup_printf("%s/config.json", bundle);
+    unlink(cfg);
+    rmdir(bundle);
+    eb_agent_forget_container(a, id);
+    return 0;
+}
+
+json_object *eb_agent_handle(eb_agent_t *a, json_object *req)
+{
+    eb_error_t err = { 0 };
+    json_object *resp = ok();
+    const char *op = NULL, *id = NULL;
+    int64_t sig = 0;
+    bool all = false;
+    int rc = -1;
+
+    if (eb_msg_str(req, "op", 64, false, &op, &err) < 0)
+        goto failed;
+    if (strcmp(op, "create") == 0)
+        rc = op_create(a, req, resp, &err);
+    else if (strcmp(op, "exec") == 0)
+        rc = op_exec(a, req, resp, &err);
+    else if (strcmp(op, "start") == 0)
+        rc = get_id(req, &id, &err) < 0 ? -1 : eb_container_start(EB_AGENT_STATE, id, &err);
+    else if (strcmp(op, "kill") == 0)
+        rc = get_id(req, &id, &err) < 0 || eb_msg_int(req, "signal", 1, 64, false, &sig, &err) < 0
+                     || eb_msg_bool(req, "all", &all, &err) < 0
+                 ? -1
+                 : eb_container_kill(EB_AGENT_STATE, id, (int) sig, all, &err);
+    else if (strcmp(op, "pause") == 0 || strcmp(op, "resume") == 0)
+        rc = get_id(req, &id, &err) < 0 ? -1 : eb_container_pause(EB_AGENT_STATE, id, op[0] == 'p', &err);
+    else if (strcmp(op, "state") == 0)
+        rc = op_state(a, req, resp, &err);
+    else if (strcmp(op, "stats") == 0)
+        rc = op_stats(req, resp, &err);
+    else if (strcmp(op, "ps") == 0)
+        rc = op_ps(req, resp, &err);
+    else if (strcmp(op, "signal") == 0)
+        rc = op_signal(a, req, &err);
+    else if (strcmp(op, "resize") == 0)
+        rc = op_resize(a, req, &err);
+    else if (strcmp(op, "delete") == 0)
+        rc = op_delete(a, req, &err);
+    else if (strcmp(op, "sandbox") == 0)
+        rc = eb_agent_net_setup(req, &err);
+    else if (strcmp(op, "ping") == 0)
+        rc = 0;
+    else if (strcmp(op, "shutdown") == 0)
+        eb_agent_poweroff();
+    else
+        eb_error_set(&err, EOPNOTSUPP, "unknown request `%s`", op);
+    if (rc == 0)
+        return resp;
+failed:
+    json_object_put(resp);
+    return eb_msg_error(&err);
+}

@@ -1,0 +1,106 @@
+/* client.c - the CLI's side of a monitor connection. */
+#include "runv/runv.h"
+#include "common/cleanup.h"
+#include "common/util.h"
+#include "proto/message.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+int eb_monitor_connect(const char *root, const char *sid, eb_error_t *err)
+{
+    _cleanup_free_ char *dir = eb_sandbox_dir(root, sid);
+    _cleanup_free_ char *path = eb_strdup_printf("%s/monitor.sock", dir);
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int fd;
+
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return eb_error_set(err, ENAMETOOLONG, "socket path %s", path);
+    strcpy(sa.sun_path, path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return eb_error_set(err, errno, "socket");
+    if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+        int e = errno;
+        close(fd);
+        return eb_error_set(err, e, "sandbox `%s` is not running (connect to its monitor)", sid);
+    }
+    return fd;
+}
+
+int eb_monitor_call(int fd, json_object *req, json_object **resp, eb_error_t *err)
+{
+    eb_frame_reader_t rd;
+    struct timespec t0, t;
+    int ret = -1;
+
+    *resp = NULL;
+    if (eb_msg_write(fd, EB_FRAME_REQUEST, 1, req, err) < 0)
+        return -1;
+    eb_frame_reader_init(&rd);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        eb_frame_t f;
+        int rc = eb_frame_next(&rd, &f, err), left;
+        struct pollfd p = { fd, POLLIN, 0 };
+        size_t room;
+        uint8_t *buf;
+        ssize_t n;
+
+        if (rc < 0)
+            goto out;
+        if (rc == 1) {
+            if (f.type != EB_FRAME_RESPONSE || f.id != 1)
+                continue;
+            *resp = eb_msg_parse(f.payload, f.len, err);
+            if (*resp == NULL)
+                goto out;
+            ret = eb_msg_response_status(*resp, err);
+            goto out;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        left = EB_RUNV_REQUEST_TIMEOUT_S * 1000 - (int) ((t.tv_sec - t0.tv_sec) * 1000
+                                                         + (t.tv_nsec - t0.tv_nsec) / 1000000);
+        if (left <= 0) {
+            eb_error_set(err, ETIMEDOUT, "the sandbox did not answer within %d s", EB_RUNV_REQUEST_TIMEOUT_S);
+            goto out;
+        }
+        if (poll(&p, 1, left) <= 0)
+            continue;
+        buf = eb_frame_reader_space(&rd, &room);
+        n = read(fd, buf, room);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            eb_error_set(err, n < 0 ? errno : EPIPE, "the sandbox monitor closed the connection");
+            goto out;
+        }
+        eb_frame_reader_commit(&rd, (size_t) n);
+    }
+out:
+    eb_frame_reader_free(&rd);
+    return ret;
+}
+
+int eb_monitor_request(const char *root, const char *sid, json_object *req, json_object **resp, eb_error_t *err)
+{
+    int fd = eb_monitor_connect(root, sid, err), ret;
+    json_object *r = NULL;
+
+    if (resp)
+        *resp = NULL;
+    if (fd < 0)
+        return -1;
+    ret = eb_monitor_call(fd, req, &r, err);
+    close(fd);
+    if (resp)
+        *resp = r;
+    else
+        json_object_put(r);
+    return ret;
+}

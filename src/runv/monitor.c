@@ -1,0 +1,1084 @@
+/* monitor.c - the per-sandbox monitor: owns QEMU, virtiofsd and the agent
+ * channel, and multiplexes the CLI's requests and the relays' streams onto
+ * that one channel.
+ *
+ * Everything from the guest is untrusted.  A frame that breaks the protocol
+ * (bad header, unknown request id, a stream it does not own, data beyond
+ * the credit we granted, malformed JSON) ends the sandbox: the VM is
+ * killed, every relay gets an exit with the reason, and nothing of the
+ * sandbox stays on the host.  A guest can never make the monitor allocate
+ * more than its credit per stream, nor block it: all guest-facing I/O is
+ * non-blocking. */
+#include "runv/runv.h"
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "proto/message.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CONSOLE_TAIL 8192
+#define PING_EVERY_MS 10000
+#define PING_DEADLINE_MS 30000
+#define MAX_CREDIT (16u << 20)
+#define CONN_PENDING_MAX (2 * EB_STREAM_WINDOW)
+#define MAX_CONNS 256
+
+typedef struct mconn {
+    int fd;
+    eb_frame_reader_t rd;
+    eb_outbuf_t out;
+    bool dead;
+    struct mconn *next;
+} mconn_t;
+
+typedef struct mstream {
+    uint32_t id;
+    mconn_t *owner;
+    uint32_t out_credit, in_credit;
+    uint8_t *pend;
+    size_t plen;
+    bool pend_eof, eof_sent;
+    struct mstream *next;
+} mstream_t;
+
+typedef struct mpending {
+    uint32_t agent_id, client_id;
+    mconn_t *conn;             /* NULL: the monitor's own request */
+    char op[16];
+    char cid[256];
+    uint32_t stream;
+    uint64_t sent_ms;
+    struct mpending *next;
+} mpending_t;
+
+enum phase { BOOTING, SETUP, READY, DYING };
+
+typedef struct {
+    const eb_monitor_opts_t *o;
+    eb_guest_image_t img;
+    int chan, console, listen_fd, sfd, vfs_listen;
+    eb_frame_reader_t rd;
+    eb_outbuf_t out;
+    char tail[CONSOLE_TAIL];
+    size_t tail_len;
+    pid_t qemu, vfsd;
+    mconn_t *conns;
+    mstream_t *streams;
+    mpending_t *pending;
+    uint32_t next_agent_id, next_stream;
+    enum phase phase;
+    uint64_t deadline, boot_start, last_ping;
+    int attempt;
+    eb_podnet_t net;
+    char reason[EB_ERROR_MSG_MAX];
+    bool exit_ok;
+} monitor_t;
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+/* The last lines of the guest console, for reasons and boot errors. */
+static const char *console_tail(monitor_t *m, char *buf, size_t size)
+{
+    size_t i, n = 0;
+    const char *start = m->tail;
+    int lines = 0;
+
+    for (i = m->tail_len; i > 0; i--)
+        if (m->tail[i - 1] == '\n' && ++lines > 4) {
+            start = m->tail + i;
+            break;
+        }
+    for (; start < m->tail + m->tail_len && n + 1 < size; start++)
+        buf[n++] = (*start == '\n' || *start == '\r') ? ' ' : (*start >= 32 && *start < 127 ? *start : '?');
+    buf[n] = 0;
+    return n ? buf : "(no console output)";
+}
+
+static void read_console(monitor_t *m)
+{
+    char buf[4096];
+    ssize_t n = read(m->console, buf, sizeof(buf));
+
+    if (n <= 0) {
+        if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+            close(m->console);
+            m->console = -1;
+        }
+        return;
+    }
+    /* buf is never larger than the tail, so the tail keeps its newest end. */
+    _Static_assert(sizeof(buf) <= CONSOLE_TAIL, "console read larger than the tail");
+    if (m->tail_len + (size_t) n > CONSOLE_TAIL) {
+        size_t drop = m->tail_len + (size_t) n - CONSOLE_TAIL;
+        memmove(m->tail, m->tail + drop, m->tail_len - drop);
+        m->tail_len -= drop;
+    }
+    memcpy(m->tail + m->tail_len, buf, (size_t) n);
+    m->tail_len += (size_t) n;
+}
+
+/* ---------------------------------------------------------------- VM --- */
+
+static pid_t spawn(const char *const argv[], const int *keep, size_t nkeep)
+{
+    pid_t pid = fork();
+    size_t i;
+
+    if (pid != 0)
+        return pid;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    {
+        int null = open("/dev/null", O_RDWR);
+        sigset_t none;
+        dup2(null, 0), dup2(null, 1);
+        if (!eb_log_is_file())
+            dup2(null, 2);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+    }
+    for (i = 0; i < nkeep; i++)
+        fcntl(keep[i], F_SETFD, 0);
+    execvp(argv[0], (char *const *) argv);
+    fprintf(stderr, "edgebox monitor: exec %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+static int start_virtiofsd(monitor_t *m, eb_error_t *err)
+{
+    _cleanup_free_ char *sock = eb_strdup_printf("%s/vfs.sock", m->o->dir);
+    _cleanup_free_ char *src = eb_strdup_printf("source=%s/shared", m->o->dir);
+    char fdarg[32];
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    const char *argv[] = { "/usr/lib/qemu/virtiofsd", fdarg, "-o", src, "-o", "cache=auto", "-o",
+                           "announce_submounts", "--rlimit-nofile=0", NULL };
+    const char *bin = getenv("EDGEBOX_VIRTIOFSD");
+
+    if (bin && bin[0])
+        argv[0] = bin;
+    if (strlen(sock) >= sizeof(sa.sun_path))
+        return eb_error_set(err, ENAMETOOLONG, "socket path %s", sock);
+    strcpy(sa.sun_path, sock);
+    unlink(sock);
+    m->vfs_listen = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (m->vfs_listen < 0 || bind(m->vfs_listen, (struct sockaddr *) &sa, sizeof(sa)) < 0
+        || listen(m->vfs_listen, 1) < 0)
+        return eb_error_set(err, errno, "listen on %s", sock);
+    /* --fd: virtiofsd accepts on our socket, so QEMU can connect at once. */
+    snprintf(fdarg, sizeof(fdarg), "--fd=%d", m->vfs_listen);
+    m->vfsd = spawn(argv, &m->vfs_listen, 1);
+    close(m->vfs_listen);
+    m->vfs_listen = -1;
+    if (m->vfsd < 0)
+        return eb_error_set(err, errno, "fork virtiofsd");
+    return eb_sandbox_write_pid(m->o->dir, "virtiofsd", m->vfsd, err);
+}
+
+static int start_qemu(monitor_t *m, eb_error_t *err)
+{
+    int agent[2], con[2];
+    const char *argv[96];
+    char *own[48];
+    int keep[16];
+    size_t n = 0, no = 0, nk = 0, i;
+    const char *accel = eb_vm_accel();
+    int ret = -1;
+
+#define OWN(...) (own[no++] = eb_strdup_printf(__VA_ARGS__))
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, agent) < 0)
+        return eb_error_set(err, errno, "socketpair");
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0) {
+        close(agent[0]), close(agent[1]);
+        return eb_error_set(err, errno, "socketpair");
+    }
+    argv[n++] = eb_qemu_binary();
+    argv[n++] = "-name";
+    argv[n++] = OWN("edgebox-%s", m->o->sid);
+    argv[n++] = "-M";
+    argv[n++] = "microvm,x-option-roms=off,rtc=off,memory-backend=mem";
+    argv[n++] = "-accel";
+    argv[n++] = accel;
+    if (strcmp(accel, "kvm") == 0) {
+        argv[n++] = "-cpu";
+        argv[n++] = "host";
+    }
+    argv[n++] = "-smp";
+    argv[n++] = OWN("%u", m->o->vcpus);
+    argv[n++] = "-m";
+    argv[n++] = OWN("%uM", m->o->mem_mib);
+    /* virtiofsd maps guest memory: it must be a shareable memfd. */
+    argv[n++] = "-object";
+    argv[n++] = OWN("memory-backend-memfd,id=mem,size=%uM,share=on", m->o->mem_mib);
+    argv[n++] = "-nodefaults";
+    argv[n++] = "-no-user-config";
+    argv[n++] = "-nographic";
+    argv[n++] = "-no-reboot";
+    argv[n++] = "-kernel";
+    argv[n++] = m->img.kernel;
+    argv[n++] = "-initrd";
+    argv[n++] = m->img.initrd;
+    argv[n++] = "-append";
+    argv[n++] = "console=ttyS0 panic=-1 quiet";
+    argv[n++] = "-chardev";
+    argv[n++] = OWN("socket,id=con,fd=%d", con[1]);
+    keep[nk++] = con[1];
+    argv[n++] = "-serial";
+    argv[n++] = "chardev:con";
+    argv[n++] = "-global";
+    argv[n++] = "virtio-mmio.force-legacy=false";
+    argv[n++] = "-device";
+    argv[n++] = "virtio-serial-device";
+    argv[n++] = "-chardev";
+    argv[n++] = OWN("socket,id=agent,fd=%d", agent[1]);
+    keep[nk++] = agent[1];
+    argv[n++] = "-device";
+    argv[n++] = "virtserialport,chardev=agent,name=" "io.edgebox.agent";
+    argv[n++] = "-chardev";
+    argv[n++] = OWN("socket,id=vfs,path=%s/vfs.sock", m->o->dir);
+    argv[n++] = "-device";
+    argv[n++] = "vhost-user-fs-device,chardev=vfs,tag=ebshared";
+    for (i = 0; i < m->net.n; i++) {
+        argv[n++] = "-netdev";
+        argv[n++] = OWN("tap,id=net%zu,fd=%d,vnet_hdr=on", i, m->net.tap_fds[i]);
+        keep[nk++] = m->net.tap_fds[i];
+        argv[n++] = "-device";
+        argv[n++] = OWN("virtio-net-device,netdev=net%zu,mac=%s", i, m->net.mac[i]);
+    }
+    argv[n] = NULL;
+#undef OWN
+    m->qemu = spawn(argv, keep, nk);
+    close(agent[1]);
+    close(con[1]);
+    if (m->qemu < 0) {
+        close(agent[0]), close(con[0]);
+        eb_error_set(err, errno, "fork %s", argv[0]);
+        goto out;
+    }
+    m->chan = agent[0];
+    m->console = con[0];
+    fcntl(m->chan, F_SETFL, O_NONBLOCK);
+    fcntl(m->console, F_SETFL, O_NONBLOCK);
+    eb_frame_reader_free(&m->rd);
+    eb_outbuf_free(&m->out);
+    m->tail_len = 0;
+    ret = eb_sandbox_write_pid(m->o->dir, "qemu", m->qemu, err);
+out:
+    for (i = 0; i < no; i++)
+        free(own[i]);
+    return ret;
+}
+
+static void stop_vm(monitor_t *m)
+{
+    if (m->qemu > 0) {
+        kill(m->qemu, SIGKILL);
+        waitpid(m->qemu, NULL, 0);
+        m->qemu = 0;
+    }
+    if (m->vfsd > 0) {
+        kill(m->vfsd, SIGKILL);
+        waitpid(m->vfsd, NULL, 0);
+        m->vfsd = 0;
+    }
+    if (m->chan >= 0)
+        close(m->chan), m->chan = -1;
+    if (m->console >= 0)
+        close(m->console), m->console = -1;
+}
+
+static int start_vm(monitor_t *m, eb_error_t *err)
+{
+    m->attempt++;
+    if (start_virtiofsd(m, err) < 0 || start_qemu(m, err) < 0)
+        return -1;
+    m->phase = BOOTING;
+    m->boot_start = now_ms();
+    m->deadline = m->boot_start + EB_RUNV_BOOT_TIMEOUT_S * 1000ull;
+    eb_info("sandbox %s: boot attempt %d (%s, %u MiB, %u vCPU)", m->o->sid, m->attempt, eb_vm_accel(),
+            m->o->mem_mib, m->o->vcpus);
+    return 0;
+}
+
+/* ----------------------------------------------------------- streams --- */
+
+static mstream_t *stream_find(monitor_t *m, uint32_t id)
+{
+    mstream_t *s;
+    for (s = m->streams; s; s = s->next)
+        if (s->id == id)
+            return s;
+    return NULL;
+}
+
+static void stream_drop(monitor_t *m, mstream_t *s)
+{
+    mstream_t **pp;
+    for (pp = &m->streams; *pp; pp = &(*pp)->next)
+        if (*pp == s) {
+            *pp = s->next;
+            free(s->pend);
+            free(s);
+            return;
+        }
+}
+
+static void put_window(eb_outbuf_t *o, uint32_t id, uint32_t n)
+{
+    uint8_t b[4] = { n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >> 24) & 0xff };
+    eb_outbuf_frame(o, EB_FRAME_WINDOW, id, b, 4);
+}
+
+static uint32_t get_window(const eb_frame_t *f)
+{
+    return (uint32_t) f->payload[0] | (uint32_t) f->payload[1] << 8 | (uint32_t) f->payload[2] << 16
+           | (uint32_t) f->payload[3] << 24;
+}
+
+/* Stdin goes to the guest only as far as the agent granted. */
+static void stream_flush_stdin(monitor_t *m, mstream_t *s)
+{
+    while (s->plen > 0 && s->in_credit > 0 && m->chan >= 0) {
+        size_t n = s->plen;
+        if (n > s->in_credit) n = s->in_credit;
+        if (n > EB_FRAME_MAX_DATA) n = EB_FRAME_MAX_DATA;
+        eb_outbuf_frame(&m->out, EB_FRAME_STDIN, s->id, s->pend, (uint32_t) n);
+        memmove(s->pend, s->pend + n, s->plen - n);
+        s->plen -= n;
+        s->in_credit -= (uint32_t) n;
+    }
+    if (s->plen == 0 && s->pend_eof && !s->eof_sent && m->chan >= 0) {
+        eb_outbuf_frame(&m->out, EB_FRAME_STDIN, s->id, NULL, 0);
+        s->eof_sent = true;
+    }
+}
+
+/* ---------------------------------------------------------- requests --- */
+
+static void send_agent(monitor_t *m, mconn_t *c, uint32_t client_id, json_object *req, const char *op,
+                       const char *cid, uint32_t stream)
+{
+    mpending_t *p = eb_xcalloc(1, sizeof(*p));
+
+    p->agent_id = ++m->next_agent_id;
+    p->client_id = client_id;
+    p->conn = c;
+    p->stream = stream;
+    p->sent_ms = now_ms();
+    snprintf(p->op, sizeof(p->op), "%s", op);
+    snprintf(p->cid, sizeof(p->cid), "%s", cid ? cid : "");
+    p->next = m->pending;
+    m->pending = p;
+    eb_msg_queue(&m->out, EB_FRAME_REQUEST, p->agent_id, req);
+}
+
+static void internal_signal(monitor_t *m, uint32_t stream, int sig)
+{
+    json_object *r = json_object_new_object();
+    json_object_object_add(r, "op", json_object_new_string("signal"));
+    json_object_object_add(r, "stream", json_object_new_int64(stream));
+    json_object_object_add(r, "signal", json_object_new_int(sig));
+    send_agent(m, NULL, 0, r, "signal", NULL, 0);
+    json_object_put(r);
+}
+
+static void reply(mconn_t *c, uint32_t id, json_object *resp)
+{
+    eb_msg_queue(&c->out, EB_FRAME_RESPONSE, id, resp);
+}
+
+static void reply_error(mconn_t *c, uint32_t id, eb_error_t *err)
+{
+    json_object *e = eb_msg_error(err);
+    reply(c, id, e);
+    json_object_put(e);
+}
+
+static void conn_request(monitor_t *m, mconn_t *c, const eb_frame_t *f)
+{
+    eb_error_t err = { 0 };
+    json_object *req = eb_msg_parse(f->payload, f->len, &err), *resp;
+    const char *op = NULL, *cid = NULL;
+    uint32_t stream = 0;
+
+    if (req == NULL || eb_msg_str(req, "op", 32, false, &op, &err) < 0
+        || eb_msg_str(req, "id", 1024, true, &cid, &err) < 0)
+        goto fail;
+    if (m->phase != READY && strcmp(op, "shutdown") != 0) {
+        eb_error_set(&err, EAGAIN, "sandbox %s is not ready", m->o->sid);
+        goto fail;
+    }
+    if (strcmp(op, "shutdown") == 0) {
+        resp = json_object_new_object();
+        json_object_object_add(resp, "ok", json_object_new_boolean(1));
+        reply(c, f->id, resp);
+        json_object_put(resp);
+        m->phase = DYING;
+        m->exit_ok = true;
+        json_object_put(req);
+        return;
+    }
+    if (strcmp(op, "info") == 0) {
+        resp = json_object_new_object();
+        json_object_object_add(resp, "ok", json_object_new_boolean(1));
+        json_object_object_add(resp, "qemu_pid", json_object_new_int(m->qemu));
+        json_object_object_add(resp, "virtiofsd_pid", json_object_new_int(m->vfsd));
+        json_object_object_add(resp, "accel", json_object_new_string(eb_vm_accel()));
+        json_object_object_add(resp, "mem_mib", json_object_new_int((int) m->o->mem_mib));
+        json_object_object_add(resp, "vcpus", json_object_new_int((int) m->o->vcpus));
+        reply(c, f->id, resp);
+        json_object_put(resp);
+        json_object_put(req);
+        return;
+    }
+    if (strcmp(op, "create") == 0 || strcmp(op, "exec") == 0) {
+        /* The requesting connection (a relay) owns the new stream. */
+        mstream_t *s = eb_xcalloc(1, sizeof(*s));
+        s->id = ++m->next_stream;
+        s->owner = c;
+        s->out_credit = s->in_credit = EB_STREAM_WINDOW;
+        s->next = m->streams;
+        m->streams = s;
+        stream = s->id;
+        json_object_object_add(req, "stream", json_object_new_int64(stream));
+    } else if (strcmp(op, "signal") == 0 || strcmp(op, "resize") == 0) {
+        int64_t sid;
+        mstream_t *s;
+        if (eb_msg_int(req, "stream", 1, UINT32_MAX, false, &sid, &err) < 0)
+            goto fail;
+        s = stream_find(m, (uint32_t) sid);
+        if (s == NULL || s->owner != c) {
+            eb_error_set(&err, EPERM, "stream %lld is not this connection's", (long long) sid);
+            goto fail;
+        }
+    }
+    send_agent(m, c, f->id, req, op, cid, stream);
+    json_object_put(req);
+    return;
+fail:
+    json_object_put(req);
+    reply_error(c, f->id, &err);
+}
+
+static void conn_close(monitor_t *m, mconn_t *c)
+{
+    mstream_t *s;
+    mpending_t *p;
+
+    for (s = m->streams; s; s = s->next)
+        if (s->owner == c) {
+            /* The relay is gone (the shim killed it?): so is the process
+             * it stood for, as a runc container's init would be. */
+            s->owner = NULL;
+            if (m->phase == READY)
+                internal_signal(m, s->id, SIGKILL);
+        }
+    for (p = m->pending; p; p = p->next)
+        if (p->conn == c)
+            p->conn = NULL;
+    c->dead = true;
+}
+
+static void conn_frame(monitor_t *m, mconn_t *c, const eb_frame_t *f)
+{
+    mstream_t *s;
+
+    switch (f->type) {
+    case EB_FRAME_REQUEST:
+        conn_request(m, c, f);
+        return;
+    case EB_FRAME_STDIN:
+        s = stream_find(m, f->id);
+        if (s == NULL || s->owner != c)
+            return;
+        if (f->len == 0) {
+            s->pend_eof = true;
+        } else {
+            s->pend = eb_xrealloc(s->pend, s->plen + f->len);
+            memcpy(s->pend + s->plen, f->payload, f->len);
+            s->plen += f->len;
+        }
+        stream_flush_stdin(m, s);
+        return;
+    case EB_FRAME_WINDOW:
+        s = stream_find(m, f->id);
+        if (s == NULL || s->owner != c)
+            return;
+        {
+            uint32_t n = get_window(f);
+            if (n > MAX_CREDIT - s->out_credit)
+                n = MAX_CREDIT - s->out_credit;
+            s->out_credit += n;
+            if (n && m->chan >= 0)
+                put_window(&m->out, s->id, n);
+        }
+        return;
+    default:
+        conn_close(m, c);
+    }
+}
+
+/* ------------------------------------------------------- agent input --- */
+
+static int violation(monitor_t *m, eb_error_t *err)
+{
+    snprintf(m->reason, sizeof(m->reason), "agent protocol violation: %s", err->msg);
+    return -1;
+}
+
+static void finish_pending(monitor_t *m, mpending_t *p, json_object *resp, bool ok)
+{
+    if (strcmp(p->op, "sandbox") == 0 && m->phase == SETUP) {
+        eb_error_t e = { 0 };
+        if (!ok) {
+            eb_msg_response_status(resp, &e);
+            snprintf(m->reason, sizeof(m->reason), "set up the guest: %s", e.msg);
+            m->phase = DYING;
+            return;
+        }
+        m->phase = READY;
+        m->last_ping = now_ms();
+        eb_info("sandbox %s: ready %llu ms after QEMU started", m->o->sid,
+                (unsigned long long) (now_ms() - m->boot_start));
+        if (m->o->ready_fd >= 0) {
+            if (write(m->o->ready_fd, "OK\n", 3) < 0) { }
+            close(m->o->ready_fd);
+        }
+        return;
+    }
+    if ((strcmp(p->op, "create") == 0 || strcmp(p->op, "exec") == 0) && p->stream) {
+        mstream_t *s = stream_find(m, p->stream);
+        if (!ok && s)
+            stream_drop(m, s);
+        else if (ok)
+            json_object_object_add(resp, "stream", json_object_new_int64(p->stream));
+    }
+    if (strcmp(p->op, "delete") == 0 && ok && strcmp(p->cid, m->o->sid) == 0) {
+        /* The sandbox's own container is gone: so is the sandbox. */
+        m->phase = DYING;
+        m->exit_ok = true;
+    }
+    if (p->conn && !p->conn->dead)
+        reply(p->conn, p->client_id, resp);
+}
+
+static int agent_response(monitor_t *m, const eb_frame_t *f, eb_error_t *err)
+{
+    mpending_t **pp, *p;
+    json_object *resp;
+    bool ok = false;
+
+    for (pp = &m->pending; *pp; pp = &(*pp)->next)
+        if ((*pp)->agent_id == f->id)
+            break;
+    if (*pp == NULL) {
+        eb_error_set(err, EPROTO, "response to unknown request %u", f->id);
+        return -1;
+    }
+    p = *pp;
+    resp = eb_msg_parse(f->payload, f->len, err);
+    if (resp == NULL || eb_msg_bool(resp, "ok", &ok, err) < 0) {
+        json_object_put(resp);
+        return -1;
+    }
+    *pp = p->next;
+    finish_pending(m, p, resp, ok);
+    json_object_put(resp);
+    free(p);
+    return 0;
+}
+
+static int agent_event(monitor_t *m, const eb_frame_t *f, eb_error_t *err)
+{
+    json_object *ev = eb_msg_parse(f->payload, f->len, err);
+    const char *name;
+    int64_t stream, status;
+    mstream_t *s;
+
+    if (ev == NULL)
+        return -1;
+    if (eb_msg_str(ev, "event", 32, false, &name, err) < 0)
+        goto bad;
+    if (strcmp(name, "exit") == 0) {
+        if (eb_msg_int(ev, "stream", 1, UINT32_MAX, false, &stream, err) < 0
+            || eb_msg_int(ev, "status", 0, 0xffff, false, &status, err) < 0)
+            goto bad;
+        s = stream_find(m, (uint32_t) stream);
+        if (s == NULL) {
+            eb_error_set(err, EPROTO, "exit of unknown stream %lld", (long long) stream);
+            goto bad;
+        }
+        if (s->owner && !s->owner->dead)
+            eb_msg_queue(&s->owner->out, EB_FRAME_EVENT, 0, ev);
+        stream_drop(m, s);
+    }
+    /* Other events are informational; they are not forwarded. */
+    json_object_put(ev);
+    return 0;
+bad:
+    json_object_put(ev);
+    return -1;
+}
+
+static int agent_frame(monitor_t *m, const eb_frame_t *f, eb_error_t *err)
+{
+    mstream_t *s;
+
+    switch (f->type) {
+    case EB_FRAME_HELLO: {
+        json_object *h = eb_msg_parse(f->payload, f->len, err);
+        int64_t proto;
+        if (h == NULL || m->phase != BOOTING || eb_msg_int(h, "protocol", 1, 1, false, &proto, err) < 0) {
+            if (!eb_error_is_set(err))
+                eb_error_set(err, EPROTO, "unexpected hello");
+            json_object_put(h);
+            return -1;
+        }
+        json_object_put(h);
+        eb_info("sandbox %s: agent up %llu ms after QEMU started", m->o->sid,
+                (unsigned long long) (now_ms() - m->boot_start));
+        m->phase = SETUP;
+        m->deadline = now_ms() + 30000;
+        {
+            json_object *r = m->net.config ? json_object_get(m->net.config) : json_object_new_object();
+            json_object_object_add(r, "op", json_object_new_string("sandbox"));
+            if (m->o->hostname)
+                json_object_object_add(r, "hostname", json_object_new_string(m->o->hostname));
+            send_agent(m, NULL, 0, r, "sandbox", NULL, 0);
+            json_object_put(r);
+        }
+        return 0;
+    }
+    case EB_FRAME_RESPONSE:
+        return agent_response(m, f, err);
+    case EB_FRAME_EVENT:
+        return agent_event(m, f, err);
+    case EB_FRAME_STDOUT:
+    case EB_FRAME_STDERR:
+        s = stream_find(m, f->id);
+        if (s == NULL)
+            return eb_error_set(err, EPROTO, "%s on unknown stream %u", eb_frame_type_name(f->type), f->id);
+        if (f->len > s->out_credit)
+            return eb_error_set(err, EPROTO, "stream %u: %u bytes beyond the %u granted", f->id, f->len,
+                                s->out_credit);
+        s->out_credit -= f->len;
+        if (s->owner && !s->owner->dead) {
+            eb_outbuf_frame(&s->owner->out, f->type, f->id, f->payload, f->len);
+        } else if (f->len) {
+            /* Nobody listens: discard, but keep the guest process moving. */
+            s->out_credit += f->len;
+            put_window(&m->out, f->id, f->len);
+        }
+        return 0;
+    case EB_FRAME_WINDOW:
+        s = stream_find(m, f->id);
+        if (s == NULL)
+            return 0;      /* the stream ended meanwhile */
+        if (get_window(f) > MAX_CREDIT - s->in_credit)
+            return eb_error_set(err, EPROTO, "stream %u: window overflow", f->id);
+        s->in_credit += get_window(f);
+        if (s->owner && !s->owner->dead)
+            put_window(&s->owner->out, s->id, get_window(f));
+        stream_flush_stdin(m, s);
+        return 0;
+    default:
+        return eb_error_set(err, EPROTO, "unexpected %s frame from the guest", eb_frame_type_name(f->type));
+    }
+}
+
+static int agent_input(monitor_t *m, eb_error_t *err)
+{
+    for (;;) {
+        size_t room;
+        uint8_t *buf = eb_frame_reader_space(&m->rd, &room);
+        ssize_t n = read(m->chan, buf, room);
+        eb_frame_t f;
+        int rc;
+
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return 0;
+        if (n <= 0) {
+            snprintf(m->reason, sizeof(m->reason), "the agent channel closed");
+            return -1;
+        }
+        eb_frame_reader_commit(&m->rd, (size_t) n);
+        while ((rc = eb_frame_next(&m->rd, &f, err)) == 1)
+            if (agent_frame(m, &f, err) < 0)
+                return violation(m, err);
+        if (rc < 0)
+            return violation(m, err);
+    }
+}
+
+/* ------------------------------------------------------------ ending --- */
+
+/* Every stream ends with the reason; every waiting client gets it. */
+static void fail_all(monitor_t *m, const char *reason)
+{
+    mstream_t *s;
+    mpending_t *p;
+    eb_error_t e = { 0 };
+
+    eb_error_set(&e, EIO, "sandbox %s: %s", m->o->sid, reason);
+    for (s = m->streams; s; s = s->next)
+        if (s->owner && !s->owner->dead) {
+            json_object *ev = json_object_new_object();
+            json_object_object_add(ev, "event", json_object_new_string("exit"));
+            json_object_object_add(ev, "stream", json_object_new_int64(s->id));
+            json_object_object_add(ev, "status", json_object_new_int(SIGKILL));
+            json_object_object_add(ev, "reason", json_object_new_string(e.msg));
+            eb_msg_queue(&s->owner->out, EB_FRAME_EVENT, 0, ev);
+            json_object_put(ev);
+        }
+    for (p = m->pending; p; p = p->next)
+        if (p->conn && !p->conn->dead)
+            reply_error(p->conn, p->client_id, &e);
+}
+
+static void flush_conns(monitor_t *m, int budget_ms)
+{
+    uint64_t end = now_ms() + (uint64_t) budget_ms;
+    mconn_t *c;
+    bool more = true;
+
+    while (more && now_ms() < end) {
+        more = false;
+        for (c = m->conns; c; c = c->next) {
+            if (c->dead || !eb_outbuf_pending(&c->out))
+                continue;
+            if (eb_outbuf_flush(&c->out, c->fd) < 0)
+                c->dead = true;
+            else if (eb_outbuf_pending(&c->out))
+                more = true;
+        }
+        if (more)
+            usleep(5000);
+    }
+}
+
+static __attribute__((noreturn)) void finish(monitor_t *m)
+{
+    char tail[1024];
+
+    if (!m->exit_ok) {
+        if (m->reason[0] == 0)
+            snprintf(m->reason, sizeof(m->reason), "the VM stopped");
+        eb_err("sandbox %s: %s; console: %s", m->o->sid, m->reason, console_tail(m, tail, sizeof(tail)));
+        fail_all(m, m->reason);
+    } else if (m->chan >= 0) {
+        /* A clean end: let the guest flush and power off, briefly. */
+        json_object *r = json_object_new_object();
+        json_object_object_add(r, "op", json_object_new_string("shutdown"));
+        eb_msg_queue(&m->out, EB_FRAME_REQUEST, ++m->next_agent_id, r);
+        json_object_put(r);
+        eb_outbuf_flush(&m->out, m->chan);
+    }
+    flush_conns(m, 2000);
+    if (m->qemu > 0 && m->exit_ok) {
+        int i;
+        for (i = 0; i < 100 && waitpid(m->qemu, NULL, WNOHANG) == 0; i++)
+            usleep(10000);
+    }
+    stop_vm(m);
+    eb_podnet_free(&m->net);
+    eb_sandbox_teardown(m->o->dir);
+    _exit(m->exit_ok ? 0 : 1);
+}
+
+static __attribute__((noreturn)) void boot_failed(monitor_t *m, const char *what)
+{
+    char tail[1024], msg[EB_ERROR_MSG_MAX];
+    int n = snprintf(msg, sizeof(msg), "%s; guest console: %s", what, console_tail(m, tail, sizeof(tail)));
+
+    if (m->o->ready_fd >= 0 && write(m->o->ready_fd, msg, (size_t) n) < 0) { }
+    snprintf(m->reason, sizeof(m->reason), "%s", what);
+    finish(m);
+}
+
+/* --------------------------------------------------------------- main --- */
+
+static int listen_socket(const char *path, eb_error_t *err)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int fd;
+
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return eb_error_set(err, ENAMETOOLONG, "socket path %s", path);
+    strcpy(sa.sun_path, path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0
+        || listen(fd, 64) < 0) {
+        eb_error_set(err, errno, "listen on %s", path);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int prepare(monitor_t *m, eb_error_t *err)
+{
+    _cleanup_free_ char *shared = eb_strdup_printf("%s/shared", m->o->dir);
+    _cleanup_free_ char *sock = eb_strdup_printf("%s/monitor.sock", m->o->dir);
+
+    if (eb_sandbox_write_pid(m->o->dir, "monitor", getpid(), err) < 0)
+        return -1;
+    if (mkdir(shared, 0700) < 0 && errno != EEXIST)
+        return eb_error_set(err, errno, "mkdir %s", shared);
+    if (mount(shared, shared, NULL, MS_BIND, NULL) < 0 || mount(NULL, shared, NULL, MS_PRIVATE, NULL) < 0
+        || mount(NULL, shared, NULL, MS_SHARED, NULL) < 0)
+        return eb_error_set(err, errno, "make %s a shared mount", shared);
+    if (m->o->netns) {
+        _cleanup_close_ int ns = open(m->o->netns, O_RDONLY | O_CLOEXEC);
+        if (eb_write_file_atomic(m->o->dir, "netns", m->o->netns, strlen(m->o->netns), err) < 0)
+            return -1;
+        if (ns < 0 || setns(ns, CLONE_NEWNET) < 0)
+            return eb_error_set(err, errno, "enter the pod network namespace %s", m->o->netns);
+        if (eb_podnet_setup(&m->net, err) < 0)
+            return eb_error_wrap(err, "pod network");
+    }
+    if (eb_guest_image_find(&m->img, err) < 0)
+        return -1;
+    m->listen_fd = listen_socket(sock, err);
+    return m->listen_fd < 0 ? -1 : 0;
+}
+
+static void accept_conns(monitor_t *m)
+{
+    int fd, n = 0;
+    mconn_t *c;
+
+    for (c = m->conns; c; c = c->next)
+        n++;
+    while ((fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+        struct ucred cr;
+        socklen_t len = sizeof(cr);
+        /* Only root (the CLI and its relays) may drive the sandbox. */
+        if (n >= MAX_CONNS || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || cr.uid != 0) {
+            close(fd);
+            continue;
+        }
+        c = eb_xcalloc(1, sizeof(*c));
+        c->fd = fd;
+        c->next = m->conns;
+        m->conns = c;
+        n++;
+    }
+}
+
+static void conn_input(monitor_t *m, mconn_t *c)
+{
+    eb_error_t err = { 0 };
+    size_t room;
+    uint8_t *buf = eb_frame_reader_space(&c->rd, &room);
+    ssize_t n = read(c->fd, buf, room);
+    eb_frame_t f;
+    int rc;
+
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        conn_close(m, c);
+        return;
+    }
+    eb_frame_reader_commit(&c->rd, (size_t) n);
+    while (!c->dead && (rc = eb_frame_next(&c->rd, &f, &err)) == 1)
+        conn_frame(m, c, &f);
+    if (!c->dead && rc < 0)
+        conn_close(m, c);
+}
+
+static void reap_conns(monitor_t *m)
+{
+    mconn_t **pp = &m->conns, *c;
+    while ((c = *pp)) {
+        if (c->dead) {
+            *pp = c->next;
+            close(c->fd);
+            eb_frame_reader_free(&c->rd);
+            eb_outbuf_free(&c->out);
+            free(c);
+            continue;
+        }
+        pp = &c->next;
+    }
+}
+
+static size_t conn_backlog(monitor_t *m, mconn_t *c)
+{
+    mstream_t *s;
+    size_t n = eb_outbuf_pending(&m->out) > (4u << 20) ? CONN_PENDING_MAX : 0;
+    for (s = m->streams; s; s = s->next)
+        if (s->owner == c)
+            n += s->plen;
+    return n;
+}
+
+static void on_child(monitor_t *m)
+{
+    pid_t pid;
+    int status;
+
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (pid == m->qemu) {
+            m->qemu = 0;
+            if (m->phase == BOOTING || m->phase == SETUP) {
+                char what[256];
+                snprintf(what, sizeof(what), "QEMU exited during boot (%s %d)",
+                         WIFEXITED(status) ? "status" : "signal",
+                         WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+                boot_failed(m, what);
+            }
+            if (m->phase != DYING) {
+                char tail[1024];
+                console_tail(m, tail, sizeof(tail));
+                snprintf(m->reason, sizeof(m->reason), "%s",
+                         strstr(m->tail, "Kernel panic") ? "the guest kernel panicked" : "the VM stopped");
+                m->phase = DYING;
+            }
+        } else if (pid == m->vfsd) {
+            m->vfsd = 0;
+            if (m->phase == BOOTING || m->phase == SETUP)
+                boot_failed(m, "virtiofsd exited during boot");
+            if (m->phase != DYING) {
+                snprintf(m->reason, sizeof(m->reason), "virtiofsd exited");
+                m->phase = DYING;
+            }
+        }
+    }
+}
+
+void eb_monitor_main(const eb_monitor_opts_t *o)
+{
+    monitor_t m = { .o = o, .chan = -1, .console = -1, .listen_fd = -1, .vfs_listen = -1 };
+    eb_error_t err = { 0 };
+    sigset_t mask;
+    static struct pollfd pfd[MAX_CONNS + 8];
+    static mconn_t *who[MAX_CONNS + 8];
+
+    setsid();
+    sigfillset(&mask);
+    sigdelset(&mask, SIGSEGV);
+    sigdelset(&mask, SIGBUS);
+    sigprocmask(SIG_SETMASK, &mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    m.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (m.sfd < 0 || prepare(&m, &err) < 0 || start_vm(&m, &err) < 0)
+        boot_failed(&m, err.msg);
+
+    for (;;) {
+        nfds_t n = 0, i;
+        mconn_t *c;
+        uint64_t now;
+        int timeout;
+
+        if (m.phase == DYING)
+            finish(&m);
+        if (m.chan >= 0)
+            pfd[n++] = (struct pollfd) { m.chan, POLLIN | (eb_outbuf_pending(&m.out) ? POLLOUT : 0), 0 };
+        else
+            pfd[n++] = (struct pollfd) { -1, 0, 0 };
+        pfd[n++] = (struct pollfd) { m.console, POLLIN, 0 };
+        pfd[n++] = (struct pollfd) { m.sfd, POLLIN, 0 };
+        pfd[n++] = (struct pollfd) { m.listen_fd, POLLIN, 0 };
+        for (c = m.conns; c && n < EB_ARRAY_SIZE(pfd); c = c->next) {
+            short ev = eb_outbuf_pending(&c->out) ? POLLOUT : 0;
+            if (conn_backlog(&m, c) < CONN_PENDING_MAX)
+                ev |= POLLIN;
+            who[n] = c;
+            pfd[n++] = (struct pollfd) { c->fd, ev, 0 };
+        }
+        now = now_ms();
+        timeout = m.phase == READY ? PING_EVERY_MS : (int) (m.deadline > now ? m.deadline - now : 0);
+        if (poll(pfd, n, timeout) < 0 && errno != EINTR)
+            continue;
+        now = now_ms();
+        if (pfd[2].revents) {
+            struct signalfd_siginfo si;
+            while (read(m.sfd, &si, sizeof(si)) == sizeof(si)) {
+                if (si.ssi_signo == SIGCHLD) {
+                    on_child(&m);
+                } else {
+                    snprintf(m.reason, sizeof(m.reason), "the monitor got signal %u", si.ssi_signo);
+                    m.phase = DYING;
+                }
+            }
+        }
+        if (pfd[1].revents && m.console >= 0)
+            read_console(&m);
+        if (m.chan >= 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) && agent_input(&m, &err) < 0) {
+            if (m.phase == BOOTING || m.phase == SETUP)
+                boot_failed(&m, m.reason);
+            m.phase = DYING;
+            continue;
+        }
+        if (pfd[3].revents)
+            accept_conns(&m);
+        for (i = 4; i < n; i++) {
+            c = who[i];
+            if (c->dead)
+                continue;
+            if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+                conn_input(&m, c);
+            if (!c->dead && eb_outbuf_pending(&c->out) && eb_outbuf_flush(&c->out, c->fd) < 0)
+                conn_close(&m, c);
+        }
+        reap_conns(&m);
+        if (m.chan >= 0 && eb_outbuf_pending(&m.out) && eb_outbuf_flush(&m.out, m.chan) < 0) {
+            snprintf(m.reason, sizeof(m.reason), "write to the agent: %s", strerror(errno));
+            m.phase = DYING;
+        }
+        /* Deadlines: a boot that hangs (one in seven here) is retried. */
+        if ((m.phase == BOOTING || m.phase == SETUP) && now >= m.deadline) {
+            if (m.phase == BOOTING && m.attempt < EB_RUNV_BOOT_ATTEMPTS) {
+                eb_warn("sandbox %s: no agent after %d s, booting again", o->sid, EB_RUNV_BOOT_TIMEOUT_S);
+                stop_vm(&m);
+                if (start_vm(&m, &err) < 0)
+                    boot_failed(&m, err.msg);
+                continue;
+            }
+            boot_failed(&m, m.phase == BOOTING ? "the guest did not boot in time" : "guest setup timed out");
+        }
+        if (m.phase == READY) {
+            mpending_t *p;
+            for (p = m.pending; p; p = p->next)
+                if (now - p->sent_ms > PING_DEADLINE_MS && strcmp(p->op, "ping") == 0) {
+                    snprintf(m.reason, sizeof(m.reason), "the agent stopped answering (no reply in %d s)",
+                             PING_DEADLINE_MS / 1000);
+                    m.phase = DYING;
+                }
+            if (m.phase == READY && now - m.last_ping >= PING_EVERY_MS) {
+                json_object *r = json_object_new_object();
+                json_object_object_add(r, "op", json_object_new_string("ping"));
+                send_agent(&m, NULL, 0, r, "ping", NULL, 0);
+                json_object_put(r);
+                m.last_ping = now;
+                eb_outbuf_flush(&m.out, m.chan);
+            }
+        }
+    }
+}

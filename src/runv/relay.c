@@ -1,0 +1,194 @@
+/* relay.c - the host process that stands for a guest process.
+ *
+ * It holds the stdio the shim or conmon gave (pipes, or a pty slave),
+ * moves it to and from the guest through the monitor, forwards every
+ * signal it can catch, and exits the way the guest process did (same exit
+ * code, or killed by the same signal), so the shim cannot tell it from a
+ * runc container's init.  Output is written before the exit event is
+ * handled: frames arrive in order, so nothing printed before the exit is
+ * lost. */
+#include "runv/runv.h"
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "proto/message.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+#include <unistd.h>
+
+static void send_signal(eb_relay_t *r, int sig, uint32_t *req_id)
+{
+    json_object *q = json_object_new_object();
+    eb_error_t ign = { 0 };
+
+    json_object_object_add(q, "op", json_object_new_string("signal"));
+    json_object_object_add(q, "stream", json_object_new_int64(r->stream));
+    json_object_object_add(q, "signal", json_object_new_int(sig));
+    eb_msg_write(r->conn, EB_FRAME_REQUEST, ++*req_id, q, &ign);
+    json_object_put(q);
+}
+
+static void send_resize(eb_relay_t *r, uint32_t *req_id)
+{
+    struct winsize ws;
+    json_object *q;
+    eb_error_t ign = { 0 };
+
+    if (ioctl(r->in_fd, TIOCGWINSZ, &ws) < 0)
+        return;
+    q = json_object_new_object();
+    json_object_object_add(q, "op", json_object_new_string("resize"));
+    json_object_object_add(q, "stream", json_object_new_int64(r->stream));
+    json_object_object_add(q, "rows", json_object_new_int(ws.ws_row));
+    json_object_object_add(q, "cols", json_object_new_int(ws.ws_col));
+    eb_msg_write(r->conn, EB_FRAME_REQUEST, ++*req_id, q, &ign);
+    json_object_put(q);
+}
+
+static int on_event(eb_relay_t *r, const eb_frame_t *f, int *status, eb_error_t *err)
+{
+    json_object *ev = eb_msg_parse(f->payload, f->len, err);
+    const char *name = NULL, *reason = NULL;
+    int64_t st = 0, stream = 0;
+
+    if (ev == NULL)
+        return -1;
+    if (eb_msg_str(ev, "event", 32, false, &name, err) < 0 || strcmp(name, "exit") != 0
+        || eb_msg_int(ev, "stream", 0, UINT32_MAX, false, &stream, err) < 0 || (uint32_t) stream != r->stream
+        || eb_msg_int(ev, "status", 0, 0xffff, false, &st, err) < 0
+        || eb_msg_str(ev, "reason", 1024, true, &reason, err) < 0) {
+        json_object_put(ev);
+        return eb_error_is_set(err) ? -1 : 0;
+    }
+    if (reason)
+        fprintf(stderr, "edgebox: %s\n", reason);
+    *status = (int) st;
+    json_object_put(ev);
+    return 1;
+}
+
+int eb_relay_run(eb_relay_t *r, eb_error_t *err)
+{
+    eb_frame_reader_t rd;
+    sigset_t all;
+    _cleanup_close_ int sfd = -1;
+    uint32_t req_id = 1000, in_credit = EB_STREAM_WINDOW;
+    bool in_open = r->in_fd >= 0;
+    int status = -1, ret = -1;
+
+    sigfillset(&all);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGILL);
+    sigdelset(&all, SIGFPE);
+    sigprocmask(SIG_BLOCK, &all, NULL);
+    sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0)
+        return eb_error_set(err, errno, "signalfd");
+    eb_frame_reader_init(&rd);
+    if (r->tty)
+        send_resize(r, &req_id);
+
+    while (status < 0) {
+        struct pollfd p[3] = {
+            { r->conn, POLLIN, 0 }, { sfd, POLLIN, 0 }, { in_open && in_credit ? r->in_fd : -1, POLLIN, 0 },
+        };
+        eb_frame_t f;
+        int rc;
+
+        if (poll(p, 3, -1) < 0 && errno != EINTR)
+            goto out;
+        if (p[1].revents) {
+            struct signalfd_siginfo si;
+            while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+                if (si.ssi_signo == SIGWINCH && r->tty)
+                    send_resize(r, &req_id);
+                else if (si.ssi_signo != SIGCHLD && si.ssi_signo != SIGPIPE && si.ssi_signo != SIGWINCH)
+                    send_signal(r, (int) si.ssi_signo, &req_id);
+            }
+        }
+        if (p[2].revents) {
+            uint8_t buf[EB_FRAME_MAX_DATA];
+            size_t want = in_credit < sizeof(buf) ? in_credit : sizeof(buf);
+            ssize_t n = read(r->in_fd, buf, want);
+            if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                continue;
+            /* A pty slave with no writer reads EIO: not an end for a tty. */
+            if (n <= 0 && !r->tty) {
+                in_open = false;
+                if (eb_frame_write(r->conn, EB_FRAME_STDIN, r->stream, NULL, 0, err) < 0)
+                    goto out;
+            } else if (n > 0) {
+                /* Credit from the agent (forwarded by the monitor): we
+                 * never have more in flight than the guest will take, so a
+                 * process that stops reading stdin can't wedge its output. */
+                if (eb_frame_write(r->conn, EB_FRAME_STDIN, r->stream, buf, (uint32_t) n, err) < 0)
+                    goto out;
+                in_credit -= (uint32_t) n;
+            } else {
+                in_open = false;
+            }
+        }
+        if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        {
+            size_t room;
+            uint8_t *buf = eb_frame_reader_space(&rd, &room);
+            ssize_t n = read(r->conn, buf, room);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                eb_error_set(err, 0, "the sandbox monitor went away");
+                goto out;
+            }
+            eb_frame_reader_commit(&rd, (size_t) n);
+        }
+        while (status < 0 && (rc = eb_frame_next(&rd, &f, err)) == 1) {
+            int fd = f.type == EB_FRAME_STDERR ? r->err_fd : r->out_fd;
+            switch (f.type) {
+            case EB_FRAME_STDOUT:
+            case EB_FRAME_STDERR:
+                if (f.id != r->stream)
+                    break;
+                if (f.len > 0) {
+                    /* A closed reader must not stall the guest: drop the
+                     * bytes but keep granting. */
+                    if (fd >= 0)
+                        eb_write_all(fd, f.payload, f.len);
+                    {
+                        uint8_t w[4] = { f.len & 0xff, (f.len >> 8) & 0xff, (f.len >> 16) & 0xff, 0 };
+                        if (eb_frame_write(r->conn, EB_FRAME_WINDOW, r->stream, w, 4, err) < 0)
+                            goto out;
+                    }
+                }
+                break;
+            case EB_FRAME_EVENT:
+                if (on_event(r, &f, &status, err) < 0)
+                    goto out;
+                break;
+            case EB_FRAME_WINDOW:
+                if (f.id == r->stream) {
+                    uint32_t g = (uint32_t) f.payload[0] | (uint32_t) f.payload[1] << 8
+                                 | (uint32_t) f.payload[2] << 16 | (uint32_t) f.payload[3] << 24;
+                    in_credit = g > EB_STREAM_WINDOW - in_credit ? EB_STREAM_WINDOW : in_credit + g;
+                }
+                break;
+            default:
+                break;
+            }
+        }
+        if (rc < 0)
+            goto out;
+    }
+    ret = status;
+out:
+    eb_frame_reader_free(&rd);
+    return ret;
+}

@@ -1,0 +1,729 @@
+/* runv.c - the OCI verbs for runv containers.
+ *
+ * The CLI verbs call these when the class is runv (class.c); each one is a
+ * request to the sandbox's monitor, which passes it to the agent.  The host
+ * keeps the same <root>/<id>/state.json as the runc class (so `list` and
+ * the lock work alike) plus runv.json: the sandbox id, the guest pid of the
+ * container's init and whether this container booted the sandbox. */
+#include "runv/runv.h"
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "core/terminal.h"
+#include "proto/message.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define CRI_TYPE "io.kubernetes.cri.container-type"
+#define CRI_SANDBOX "io.kubernetes.cri.sandbox-id"
+#define CRIO_TYPE "io.kubernetes.cri-o.ContainerType"
+#define CRIO_SANDBOX "io.kubernetes.cri-o.SandboxID"
+
+typedef struct {
+    char *sandbox;
+    pid_t guest_pid;
+    bool owner;
+} runv_info_t;
+
+static void info_free(runv_info_t *i)
+{
+    free(i->sandbox);
+    i->sandbox = NULL;
+}
+
+static int info_load(const char *root, const char *id, runv_info_t *info, eb_error_t *err)
+{
+    _cleanup_free_ char *path = eb_strdup_printf("%s/%s/runv.json", root, id), *text = NULL;
+    json_object *o, *v;
+    size_t len;
+
+    memset(info, 0, sizeof(*info));
+    if (eb_read_file(path, 65536, &text, &len, err) < 0)
+        return -1;
+    o = json_tokener_parse(text);
+    if (o == NULL || !json_object_object_get_ex(o, "sandbox", &v) || !eb_id_valid(json_object_get_string(v))) {
+        json_object_put(o);
+        return eb_error_set(err, EINVAL, "%s: corrupt", path);
+    }
+    info->sandbox = eb_xstrdup(json_object_get_string(v));
+    if (json_object_object_get_ex(o, "guest_pid", &v))
+        info->guest_pid = json_object_get_int(v);
+    if (json_object_object_get_ex(o, "owner", &v))
+        info->owner = json_object_get_boolean(v);
+    json_object_put(o);
+    return 0;
+}
+
+static int info_save(const char *dir, const runv_info_t *info, eb_error_t *err)
+{
+    json_object *o = json_object_new_object();
+    const char *s;
+    int ret;
+
+    json_object_object_add(o, "sandbox", json_object_new_string(info->sandbox));
+    json_object_object_add(o, "guest_pid", json_object_new_int(info->guest_pid));
+    json_object_object_add(o, "owner", json_object_new_boolean(info->owner));
+    s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+    ret = eb_write_file_atomic(dir, "runv.json", s, strlen(s), err);
+    json_object_put(o);
+    return ret;
+}
+
+static json_object *req_new(const char *op, const char *id)
+{
+    json_object *r = json_object_new_object();
+    json_object_object_add(r, "op", json_object_new_string(op));
+    if (id)
+        json_object_object_add(r, "id", json_object_new_string(id));
+    return r;
+}
+
+/* One request about container ID to its sandbox. */
+static int call(const char *root, const char *id, json_object *req, json_object **resp, eb_error_t *err)
+{
+    runv_info_t info;
+    json_object *r = NULL;
+    int ret;
+
+    if (info_load(root, id, &info, err) < 0) {
+        json_object_put(req);
+        return -1;
+    }
+    ret = eb_monitor_request(root, info.sandbox, req, &r, err);
+    json_object_put(req);
+    info_free(&info);
+    if (resp)
+        *resp = r;
+    else
+        json_object_put(r);
+    return ret;
+}
+
+/* ------------------------------------------------------------ create --- */
+
+static unsigned vm_memory(const eb_spec_t *spec)
+{
+    const char *a = eb_spec_annotation(spec, EB_RUNV_MEM_ANNOTATION);
+    uint64_t mib = EB_RUNV_DEFAULT_MIB, v;
+
+    if (a && eb_parse_u64(a, &v) == 0 && v >= 64 && v <= 65536)
+        mib = v;
+    else if (spec->resources.memory.limit.set && spec->resources.memory.limit.v > 0)
+        mib = ((uint64_t) spec->resources.memory.limit.v + (1 << 20) - 1) >> 20;
+    if (mib < 64)
+        mib = 64;
+    return (unsigned) mib + EB_RUNV_OVERHEAD_MIB;
+}
+
+static unsigned vm_cpus(const eb_spec_t *spec)
+{
+    long host = sysconf(_SC_NPROCESSORS_ONLN);
+    uint64_t n = 1;
+
+    if (spec->resources.cpu.quota.set && spec->resources.cpu.quota.v > 0 && spec->resources.cpu.period.set
+        && spec->resources.cpu.period.v > 0)
+        n = ((uint64_t) spec->resources.cpu.quota.v + spec->resources.cpu.period.v - 1)
+            / spec->resources.cpu.period.v;
+    if (host > 0 && n > (uint64_t) host)
+        n = (uint64_t) host;
+    return n ? (unsigned) n : 1;
+}
+
+/* Read the child's one-line report from FD within TIMEOUT_S. */
+static int read_report(int fd, int timeout_s, char *buf, size_t size, eb_error_t *err)
+{
+    size_t have = 0;
+    int waited = 0;
+
+    while (have + 1 < size) {
+        struct pollfd p = { fd, POLLIN, 0 };
+        ssize_t n;
+        int r = poll(&p, 1, 1000);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r == 0) {
+            if (++waited >= timeout_s)
+                return eb_error_set(err, ETIMEDOUT, "no answer within %d s", timeout_s);
+            continue;
+        }
+        n = read(fd, buf + have, size - 1 - have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        have += (size_t) n;
+    }
+    buf[have] = 0;
+    return 0;
+}
+
+static int boot_sandbox(const eb_create_opts_t *o, const eb_spec_t *spec, const char *sid, const char *log_path,
+                        eb_error_t *err)
+{
+    _cleanup_free_ char *parent = eb_strdup_printf("%s/.runv", o->root), *dir = eb_sandbox_dir(o->root, sid);
+    char report[EB_ERROR_MSG_MAX];
+    int pfd[2];
+    pid_t pid;
+    eb_monitor_opts_t mo = { 0 };
+
+    if (eb_mkdir_p(parent, 0700, err) < 0)
+        return -1;
+    if (mkdir(dir, 0700) < 0)
+        return eb_error_set(err, errno, "sandbox `%s`: mkdir %s", sid, dir);
+    if (pipe2(pfd, O_CLOEXEC) < 0)
+        return eb_error_set(err, errno, "pipe");
+    mo.root = o->root;
+    mo.sid = sid;
+    mo.dir = dir;
+    mo.netns = spec->namespaces[EB_NS_NET].present ? spec->namespaces[EB_NS_NET].path : NULL;
+    mo.hostname = spec->hostname;
+    mo.mem_mib = vm_memory(spec);
+    mo.vcpus = vm_cpus(spec);
+    mo.ready_fd = pfd[1];
+    mo.log_path = log_path;
+    if (strcmp(eb_vm_accel(), "tcg") == 0)
+        eb_info("runv: /dev/kvm is not usable, the sandbox runs under TCG emulation (slower)");
+    pid = fork();
+    if (pid < 0) {
+        close(pfd[0]), close(pfd[1]);
+        return eb_error_set(err, errno, "fork the sandbox monitor");
+    }
+    if (pid == 0) {
+        /* The monitor outlives this command: it must not hold the
+         * caller's stdio (the shim waits for EOF on those pipes). */
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        int keep[2] = { pfd[1], eb_log_fd() };
+        dup2(null, 0), dup2(null, 1);
+        if (!eb_log_is_file())
+            dup2(null, 2);
+        /* Not the container's lock, not the shim's pipes. */
+        eb_close_fds_except(keep, 2);
+        eb_monitor_main(&mo);
+    }
+    close(pfd[1]);
+    if (read_report(pfd[0], EB_RUNV_BOOT_TIMEOUT_S * EB_RUNV_BOOT_ATTEMPTS + 40, report, sizeof(report), err) < 0) {
+        close(pfd[0]);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        eb_sandbox_teardown(dir);
+        return eb_error_wrap(err, "sandbox `%s`", sid);
+    }
+    close(pfd[0]);
+    if (strcmp(report, "OK\n") != 0) {
+        waitpid(pid, NULL, 0);
+        eb_sandbox_teardown(dir);
+        return eb_error_set(err, EIO, "sandbox `%s`: %s", sid, report[0] ? report : "the monitor died");
+    }
+    /* The monitor is not our child to wait for: it reparents to the
+     * shim (a subreaper) or init when we exit. */
+    return 0;
+}
+
+/* The relay's first job: ask for the container, report, then relay. */
+static __attribute__((noreturn)) void relay_main(const char *root, const char *sid, json_object *req, bool tty,
+                                                 int stdio[3], int report_fd)
+{
+    eb_error_t err = { 0 };
+    json_object *resp = NULL;
+    int64_t stream = 0, gpid = 0;
+    eb_relay_t r = { .tty = tty, .in_fd = stdio[0], .out_fd = stdio[1], .err_fd = stdio[2] };
+    char buf[EB_ERROR_MSG_MAX + 64];
+    int n, status;
+
+    r.conn = eb_monitor_connect(root, sid, &err);
+    if (r.conn < 0 || eb_monitor_call(r.conn, req, &resp, &err) < 0
+        || eb_msg_int(resp, "stream", 1, UINT32_MAX, false, &stream, &err) < 0
+        || eb_msg_int(resp, "pid", 1, INT32_MAX, false, &gpid, &err) < 0) {
+        n = snprintf(buf, sizeof(buf), "ERR %s", err.msg);
+        if (write(report_fd, buf, (size_t) n) < 0) { }
+        _exit(1);
+    }
+    n = snprintf(buf, sizeof(buf), "OK %lld\n", (long long) gpid);
+    if (write(report_fd, buf, (size_t) n) < 0) { }
+    close(report_fd);
+    json_object_put(resp);
+    json_object_put(req);
+    r.stream = (uint32_t) stream;
+    status = eb_relay_run(&r, &err);
+    if (status < 0) {
+        fprintf(stderr, "edgebox: %s\n", err.msg);
+        /* As if killed: the guest side is gone with the sandbox. */
+        status = SIGKILL;
+    }
+    if (WIFSIGNALED(status)) {
+        sigset_t s;
+        signal(WTERMSIG(status), SIG_DFL);
+        sigemptyset(&s);
+        sigaddset(&s, WTERMSIG(status));
+        sigprocmask(SIG_UNBLOCK, &s, NULL);
+        kill(getpid(), WTERMSIG(status));
+        _exit(128 + WTERMSIG(status));
+    }
+    _exit(WEXITSTATUS(status));
+}
+
+/* Host stdio of the process: ours, or a pty whose master goes to the
+ * console socket (or back to `run`). */
+static int host_stdio(bool tty, const char *console_socket, bool keep, int stdio[3], int *master, eb_error_t *err)
+{
+    int m, s;
+    struct termios t;
+
+    *master = -1;
+    if (!tty) {
+        stdio[0] = 0, stdio[1] = 1, stdio[2] = 2;
+        return 0;
+    }
+    if (console_socket == NULL && !keep)
+        return eb_error_set(err, EINVAL, "process.terminal is true: --console-socket is required");
+    if (openpty(&m, &s, NULL, NULL, NULL) < 0)
+        return eb_error_set(err, errno, "openpty");
+    /* The guest's pty does the line discipline; this one passes bytes. */
+    if (tcgetattr(s, &t) == 0) {
+        cfmakeraw(&t);
+        tcsetattr(s, TCSANOW, &t);
+    }
+    fcntl(m, F_SETFD, FD_CLOEXEC);
+    fcntl(s, F_SETFD, FD_CLOEXEC);
+    if (console_socket && eb_unix_send_fd(console_socket, m, "", 0, "console socket", err) < 0) {
+        close(m), close(s);
+        return -1;
+    }
+    if (console_socket)
+        close(m);
+    else
+        *master = m;
+    stdio[0] = stdio[1] = stdio[2] = s;
+    return 0;
+}
+
+/* Fork the relay for REQ; on success *RELAY and *GUEST_PID are set. */
+static int spawn_relay(const char *root, const char *sid, json_object *req, bool tty, int stdio[3], pid_t *relay,
+                       pid_t *guest_pid, eb_error_t *err)
+{
+    char report[EB_ERROR_MSG_MAX + 64];
+    int pfd[2];
+    pid_t pid;
+
+    if (pipe2(pfd, O_CLOEXEC) < 0)
+        return eb_error_set(err, errno, "pipe");
+    pid = fork();
+    if (pid < 0) {
+        close(pfd[0]), close(pfd[1]);
+        return eb_error_set(err, errno, "fork the relay");
+    }
+    if (pid == 0) {
+        int keep[5] = { pfd[1], eb_log_fd(), stdio[0], stdio[1], stdio[2] };
+        eb_close_fds_except(keep, 5);
+        if (tty) {
+            /* Its own session with the pty as controlling terminal, so
+             * the shim's resizes arrive as SIGWINCH. */
+            setsid();
+            ioctl(stdio[0], TIOCSCTTY, 0);
+        }
+        relay_main(root, sid, req, tty, stdio, pfd[1]);
+    }
+    close(pfd[1]);
+    if (read_report(pfd[0], EB_RUNV_REQUEST_TIMEOUT_S + 10, report, sizeof(report), err) < 0) {
+        close(pfd[0]);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return -1;
+    }
+    close(pfd[0]);
+    if (strncmp(report, "OK ", 3) != 0) {
+        waitpid(pid, NULL, 0);
+        return eb_error_set(err, 0, "%s", strncmp(report, "ERR ", 4) == 0 ? report + 4 : "the relay died");
+    }
+    *relay = pid;
+    *guest_pid = atoi(report + 3);
+    return 0;
+}
+
+int eb_runv_create(const eb_create_opts_t *o, const char *log_path, pid_t *relay_out, int *master_out,
+                   eb_error_t *err)
+{
+    _cleanup_free_ char *bundle = NULL, *cfgpath = NULL, *sbdir = NULL;
+    char real[PATH_MAX];
+    eb_spec_t *spec = NULL;
+    eb_state_t *st = NULL;
+    runv_info_t info = { 0 };
+    const char *type, *sid;
+    json_object *gspec = NULL, *req;
+    int stdio[3], master = -1, ret = -1;
+    bool booted = false, shared = false;
+    pid_t relay = -1, gpid = 0;
+
+    if (master_out)
+        *master_out = -1;
+    if (!eb_id_valid(o->id))
+        return eb_error_set(err, EINVAL, "invalid container id `%s`", o->id);
+    if (realpath(o->bundle ? o->bundle : ".", real) == NULL)
+        return eb_error_set(err, errno, "bundle `%s`", o->bundle ? o->bundle : ".");
+    bundle = eb_xstrdup(real);
+    cfgpath = eb_strdup_printf("%s/config.json", bundle);
+    if (eb_spec_load(cfgpath, &spec, err) < 0)
+        return -1;
+    if (!spec->has_process) {
+        eb_spec_free(spec);
+        return eb_error_set(err, EINVAL, "%s: process: required to create a container", cfgpath);
+    }
+    /* Which sandbox: the pod's (CRI annotations) or a VM of its own. */
+    type = eb_spec_annotation(spec, CRI_TYPE);
+    if (type == NULL)
+        type = eb_spec_annotation(spec, CRIO_TYPE);
+    sid = eb_spec_annotation(spec, CRI_SANDBOX);
+    if (sid == NULL)
+        sid = eb_spec_annotation(spec, CRIO_SANDBOX);
+    if (type == NULL || strcmp(type, "sandbox") == 0 || sid == NULL)
+        sid = o->id;
+    if (!eb_id_valid(sid)) {
+        eb_spec_free(spec);
+        return eb_error_set(err, EINVAL, "invalid sandbox id `%s`", sid);
+    }
+    info.sandbox = eb_xstrdup(sid);
+    info.owner = strcmp(sid, o->id) == 0;
+    sbdir = eb_sandbox_dir(o->root, sid);
+
+    if (eb_state_create(o->root, o->id, &st, err) < 0)
+        goto out_spec;
+    free(st->isolation);
+    st->isolation = eb_xstrdup("runv");
+    st->bundle = eb_xstrdup(bundle);
+    st->rootfs = spec->root_path[0] == '/' ? eb_xstrdup(spec->root_path)
+                                           : eb_strdup_printf("%s/%s", bundle, spec->root_path);
+    {
+        json_object *a = NULL;
+        if (json_object_object_get_ex(spec->json, "annotations", &a) && a)
+            st->annotations_json = eb_xstrdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+    }
+    /* runv.json first: from here `delete --force` knows the sandbox. */
+    if (eb_state_save(st, err) < 0 || info_save(st->dir, &info, err) < 0)
+        goto out;
+    if (info.owner) {
+        if (boot_sandbox(o, spec, sid, log_path, err) < 0)
+            goto out;
+        booted = true;
+    } else {
+        /* Joining a pod: map its namespaces to the sandbox container's. */
+        runv_info_t sb;
+        if (info_load(o->root, sid, &sb, err) < 0) {
+            eb_error_wrap(err, "sandbox `%s` of container `%s`", sid, o->id);
+            goto out;
+        }
+        gpid = sb.guest_pid;
+        info_free(&sb);
+    }
+    gspec = eb_guest_spec(spec, bundle, sbdir, o->id, gpid, err);
+    if (gspec == NULL)
+        goto out;
+    shared = true;
+    if (host_stdio(spec->process.terminal, o->console_socket, o->keep_console, stdio, &master, err) < 0)
+        goto out;
+    req = req_new("create", o->id);
+    json_object_object_add(req, "spec", gspec);
+    gspec = NULL;
+    json_object_object_add(req, "terminal", json_object_new_boolean(spec->process.terminal));
+    if (spawn_relay(o->root, sid, req, spec->process.terminal, stdio, &relay, &gpid, err) < 0) {
+        json_object_put(req);
+        goto out;
+    }
+    json_object_put(req);
+    if (spec->process.terminal && stdio[0] > 2)
+        close(stdio[0]);
+    info.guest_pid = gpid;
+    st->pid = relay;
+    st->starttime = eb_pid_starttime(relay);
+    st->creating = false;
+    if (eb_state_save(st, err) < 0 || info_save(st->dir, &info, err) < 0)
+        goto out;
+    if (o->pid_file && eb_write_pid_file(o->pid_file, relay, err) < 0)
+        goto out;
+    if (relay_out)
+        *relay_out = relay;
+    if (master_out)
+        *master_out = eb_steal_fd(master);
+    ret = 0;
+out:
+    if (ret < 0) {
+        eb_error_t ign = { 0 };
+        if (relay > 0) {
+            json_object *r = req_new("delete", o->id);
+            json_object_object_add(r, "force", json_object_new_boolean(1));
+            eb_monitor_request(o->root, sid, r, NULL, &ign);
+            json_object_put(r);
+            kill(relay, SIGKILL);
+            waitpid(relay, NULL, 0);
+        }
+        if (shared)
+            eb_sandbox_unshare(sbdir, o->id);
+        if (booted) {
+            json_object *r = req_new("shutdown", NULL);
+            json_object *resp = NULL;
+            eb_monitor_request(o->root, sid, r, &resp, &ign);
+            json_object_put(r);
+            json_object_put(resp);
+            eb_sandbox_teardown(sbdir);
+        }
+        if (st)
+            eb_state_remove(st, &ign);
+    }
+    if (master >= 0)
+        close(master);
+    json_object_put(gspec);
+    eb_state_free(st);
+    info_free(&info);
+out_spec:
+    eb_spec_free(spec);
+    return ret;
+}
+
+/* ------------------------------------------------------ other verbs --- */
+
+eb_status_t eb_runv_status(const char *root, const char *id, pid_t *pid)
+{
+    eb_error_t err = { 0 };
+    eb_state_t *st = NULL;
+    json_object *resp = NULL;
+    const char *s = NULL;
+    eb_status_t status = EB_STATUS_STOPPED;
+    size_t i;
+
+    if (pid)
+        *pid = 0;
+    if (eb_state_load(root, id, false, &st, &err) < 0)
+        return EB_STATUS_STOPPED;
+    if (st->creating) {
+        status = st->creator && eb_pid_starttime(st->creator) == st->creator_starttime ? EB_STATUS_CREATING
+                                                                                      : EB_STATUS_STOPPED;
+        eb_state_free(st);
+        return status;
+    }
+    if (st->pid > 0 && eb_pid_starttime(st->pid) == st->starttime
+        && call(root, id, req_new("state", id), &resp, &err) == 0
+        && eb_msg_str(resp, "status", 16, false, &s, &err) == 0) {
+        for (i = 0; i <= EB_STATUS_STOPPED; i++)
+            if (strcmp(eb_status_names[i], s) == 0)
+                status = (eb_status_t) i;
+        if (pid && status != EB_STATUS_STOPPED)
+            *pid = st->pid;
+    }
+    json_object_put(resp);
+    eb_state_free(st);
+    return status;
+}
+
+int eb_runv_state(const char *root, const char *id, char **json, eb_error_t *err)
+{
+    eb_state_t *st = NULL;
+
+    if (eb_state_load(root, id, false, &st, err) < 0)
+        return -1;
+    *json = eb_state_to_json(st, eb_runv_status(root, id, NULL), true);
+    eb_state_free(st);
+    return 0;
+}
+
+int eb_runv_start(const char *root, const char *id, eb_error_t *err)
+{
+    eb_status_t s = eb_runv_status(root, id, NULL);
+
+    if (s != EB_STATUS_CREATED)
+        return eb_error_set(err, EINVAL, "cannot start a container in the %s state", eb_status_names[s]);
+    return call(root, id, req_new("start", id), NULL, err);
+}
+
+int eb_runv_kill(const char *root, const char *id, int sig, bool all, eb_error_t *err)
+{
+    json_object *r = req_new("kill", id);
+    eb_status_t s = eb_runv_status(root, id, NULL);
+
+    if (s == EB_STATUS_STOPPED) {
+        json_object_put(r);
+        return eb_error_set(err, ESRCH, "container `%s` is not running", id);
+    }
+    json_object_object_add(r, "signal", json_object_new_int(sig));
+    json_object_object_add(r, "all", json_object_new_boolean(all));
+    return call(root, id, r, NULL, err);
+}
+
+int eb_runv_pause(const char *root, const char *id, bool pause, eb_error_t *err)
+{
+    return call(root, id, req_new(pause ? "pause" : "resume", id), NULL, err);
+}
+
+int eb_runv_delete(const char *root, const char *id, bool force, eb_error_t *err)
+{
+    eb_state_t *st = NULL;
+    runv_info_t info;
+    _cleanup_free_ char *sbdir = NULL;
+    eb_status_t s;
+    eb_error_t ign = { 0 };
+    json_object *r;
+    int i;
+
+    if (eb_state_load(root, id, true, &st, err) < 0)
+        return -1;
+    if (info_load(root, id, &info, err) < 0) {
+        /* Killed before runv.json was written: nothing was started. */
+        eb_error_clear(err);
+        return eb_state_remove(st, err), eb_state_free(st), 0;
+    }
+    s = eb_runv_status(root, id, NULL);
+    if (s != EB_STATUS_STOPPED && s != EB_STATUS_CREATED && !force) {
+        info_free(&info);
+        eb_state_free(st);
+        return eb_error_set(err, EINVAL, "cannot delete container `%s` that is not stopped: %s", id,
+                            eb_status_names[s]);
+    }
+    sbdir = eb_sandbox_dir(root, info.sandbox);
+    r = req_new("delete", id);
+    json_object_object_add(r, "force", json_object_new_boolean(1));
+    eb_monitor_request(root, info.sandbox, r, NULL, &ign);
+    json_object_put(r);
+    /* The relay ends with the exit event; one whose monitor is gone ends
+     * now. */
+    if (st->pid > 0 && eb_pid_starttime(st->pid) == st->starttime) {
+        for (i = 0; i < 100 && eb_pid_starttime(st->pid) == st->starttime; i++)
+            usleep(10000);
+        if (eb_pid_starttime(st->pid) == st->starttime)
+            kill(st->pid, SIGKILL);
+    }
+    eb_sandbox_unshare(sbdir, id);
+    if (info.owner) {
+        pid_t mon = eb_sandbox_read_pid(sbdir, "monitor");
+        r = req_new("shutdown", NULL);
+        eb_monitor_request(root, info.sandbox, r, NULL, &ign);
+        json_object_put(r);
+        for (i = 0; i < 500 && mon > 0 && eb_sandbox_read_pid(sbdir, "monitor") == mon; i++)
+            usleep(10000);
+        mon = eb_sandbox_read_pid(sbdir, "monitor");
+        if (mon > 0)
+            kill(mon, SIGKILL);
+        eb_sandbox_teardown(sbdir);
+    }
+    info_free(&info);
+    i = eb_state_remove(st, err);
+    eb_state_free(st);
+    return i;
+}
+
+int eb_runv_stats(const char *root, const char *id, json_object **data, eb_error_t *err)
+{
+    json_object *resp = NULL, *d;
+
+    if (call(root, id, req_new("stats", id), &resp, err) < 0)
+        return -1;
+    d = eb_msg_obj(resp, "data", json_type_object, false, err);
+    if (d == NULL) {
+        json_object_put(resp);
+        return -1;
+    }
+    *data = json_object_get(d);
+    json_object_put(resp);
+    return 0;
+}
+
+int eb_runv_ps(const char *root, const char *id, json_object **procs, eb_error_t *err)
+{
+    json_object *resp = NULL, *p;
+
+    if (call(root, id, req_new("ps", id), &resp, err) < 0)
+        return -1;
+    p = eb_msg_obj(resp, "processes", json_type_array, false, err);
+    if (p == NULL) {
+        json_object_put(resp);
+        return -1;
+    }
+    *procs = json_object_get(p);
+    json_object_put(resp);
+    return 0;
+}
+
+static json_object *strv_json(const char *const *v)
+{
+    json_object *a = json_object_new_array();
+    for (; v && *v; v++)
+        json_object_array_add(a, json_object_new_string(*v));
+    return a;
+}
+
+int eb_runv_exec(const eb_exec_opts_t *o, bool detach, int *exit_code, eb_error_t *err)
+{
+    runv_info_t info;
+    json_object *req;
+    int stdio[3], master = -1, status;
+    pid_t relay = -1, gpid = 0;
+    bool tty = o->tty;
+
+    *exit_code = 0;
+    if (eb_runv_status(o->root, o->id, NULL) != EB_STATUS_RUNNING)
+        return eb_error_set(err, EINVAL, "cannot exec in a container `%s` that is not running", o->id);
+    if (info_load(o->root, o->id, &info, err) < 0)
+        return -1;
+    req = req_new("exec", o->id);
+    if (o->process_json) {
+        json_object *p = json_tokener_parse(o->process_json), *t;
+        if (p == NULL || !json_object_is_type(p, json_type_object)) {
+            json_object_put(p);
+            json_object_put(req);
+            info_free(&info);
+            return eb_error_set(err, EINVAL, "--process: invalid JSON");
+        }
+        if (json_object_object_get_ex(p, "terminal", &t))
+            tty = json_object_get_boolean(t);
+        json_object_object_add(req, "process", p);
+    } else {
+        json_object_object_add(req, "args", strv_json(o->args));
+        json_object_object_add(req, "env", strv_json(o->env));
+        json_object_object_add(req, "caps", strv_json(o->caps));
+        if (o->cwd)
+            json_object_object_add(req, "cwd", json_object_new_string(o->cwd));
+        if (o->user)
+            json_object_object_add(req, "user", json_object_new_string(o->user));
+        json_object_object_add(req, "tty", json_object_new_boolean(o->tty));
+        if (o->no_new_privs_set)
+            json_object_object_add(req, "no_new_privs", json_object_new_boolean(o->no_new_privs));
+    }
+    if (host_stdio(tty, o->console_socket, !detach && o->console_socket == NULL, stdio, &master, err) < 0)
+        goto fail;
+    if (spawn_relay(o->root, info.sandbox, req, tty, stdio, &relay, &gpid, err) < 0)
+        goto fail;
+    json_object_put(req);
+    info_free(&info);
+    if (tty && stdio[0] > 2)
+        close(stdio[0]);
+    if (o->pid_file && eb_write_pid_file(o->pid_file, relay, err) < 0)
+        return -1;
+    if (detach) {
+        if (master >= 0)
+            close(master);
+        return 0;
+    }
+    if (master >= 0) {
+        eb_terminal_proxy(master, relay, &status, err);
+        close(master);
+    } else {
+        eb_wait_forward(relay, &status, err);
+    }
+    *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return 0;
+fail:
+    json_object_put(req);
+    info_free(&info);
+    if (master >= 0)
+        close(master);
+    return -1;
+}
