@@ -1,19 +1,27 @@
 #!/bin/sh
-# setup.sh - install every dependency from Debian (apt-get only) and build.
-# Run as root on a fresh Debian 12 machine:  sudo ./setup.sh
+# setup.sh - install every dependency from Debian (apt-get only), build, and
+# build the runv guest image.  Run as root on a fresh Debian 12 machine:
+#   sudo ./setup.sh
 set -eu
 cd "$(dirname "$0")"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# build: compiler, meson/ninja, the libraries edgebox links
+# build: compiler, meson/ninja, the libraries edgebox links (static ones too,
+#        for the guest agent)
+# runv:  QEMU (microvm, virtiofsd), cpio for the initramfs; the guest kernel
+#        is Debian's linux-image-cloud-amd64, fetched by guest/build-image.sh
+#        with `apt-get download`
 # tests: clang (libFuzzer), busybox-static (rootfs), jq, umoci (images),
 #        containerd + runc v2 shim, podman + CNI plugins, util-linux (script)
 # bench: runc and crun (the peers), hyperfine is not needed (own timer)
 apt-get install -y -qq --no-install-recommends \
     build-essential clang libclang-rt-14-dev meson ninja-build pkg-config \
     libseccomp-dev libcap-dev libjson-c-dev \
+    qemu-system-x86 cpio \
     busybox-static jq umoci containerd runc crun podman containernetworking-plugins \
     iproute2 util-linux procps time ca-certificates >/dev/null
-meson setup build --buildtype=debugoptimized >/dev/null 2>&1 || meson setup --reconfigure build >/dev/null
+meson setup build --buildtype=debugoptimized -Dguest_dir="$PWD/build/guest" >/dev/null 2>&1 \
+    || meson setup --reconfigure build -Dguest_dir="$PWD/build/guest" >/dev/null
 ninja -C build
-echo "edgebox built: build/src/cli/edgebox"
+./guest/build-image.sh build/guest build/src/agent/edgebox-agent
+echo "edgebox built: build/src/cli/edgebox (and edgebox-runv); guest image: build/guest"

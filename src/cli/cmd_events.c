@@ -58,14 +58,11 @@ static int runv_events(eb_global_t *g, const char *id, bool stats, int ms, eb_er
     int waited = ms;
 
     for (;;) {
-        json_object *data = NULL, *mem, *v;
+        json_object *data = NULL;
         uint64_t now = 0;
 
-        if (eb_runv_stats(g->root, id, &data, err) < 0)
+        if (eb_runv_stats(g->root, id, &data, &now, err) < 0)
             return stats ? -1 : 0;
-        if (json_object_object_get_ex(data, "memory", &mem) && json_object_object_get_ex(mem, "raw", &v)
-            && json_object_object_get_ex(v, "oom_kill", &v))
-            now = (uint64_t) json_object_get_int64(v);
         if (ooms != UINT64_MAX && now > ooms) {
             printf("{\"type\":\"oom\",\"id\":\"%s\"}\n", id);
             fflush(stdout);

@@ -7,6 +7,7 @@
 #include "common/util.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,11 +38,18 @@ int eb_cg_v2_enable_controllers(const char *dir, const char *path, eb_error_t *e
 {
     _cleanup_free_ char *level = eb_xstrdup(dir);
     char *slash;
-    (void) err;
     /* Each '/' of PATH inside DIR ends one level, from the mount itself
      * down to the container cgroup's parent. */
     for (slash = level + strlen(dir) - strlen(path); slash; slash = strchr(slash + 1, '/')) {
         *slash = 0;
+        /* Parents are made here, before their children: a controller
+         * must be on in a parent's subtree_control when the child is
+         * created for the child to get its files. */
+        if (mkdir(level, 0755) < 0 && errno != EEXIST) {
+            int e = errno;
+            *slash = '/';
+            return eb_error_set(err, e, "mkdir cgroup `%s`", level);
+        }
         delegate_all(level);
         *slash = '/';
     }

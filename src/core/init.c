@@ -276,9 +276,15 @@ void eb_init_stage1(eb_init_ctx_t *ctx)
                 _exit(1);
     }
     {
-        /* The runtime may block signals to relay them: the container
-         * starts with none blocked, as after a fresh exec. */
+        /* The runtime may block signals to relay them, and ignore some
+         * (the guest agent ignores SIGPIPE): ignored dispositions survive
+         * exec, so reset them too.  The container starts as after a fresh
+         * exec from a clean parent. */
         sigset_t none;
+        int sig;
+        for (sig = 1; sig < NSIG; sig++)
+            if (sig != SIGKILL && sig != SIGSTOP)
+                signal(sig, SIG_DFL);
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
     }

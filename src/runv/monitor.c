@@ -116,7 +116,7 @@ static const char *console_tail(monitor_t *m, char *buf, size_t size)
     return n ? buf : "(no console output)";
 }
 
-static void read_console(monitor_t *m)
+static ssize_t read_console(monitor_t *m)
 {
     char buf[4096];
     ssize_t n = read(m->console, buf, sizeof(buf));
@@ -126,7 +126,7 @@ static void read_console(monitor_t *m)
             close(m->console);
             m->console = -1;
         }
-        return;
+        return 0;
     }
     /* buf is never larger than the tail, so the tail keeps its newest end. */
     _Static_assert(sizeof(buf) <= CONSOLE_TAIL, "console read larger than the tail");
@@ -137,6 +137,7 @@ static void read_console(monitor_t *m)
     }
     memcpy(m->tail + m->tail_len, buf, (size_t) n);
     m->tail_len += (size_t) n;
+    return n;
 }
 
 /* ---------------------------------------------------------------- VM --- */
@@ -152,9 +153,9 @@ static pid_t spawn(const char *const argv[], const int *keep, size_t nkeep)
     {
         int null = open("/dev/null", O_RDWR);
         sigset_t none;
+        /* Their complaints go to our log file, or nowhere. */
         dup2(null, 0), dup2(null, 1);
-        if (!eb_log_is_file())
-            dup2(null, 2);
+        dup2(eb_log_is_file() ? eb_log_fd() : null, 2);
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
     }
@@ -172,7 +173,7 @@ static int start_virtiofsd(monitor_t *m, eb_error_t *err)
     char fdarg[32];
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     const char *argv[] = { "/usr/lib/qemu/virtiofsd", fdarg, "-o", src, "-o", "cache=auto", "-o",
-                           "announce_submounts", "--rlimit-nofile=0", NULL };
+                           "announce_submounts", "-o", "log_level=warn", "--rlimit-nofile=0", NULL };
     const char *bin = getenv("EDGEBOX_VIRTIOFSD");
 
     if (bin && bin[0])
@@ -942,6 +943,8 @@ static void on_child(monitor_t *m)
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         if (pid == m->qemu) {
             m->qemu = 0;
+            /* The console's last words (a panic) may still be queued. */
+            while (m->console >= 0 && read_console(m) > 0) { }
             if (m->phase == BOOTING || m->phase == SETUP) {
                 char what[256];
                 snprintf(what, sizeof(what), "QEMU exited during boot (%s %d)",
@@ -974,8 +977,18 @@ void eb_monitor_main(const eb_monitor_opts_t *o)
     eb_error_t err = { 0 };
     sigset_t mask;
     static struct pollfd pfd[MAX_CONNS + 8];
+    /* EDGEBOX_AGENT_TIMEOUT_S: how long a silent agent is given (tests
+     * shorten it; a loaded TCG host needs the default). */
+    const char *t = getenv("EDGEBOX_AGENT_TIMEOUT_S");
+    uint64_t ping_deadline = PING_DEADLINE_MS, v;
+    uint64_t ping_every = PING_EVERY_MS;
     static mconn_t *who[MAX_CONNS + 8];
 
+    if (t && eb_parse_u64(t, &v) == 0 && v >= 1 && v <= 3600) {
+        ping_deadline = v * 1000;
+        if (ping_every > ping_deadline / 2)
+            ping_every = ping_deadline / 2;
+    }
     setsid();
     sigfillset(&mask);
     sigdelset(&mask, SIGSEGV);
@@ -1013,7 +1026,7 @@ void eb_monitor_main(const eb_monitor_opts_t *o)
             pfd[n++] = (struct pollfd) { c->fd, ev, 0 };
         }
         now = now_ms();
-        timeout = m.phase == READY ? PING_EVERY_MS : (int) (m.deadline > now ? m.deadline - now : 0);
+        timeout = m.phase == READY ? (int) ping_every : (int) (m.deadline > now ? m.deadline - now : 0);
         if (poll(pfd, n, timeout) < 0 && errno != EINTR)
             continue;
         now = now_ms();
@@ -1066,12 +1079,12 @@ void eb_monitor_main(const eb_monitor_opts_t *o)
         if (m.phase == READY) {
             mpending_t *p;
             for (p = m.pending; p; p = p->next)
-                if (now - p->sent_ms > PING_DEADLINE_MS && strcmp(p->op, "ping") == 0) {
-                    snprintf(m.reason, sizeof(m.reason), "the agent stopped answering (no reply in %d s)",
-                             PING_DEADLINE_MS / 1000);
+                if (now - p->sent_ms > ping_deadline && strcmp(p->op, "ping") == 0) {
+                    snprintf(m.reason, sizeof(m.reason), "the agent stopped answering (no reply in %llu s)",
+                             (unsigned long long) ping_deadline / 1000);
                     m.phase = DYING;
                 }
-            if (m.phase == READY && now - m.last_ping >= PING_EVERY_MS) {
+            if (m.phase == READY && now - m.last_ping >= ping_every) {
                 json_object *r = json_object_new_object();
                 json_object_object_add(r, "op", json_object_new_string("ping"));
                 send_agent(&m, NULL, 0, r, "ping", NULL, 0);

@@ -205,9 +205,7 @@ static int boot_sandbox(const eb_create_opts_t *o, const eb_spec_t *spec, const 
          * caller's stdio (the shim waits for EOF on those pipes). */
         int null = open("/dev/null", O_RDWR | O_CLOEXEC);
         int keep[2] = { pfd[1], eb_log_fd() };
-        dup2(null, 0), dup2(null, 1);
-        if (!eb_log_is_file())
-            dup2(null, 2);
+        dup2(null, 0), dup2(null, 1), dup2(null, 2);
         /* Not the container's lock, not the shim's pipes. */
         eb_close_fds_except(keep, 2);
         eb_monitor_main(&mo);
@@ -280,6 +278,7 @@ static int host_stdio(bool tty, const char *console_socket, bool keep, int stdio
 {
     int m, s;
     struct termios t;
+    char name[64];
 
     *master = -1;
     if (!tty) {
@@ -288,7 +287,7 @@ static int host_stdio(bool tty, const char *console_socket, bool keep, int stdio
     }
     if (console_socket == NULL && !keep)
         return eb_error_set(err, EINVAL, "process.terminal is true: --console-socket is required");
-    if (openpty(&m, &s, NULL, NULL, NULL) < 0)
+    if (openpty(&m, &s, name, NULL, NULL) < 0)
         return eb_error_set(err, errno, "openpty");
     /* The guest's pty does the line discipline; this one passes bytes. */
     if (tcgetattr(s, &t) == 0) {
@@ -297,7 +296,9 @@ static int host_stdio(bool tty, const char *console_socket, bool keep, int stdio
     }
     fcntl(m, F_SETFD, FD_CLOEXEC);
     fcntl(s, F_SETFD, FD_CLOEXEC);
-    if (console_socket && eb_unix_send_fd(console_socket, m, "", 0, "console socket", err) < 0) {
+    /* The pty's name rides along as the payload, as runc sends it (a
+     * stream socket carries no fd without at least one byte). */
+    if (console_socket && eb_unix_send_fd(console_socket, m, name, strlen(name), "console socket", err) < 0) {
         close(m), close(s);
         return -1;
     }
@@ -326,13 +327,15 @@ static int spawn_relay(const char *root, const char *sid, json_object *req, bool
     }
     if (pid == 0) {
         int keep[5] = { pfd[1], eb_log_fd(), stdio[0], stdio[1], stdio[2] };
-        eb_close_fds_except(keep, 5);
         if (tty) {
             /* Its own session with the pty as controlling terminal, so
-             * the shim's resizes arrive as SIGWINCH. */
+             * the shim's resizes arrive as SIGWINCH; and the pty as its
+             * stdio, so the caller's pipes are not held open. */
             setsid();
             ioctl(stdio[0], TIOCSCTTY, 0);
+            dup2(stdio[0], 0), dup2(stdio[0], 1), dup2(stdio[0], 2);
         }
+        eb_close_fds_except(keep, 5);
         relay_main(root, sid, req, tty, stdio, pfd[1]);
     }
     close(pfd[1]);
@@ -620,12 +623,19 @@ int eb_runv_delete(const char *root, const char *id, bool force, eb_error_t *err
     return i;
 }
 
-int eb_runv_stats(const char *root, const char *id, json_object **data, eb_error_t *err)
+int eb_runv_stats(const char *root, const char *id, json_object **data, uint64_t *oom_kills, eb_error_t *err)
 {
     json_object *resp = NULL, *d;
+    int64_t ooms = 0;
 
     if (call(root, id, req_new("stats", id), &resp, err) < 0)
         return -1;
+    if (eb_msg_int(resp, "oom_kill", 0, INT64_MAX, true, &ooms, err) < 0) {
+        json_object_put(resp);
+        return -1;
+    }
+    if (oom_kills)
+        *oom_kills = (uint64_t) ooms;
     d = eb_msg_obj(resp, "data", json_type_object, false, err);
     if (d == NULL) {
         json_object_put(resp);
@@ -669,8 +679,9 @@ int eb_runv_exec(const eb_exec_opts_t *o, bool detach, int *exit_code, eb_error_
     bool tty = o->tty;
 
     *exit_code = 0;
-    if (eb_runv_status(o->root, o->id, NULL) != EB_STATUS_RUNNING)
-        return eb_error_set(err, EINVAL, "cannot exec in a container `%s` that is not running", o->id);
+    status = eb_runv_status(o->root, o->id, NULL);
+    if (status != EB_STATUS_RUNNING)
+        return eb_error_set(err, EINVAL, "cannot exec in container `%s`: it is %s", o->id, eb_status_names[status]);
     if (info_load(o->root, o->id, &info, err) < 0)
         return -1;
     req = req_new("exec", o->id);

@@ -129,7 +129,7 @@ int eb_runv_state(const char *root, const char *id, char **json, eb_error_t *err
 eb_status_t eb_runv_status(const char *root, const char *id, pid_t *pid);
 int eb_runv_exec(const eb_exec_opts_t *o, bool detach, int *exit_code, eb_error_t *err);
 /* The runc events "data" object of the container, measured in the guest. */
-int eb_runv_stats(const char *root, const char *id, json_object **data, eb_error_t *err);
+int eb_runv_stats(const char *root, const char *id, json_object **data, uint64_t *oom_kills, eb_error_t *err);
 int eb_runv_ps(const char *root, const char *id, json_object **procs, eb_error_t *err);
 
 /* `edgebox check` */

@@ -56,7 +56,8 @@ for i in $(seq 50); do ctr task ls | grep -q 't3.*STOPPED' && break; sleep 0.1; 
 check_match "ctr task kill -s SIGKILL" 't3 +[0-9]+ +STOPPED' "$(ctr task ls)"
 ctr task delete t3 >/dev/null 2>&1; ctr container delete t3
 
-out=$(script -qec "ctr --address $D/containerd.sock --namespace edgebox-test run --rm -t --runc-binary $EDGEBOX --rootfs $R t4 sh -c 'tty; exit 4'" /dev/null </dev/null); rc=$?
+out=$("$EB_BUILD/tests/tools/eb-ptyrun" ctr --address "$D/containerd.sock" --namespace edgebox-test run --rm -t \
+      --runc-binary "$EDGEBOX" --rootfs "$R" t4 sh -c 'tty; exit 4' </dev/null); rc=$?
 check_match "ctr run -t: a tty" '/dev/(pts/[0-9]+|console)' "$out"
 check_eq "ctr run -t: exit code" 4 "$rc"
 

@@ -1,0 +1,191 @@
+#!/bin/bash
+# runv.sh - the runv class end to end under QEMU (TCG on this host).
+#
+# One pod sandbox is booted once and shared by the lifecycle checks (its
+# containers join it by the CRI annotations); separate sandboxes only
+# where the check is about a sandbox's own life: the pod network, SIGKILL
+# of the monitor, a guest panic, a hung guest.
+. "$(dirname "$0")/../lib/harness.sh"
+
+ebv() { "$EDGEBOX" --root "$EB_ROOT" --class runv "$@"; }
+pod() { # pod BUNDLE SANDBOX-ID sandbox|container
+    jq_edit "$1" ".annotations[\"io.kubernetes.cri.container-type\"] = \"$3\"
+                 | .annotations[\"io.kubernetes.cri.sandbox-id\"] = \"$2\""
+}
+# What a sandbox may leave behind: state, sandbox dir, QEMU, virtiofsd, mounts.
+sandbox_leftovers() {
+    local sid=$1 out=""
+    [ -e "$EB_ROOT/$sid" ] && out="$out state"
+    [ -e "$EB_ROOT/.runv/$sid" ] && out="$out sandbox-dir"
+    pgrep -f "qemu-system.*-name edgebox-$sid( |\$)" >/dev/null && out="$out qemu"
+    pgrep -f "virtiofsd.*$EB_ROOT/.runv/$sid/shared" >/dev/null && out="$out virtiofsd"
+    grep -q "$EB_ROOT/.runv/$sid" /proc/mounts && out="$out mounts"
+    echo "$out"
+}
+wait_stopped() { local i; for i in $(seq 1 "${2:-100}"); do [ "$(ebv state "$1" 2>/dev/null | jq -r .status)" = stopped ] && return 0; sleep 0.2; done; return 1; }
+
+out=$("$EDGEBOX" check 2>&1)
+check_match "check: reports the runv class can run" 'runv class can run here' "$out"
+check_match "check: names the accelerator" 'accelerator: (KVM|TCG)' "$out"
+
+# ---- the shared pod sandbox ----
+make_bundle "$EB_TMP/pod" sleep 100000
+pod "$EB_TMP/pod" pod1 sandbox
+ebv create --bundle "$EB_TMP/pod" --pid-file "$EB_TMP/pod.pid" pod1 2>"$EB_TMP/pod.err"
+check_eq "sandbox: created" created "$(ebv state pod1 | jq -r .status)"
+check_eq "sandbox: --pid-file is the relay the shim waits on" "$(ebv state pod1 | jq -r .pid)" "$(cat "$EB_TMP/pod.pid")"
+check "sandbox: QEMU runs with the microvm machine" pgrep -f "qemu-system.*-name edgebox-pod1 .*microvm"
+ebv start pod1
+check_eq "sandbox: running" running "$(ebv state pod1 | jq -r .status)"
+qemus=$(pgrep -c -f "qemu-system.*-name edgebox-")
+
+make_bundle "$EB_TMP/b0" sh -c 'echo hello-run; echo to-stderr >&2; exit 42'
+pod "$EB_TMP/b0" pod1 container
+out=$(ebv run --bundle "$EB_TMP/b0" r0 2>"$EB_TMP/r0.err"); rc=$?
+check_eq "run: stdout from the guest" hello-run "$out"
+check_eq "run: stderr from the guest" to-stderr "$(grep -v '^time=' "$EB_TMP/r0.err")"
+check_eq "run: exit code" 42 "$rc"
+check_eq "run: the container joined the pod's VM (no new QEMU)" "$qemus" "$(pgrep -c -f "qemu-system.*-name edgebox-")"
+check_eq "run: deleted afterwards" "" "$(ls "$EB_ROOT" | grep -x r0)"
+
+make_bundle "$EB_TMP/b1" sh -c 'seq 1 100000; echo last-line'
+pod "$EB_TMP/b1" pod1 container
+ebv run --bundle "$EB_TMP/b1" r1 > "$EB_TMP/lines" 2>/dev/null
+check_eq "100,000 lines then exit: every line arrives" 100001 "$(wc -l < "$EB_TMP/lines")"
+check_eq "100,000 lines: in order, the last one last" "99999 100000 last-line" "$(tail -3 "$EB_TMP/lines" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "100,000 lines: sum intact" 5000050000 "$(head -100000 "$EB_TMP/lines" | awk '{s+=$1} END {printf "%.0f", s}')"
+
+make_bundle "$EB_TMP/b2" sh -c 'tr a-z A-Z'
+pod "$EB_TMP/b2" pod1 container
+out=$(printf 'stdin-reaches-the-guest\n' | ebv run --bundle "$EB_TMP/b2" r2 2>/dev/null)
+check_eq "stdin: relayed to the guest process, EOF included" STDIN-REACHES-THE-GUEST "$out"
+
+# ---- lifecycle of a container in the pod ----
+make_bundle "$EB_TMP/c1" sh -c 'trap "echo TERM-caught; exit 7" TERM; while :; do sleep 0.1; done'
+pod "$EB_TMP/c1" pod1 container
+jq_edit "$EB_TMP/c1" '.linux.resources.memory.limit = 33554432 | .linux.resources.pids.limit = 64'
+ebv create --bundle "$EB_TMP/c1" --pid-file "$EB_TMP/c1.pid" c1 > "$EB_TMP/c1.out" 2>&1
+check_eq "create: created" created "$(ebv state c1 | jq -r .status)"
+check_match "list: shows it" 'c1 +[0-9]+ +created' "$(ebv list)"
+ebv start c1
+check_eq "start: running" running "$(ebv state c1 | jq -r .status)"
+check_eq "exec: output" in-c1 "$(ebv exec c1 echo in-c1)"
+ebv exec c1 sh -c 'exit 5'; check_eq "exec: exit code" 5 "$?"
+check_eq "exec: --env --cwd --user" "bar /tmp 65534" "$(ebv exec --env FOO=bar --cwd /tmp --user 65534:65534 c1 sh -c 'echo $FOO $(pwd) $(id -u)')"
+cat > "$EB_TMP/proc.json" <<'JSON'
+{"terminal": false, "user": {"uid": 0, "gid": 0}, "args": ["sh", "-c", "echo $P"], "env": ["P=from-process-json", "PATH=/bin"], "cwd": "/"}
+JSON
+check_eq "exec --process" from-process-json "$(ebv exec --process "$EB_TMP/proc.json" c1)"
+out=$(ebv exec -t c1 sh -c tty 2>&1 </dev/null); check_match "exec -t: a pty in the guest" '/dev/pts/[0-9]+' "$out"
+ebv exec --detach --pid-file "$EB_TMP/ex.pid" c1 sleep 30
+check_match "exec --detach --pid-file: a live relay" '^[RS]' "$(awk '{print $3}' /proc/$(cat "$EB_TMP/ex.pid")/stat 2>/dev/null)"
+check_match "ps --format json: guest pids" '^\[[0-9]+(,[0-9]+)+\]$' "$(ebv ps --format json c1)"
+check_match "ps: the guest's processes" 'sleep 30' "$(ebv ps c1)"
+check_eq "the guest: its own kernel" "$(cat "$EB_SRC/build/guest/image.json" 2>/dev/null | jq -r .kernel_release)" "$(ebv exec c1 uname -r)"
+check_eq "the guest: memory limit in its cgroup v2" 33554432 "$(ebv exec c1 cat /sys/fs/cgroup/memory.max)"
+check_eq "the guest: seccomp filter on (hardened default)" 2 "$(ebv exec c1 sh -c 'grep Seccomp: /proc/self/status | tr -dc 0-9')"
+ebv pause c1
+check_eq "pause: paused" paused "$(ebv state c1 | jq -r .status)"
+out=$(ebv exec c1 true 2>&1); check_match "exec in a paused container is refused" paused "$out"
+ebv resume c1
+check_eq "resume: running" running "$(ebv state c1 | jq -r .status)"
+ev=$(ebv events --stats c1)
+check_eq "events --stats: type" stats "$(echo "$ev" | jq -r .type)"
+check_match "events --stats: guest cpu usage" '^[1-9][0-9]*$' "$(echo "$ev" | jq -r .data.cpu.usage.total)"
+check_match "events --stats: guest memory usage" '^[1-9][0-9]*$' "$(echo "$ev" | jq -r .data.memory.usage.usage)"
+check_eq "events --stats: memory limit" 33554432 "$(echo "$ev" | jq -r .data.memory.usage.limit)"
+check_match "events --stats: pids" '^[1-9][0-9]*$' "$(echo "$ev" | jq -r .data.pids.current)"
+( ebv events --interval 1s c1 > "$EB_TMP/events" 2>&1 & echo $! > "$EB_TMP/events.pid" )
+ebv exec c1 sh -c 'head -c 200000000 /dev/zero | tail > /dev/null'; rc=$?
+check_eq "OOM: the hog is killed in the guest (137)" 137 "$rc"
+for i in $(seq 30); do grep -q '"type":"oom"' "$EB_TMP/events" && break; sleep 0.2; done
+check_match "events: the OOM kill is reported" '"type":"oom","id":"c1"' "$(cat "$EB_TMP/events")"
+kill "$(cat "$EB_TMP/events.pid")" 2>/dev/null
+ebv kill c1 TERM
+wait_stopped c1; check_eq "kill TERM: stopped" stopped "$(ebv state c1 | jq -r .status)"
+check_match "kill TERM: the trap ran and printed before the exit" 'TERM-caught' "$(cat "$EB_TMP/c1.out")"
+out=$(ebv kill c1 KILL 2>&1); check_match "kill of a stopped container is refused" 'not running' "$out"
+ebv delete c1
+check_eq "delete: state gone" "" "$(ls "$EB_ROOT" | grep -x c1)"
+check "delete: its rootfs share is gone" test ! -e "$EB_ROOT/.runv/pod1/shared/c1"
+
+make_bundle "$EB_TMP/c2" sleep 1000
+pod "$EB_TMP/c2" pod1 container
+ebv create --bundle "$EB_TMP/c2" c2; ebv start c2
+out=$(ebv delete c2 2>&1); check_match "delete of a running container is refused" 'not stopped' "$out"
+ebv delete --force c2
+check_eq "delete --force of a running container" "" "$(ls "$EB_ROOT" | grep -x c2)"
+
+ebv kill pod1 KILL; wait_stopped pod1
+ebv delete pod1
+check_eq "sandbox delete: nothing left (state, dir, QEMU, virtiofsd, mounts)" "" "$(sandbox_leftovers pod1)"
+
+# ---- pod network from the reference CNI bridge plugin ----
+if [ -x /usr/lib/cni/bridge ] && command -v tc >/dev/null; then
+    H=ebvh$$ P=ebvp$$
+    ip netns add $H; ip netns add $P
+    ip -n $H link set lo up
+    cat > "$EB_TMP/cni.json" <<JSON
+{"cniVersion": "0.4.0", "name": "ebv", "type": "bridge", "bridge": "ebvbr0", "isGateway": true, "ipMasq": false,
+ "ipam": {"type": "host-local", "subnet": "10.99.7.0/24", "dataDir": "$EB_TMP/ipam"}}
+JSON
+    cni() { ip netns exec $H env CNI_COMMAND=$1 CNI_CONTAINERID=ebv$$ CNI_NETNS=/run/netns/$P CNI_IFNAME=eth0 \
+                CNI_PATH=/usr/lib/cni /usr/lib/cni/bridge < "$EB_TMP/cni.json"; }
+    res=$(cni ADD); ip=$(echo "$res" | jq -r '.ips[0].address' | cut -d/ -f1)
+    check_match "CNI bridge gave the pod an address" '^10\.99\.7\.' "$ip"
+    make_bundle "$EB_TMP/net" sh -c 'while :; do echo pong-from-the-guest | nc -l -p 8080; done'
+    jq_edit "$EB_TMP/net" "(.linux.namespaces[] | select(.type == \"network\")) .path = \"/run/netns/$P\""
+    ebv run -d --bundle "$EB_TMP/net" net1 2>"$EB_TMP/net.err"
+    check_eq "pod network: the guest has the pod's address on eth0" "$ip" \
+        "$(ebv exec net1 ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1)"
+    check_match "pod network: the default route via the bridge" 'default via 10\.99\.7\.1' "$(ebv exec net1 ip route)"
+    out=""
+    for i in $(seq 20); do
+        out=$(ip netns exec $H timeout 5 busybox nc "$ip" 8080 </dev/null 2>/dev/null) && [ -n "$out" ] && break
+        sleep 0.5
+    done
+    check_eq "pod network: a TCP server in the guest answers the host namespace" pong-from-the-guest "$out"
+    check_match "pod network: the guest reaches the host side" '1 packets received|1 received' \
+        "$(ebv exec net1 ping -c 1 -W 5 10.99.7.1 2>&1)"
+    ev=$(ebv events --stats net1)
+    check_match "events --stats: the guest's eth0 counters" '^[1-9][0-9]*$' \
+        "$(echo "$ev" | jq -r '.data.network_interfaces[] | select(.name == "eth0") | .rx_bytes')"
+    ebv kill net1 KILL; wait_stopped net1; ebv delete net1
+    check_eq "pod network: delete leaves no tap or redirect in the pod namespace" "" \
+        "$(ip -n $P link | grep -o 'ebtap[0-9]*'; tc -n $P qdisc show dev eth0 | grep ingress)"
+    check_eq "pod network: nothing else left" "" "$(sandbox_leftovers net1)"
+    cni DEL >/dev/null 2>&1
+    ip netns del $P; ip netns del $H
+else
+    fail "pod network" "the CNI bridge plugin or tc is missing (run the setup command)"
+fi
+
+# ---- the monitor SIGKILLed: delete --force still cleans everything ----
+make_bundle "$EB_TMP/k" sleep 1000
+ebv run -d --bundle "$EB_TMP/k" k1 2>/dev/null
+mon=$(awk '{print $1}' "$EB_ROOT/.runv/k1/monitor.pid")
+kill -9 "$mon"
+for i in $(seq 50); do pgrep -f "qemu-system.*-name edgebox-k1( |\$)" >/dev/null || break; sleep 0.1; done
+check_eq "monitor SIGKILLed: QEMU goes with it" "" "$(pgrep -f "qemu-system.*-name edgebox-k1( |\$)")"
+wait_stopped k1; check_eq "monitor SIGKILLed: the container reads stopped" stopped "$(ebv state k1 | jq -r .status)"
+ebv delete --force k1
+check_eq "monitor SIGKILLed: delete --force leaves nothing" "" "$(sandbox_leftovers k1)"
+
+# ---- a guest kernel panic becomes a stopped container with the reason ----
+make_bundle "$EB_TMP/p" sh -c 'echo c > /proc/sysrq-trigger; sleep 100'
+jq_edit "$EB_TMP/p" '.linux.readonlyPaths = [] | .linux.maskedPaths = []'
+out=$(ebv run --bundle "$EB_TMP/p" p1 2>&1); rc=$?
+check_eq "guest panic: the relay ends as killed (137)" 137 "$rc"
+check_match "guest panic: the reason is given" 'guest kernel panicked' "$out"
+check_eq "guest panic: nothing left" "" "$(sandbox_leftovers p1)"
+
+# ---- a guest that stops answering (QEMU frozen) ----
+make_bundle "$EB_TMP/h" sleep 1000
+EDGEBOX_AGENT_TIMEOUT_S=4 ebv run -d --bundle "$EB_TMP/h" h1 2>"$EB_TMP/h.err"
+kill -STOP "$(awk '{print $1}' "$EB_ROOT/.runv/h1/qemu.pid")"
+wait_stopped h1 150
+check_eq "hung guest: the container turns stopped" stopped "$(ebv state h1 | jq -r .status)"
+for i in $(seq 20); do grep -q 'stopped answering' "$EB_TMP/h.err" && break; sleep 0.2; done
+check_match "hung guest: the reason is given" 'agent stopped answering' "$(cat "$EB_TMP/h.err")"
+ebv delete h1
+check_eq "hung guest: nothing left" "" "$(sandbox_leftovers h1)"
