@@ -19,7 +19,7 @@ apt-get install -y -qq --no-install-recommends \
     libseccomp-dev libcap-dev libjson-c-dev \
     qemu-system-x86 cpio \
     busybox-static jq umoci containerd runc crun podman containernetworking-plugins \
-    iproute2 util-linux procps time ca-certificates >/dev/null
+    iproute2 util-linux procps time bc ca-certificates >/dev/null
 meson setup build --buildtype=debugoptimized -Dguest_dir="$PWD/build/guest" >/dev/null 2>&1 \
     || meson setup --reconfigure build -Dguest_dir="$PWD/build/guest" >/dev/null
 ninja -C build

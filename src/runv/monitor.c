@@ -240,7 +240,10 @@ static int start_qemu(monitor_t *m, eb_error_t *err)
     argv[n++] = "-initrd";
     argv[n++] = m->img.initrd;
     argv[n++] = "-append";
-    argv[n++] = "console=ttyS0 panic=-1 quiet";
+    /* panic=-1 + reboot=t: a panicking guest resets at once by triple
+     * fault (microvm has no other reset path), and -no-reboot turns the
+     * reset into QEMU exiting. */
+    argv[n++] = "console=ttyS0 panic=-1 reboot=t quiet";
     argv[n++] = "-chardev";
     argv[n++] = OWN("socket,id=con,fd=%d", con[1]);
     keep[nk++] = con[1];
@@ -261,7 +264,7 @@ static int start_qemu(monitor_t *m, eb_error_t *err)
     argv[n++] = "vhost-user-fs-device,chardev=vfs,tag=ebshared";
     for (i = 0; i < m->net.n; i++) {
         argv[n++] = "-netdev";
-        argv[n++] = OWN("tap,id=net%zu,fd=%d,vnet_hdr=on", i, m->net.tap_fds[i]);
+        argv[n++] = OWN("tap,id=net%zu,fd=%d", i, m->net.tap_fds[i]);
         keep[nk++] = m->net.tap_fds[i];
         argv[n++] = "-device";
         argv[n++] = OWN("virtio-net-device,netdev=net%zu,mac=%s", i, m->net.mac[i]);
@@ -731,6 +734,65 @@ static int agent_input(monitor_t *m, eb_error_t *err)
     }
 }
 
+/* The guest-facing decoder without a guest: a monitor in the READY phase
+ * with one relay connection owning streams 1 and 2 and requests 1-4 in
+ * flight, fed DATA as if the agent had written it.  For the libFuzzer
+ * target and the unit test; returns -1 where the monitor would end the
+ * sandbox. */
+int eb_monitor_feed(const uint8_t *data, size_t len, eb_error_t *err)
+{
+    static const char *const ops[] = { "create", "state", "delete", "ping" };
+    monitor_t m = { .chan = -1, .console = -1, .listen_fd = -1, .vfs_listen = -1, .phase = READY };
+    eb_monitor_opts_t o = { .sid = "fuzz", .ready_fd = -1 };
+    mconn_t *c = eb_xcalloc(1, sizeof(*c));
+    int ret = 0, i;
+
+    m.o = &o;
+    c->fd = -1;
+    m.conns = c;
+    for (i = 1; i <= 2; i++) {
+        mstream_t *s = eb_xcalloc(1, sizeof(*s));
+        s->id = (uint32_t) i;
+        s->owner = c;
+        s->out_credit = s->in_credit = EB_STREAM_WINDOW;
+        s->next = m.streams;
+        m.streams = s;
+    }
+    for (i = 0; i < 4; i++) {
+        json_object *r = json_object_new_object();
+        send_agent(&m, c, (uint32_t) i + 100, r, ops[i], "fuzz", i == 0 ? 1 : 0);
+        json_object_put(r);
+    }
+    while (len > 0 && ret == 0 && m.phase == READY) {
+        size_t room, n;
+        uint8_t *buf = eb_frame_reader_space(&m.rd, &room);
+        eb_frame_t f;
+        int rc;
+
+        n = len < room ? len : room;
+        memcpy(buf, data, n);
+        eb_frame_reader_commit(&m.rd, n);
+        data += n, len -= n;
+        while (ret == 0 && (rc = eb_frame_next(&m.rd, &f, err)) == 1)
+            ret = agent_frame(&m, &f, err);
+        if (rc < 0)
+            ret = -1;
+    }
+    while (m.streams)
+        stream_drop(&m, m.streams);
+    while (m.pending) {
+        mpending_t *p = m.pending;
+        m.pending = p->next;
+        free(p);
+    }
+    eb_frame_reader_free(&m.rd);
+    eb_outbuf_free(&m.out);
+    eb_frame_reader_free(&c->rd);
+    eb_outbuf_free(&c->out);
+    free(c);
+    return ret;
+}
+
 /* ------------------------------------------------------------ ending --- */
 
 /* Every stream ends with the reason; every waiting client gets it. */
@@ -782,7 +844,14 @@ static __attribute__((noreturn)) void finish(monitor_t *m)
     char tail[1024];
 
     if (!m->exit_ok) {
-        if (m->reason[0] == 0)
+        /* Whatever noticed first (channel EOF, QEMU's exit), a panic on
+         * the console is the reason worth telling. */
+        if (m->qemu > 0)
+            waitpid(m->qemu, NULL, WNOHANG) == m->qemu ? (void) (m->qemu = 0) : (void) 0;
+        while (m->console >= 0 && read_console(m) > 0) { }
+        if (memmem(m->tail, m->tail_len, "Kernel panic", 12))
+            snprintf(m->reason, sizeof(m->reason), "the guest kernel panicked");
+        else if (m->reason[0] == 0)
             snprintf(m->reason, sizeof(m->reason), "the VM stopped");
         eb_err("sandbox %s: %s; console: %s", m->o->sid, m->reason, console_tail(m, tail, sizeof(tail)));
         fail_all(m, m->reason);
@@ -953,10 +1022,7 @@ static void on_child(monitor_t *m)
                 boot_failed(m, what);
             }
             if (m->phase != DYING) {
-                char tail[1024];
-                console_tail(m, tail, sizeof(tail));
-                snprintf(m->reason, sizeof(m->reason), "%s",
-                         strstr(m->tail, "Kernel panic") ? "the guest kernel panicked" : "the VM stopped");
+                snprintf(m->reason, sizeof(m->reason), "the VM stopped");
                 m->phase = DYING;
             }
         } else if (pid == m->vfsd) {
@@ -1044,8 +1110,20 @@ void eb_monitor_main(const eb_monitor_opts_t *o)
         if (pfd[1].revents && m.console >= 0)
             read_console(&m);
         if (m.chan >= 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) && agent_input(&m, &err) < 0) {
-            if (m.phase == BOOTING || m.phase == SETUP)
+            if (m.phase == BOOTING || m.phase == SETUP) {
+                /* Most often QEMU itself gave up (a bad option, a device
+                 * it can't open): say so, its message is in the log. */
+                int st, i;
+                for (i = 0; i < 100 && m.qemu > 0; i++) {
+                    if (waitpid(m.qemu, &st, WNOHANG) == m.qemu) {
+                        snprintf(m.reason, sizeof(m.reason), "QEMU exited during boot (%s %d; its message is in the log)",
+                                 WIFEXITED(st) ? "status" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+                        m.qemu = 0;
+                    }
+                    usleep(10000);
+                }
                 boot_failed(&m, m.reason);
+            }
             m.phase = DYING;
             continue;
         }

@@ -93,6 +93,9 @@ typedef struct {
     const char *log_path;
 } eb_monitor_opts_t;
 __attribute__((noreturn)) void eb_monitor_main(const eb_monitor_opts_t *o);
+/* Feed bytes as the agent would send them to a monitor without a VM (fuzz
+ * target, tests): -1 where the real one would end the sandbox. */
+int eb_monitor_feed(const uint8_t *data, size_t len, eb_error_t *err);
 
 /* ---- talking to a monitor (client.c) ---- */
 int eb_monitor_connect(const char *root, const char *sid, eb_error_t *err);

@@ -1,0 +1,96 @@
+#!/bin/bash
+# runv-bench.sh [RUNS] - the runv class against the floor QEMU and the
+# kernel set: a bare boot of the same kernel (same QEMU, machine, memory)
+# with an init that powers off at once.
+#
+#   time:   `edgebox-runv run` of /bin/true, from exec to exit (boot, agent,
+#           create, start, exit, teardown) / bare boot to power-off
+#   memory: host RSS of QEMU + virtiofsd + monitor + relay with a container
+#           running, against the bare VM's QEMU idle; guest memory in use
+#           (MemTotal - MemAvailable) in both
+# The runc class and runc run /bin/true in the same run for scale (crun and
+# the runc class: runtime-bench.sh).
+set -euo pipefail
+RUNS=${1:-10}
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+EB=$SRC/build/src/cli/edgebox
+G=${EDGEBOX_GUEST_DIR:-$SRC/build/guest}
+W=$(mktemp -d /tmp/eb-runv-bench.XXXXXX)
+trap 'for i in $(ls "$W/state" 2>/dev/null); do "$EB" --root "$W/state" delete -f "$i" >/dev/null 2>&1; done; rm -rf "$W"' EXIT
+
+now() { date +%s.%N; }
+median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.3f", m}'; }
+rss_kib() { local t=0 p; for p in "$@"; do t=$((t + $(awk '/^VmRSS/ {print $2}' /proc/$p/status 2>/dev/null || echo 0))); done; echo $t; }
+
+# the bare guest: same kernel, an initramfs with only bare-init
+mkdir -p "$W/bare"
+cc -static -O2 -o "$W/bare/init" "$SRC/bench/bare-init.c"
+(cd "$W/bare" && mkdir -p proc && printf 'init\nproc\n' | cpio --quiet -o -H newc) > "$W/bare.cpio"
+MEM=320   # what a runv container without a memory limit gets: 256 + 64 MiB
+qemu_bare() { # extra kernel args...
+    qemu-system-x86_64 -M microvm,x-option-roms=off,rtc=off,memory-backend=mem -accel tcg -smp 1 -m ${MEM}M \
+        -object memory-backend-memfd,id=mem,size=${MEM}M,share=on -nodefaults -no-user-config -nographic -no-reboot \
+        -kernel "$G/vmlinuz" -initrd "$W/bare.cpio" -append "console=ttyS0 panic=-1 reboot=t quiet -- $*" -serial stdio
+}
+
+# a bundle
+mkdir -p "$W/b"
+"$SRC/tests/lib/make-rootfs.sh" "$W/b/rootfs"
+"$EB" spec --bundle "$W/b"
+jq '.process.terminal = false | .process.args = ["/bin/true"]' "$W/b/config.json" > "$W/c" && mv "$W/c" "$W/b/config.json"
+
+echo "runs: $RUNS (TCG: $( [ -e /dev/kvm ] && echo '/dev/kvm present but' ) $("$EB" check | sed -n 's/.*accelerator: //p'))"
+: > "$W/bare.t"; : > "$W/runv.t"
+for i in $(seq "$RUNS"); do
+    t0=$(now); timeout 60 qemu_bare poweroff >/dev/null 2>&1 || true; t1=$(now)
+    echo "$t1 - $t0" | bc >> "$W/bare.t"
+    t0=$(now); timeout 120 "$EB" --root "$W/state" --class runv run --bundle "$W/b" "v$i" >/dev/null 2>&1; t1=$(now)
+    echo "$t1 - $t0" | bc >> "$W/runv.t"
+done
+bare=$(median < "$W/bare.t"); runv=$(median < "$W/runv.t")
+for rt in edgebox runc; do
+    : > "$W/$rt.t"
+    for i in $(seq "$RUNS"); do
+        case $rt in
+            edgebox) cmd=("$EB" --root "$W/state") ;;
+            *) cmd=("$rt" --root "$W/$rt-state") ;;
+        esac
+        t0=$(now); "${cmd[@]}" run --bundle "$W/b" "$rt$i" >/dev/null 2>&1 || true; t1=$(now)
+        echo "$t1 - $t0" | bc >> "$W/$rt.t"
+    done
+done
+
+# memory: a bare VM idle, then a runv container running
+qemu_bare > "$W/bare.console" 2>&1 &
+bpid=$!
+for i in $(seq 600); do grep -q EBBARE "$W/bare.console" && break; sleep 0.1; done
+sleep 1
+bare_rss=$(rss_kib $bpid)
+bare_guest=$(sed -n 's/.*EBBARE used_kib=\([0-9]*\).*/\1/p' "$W/bare.console")
+kill $bpid; wait $bpid 2>/dev/null || true
+jq '.process.args = ["sleep", "1000"]' "$W/b/config.json" > "$W/c" && mv "$W/c" "$W/b/config.json"
+"$EB" --root "$W/state" --class runv run -d --bundle "$W/b" mem >/dev/null 2>&1
+sleep 2
+sb=$W/state/.runv/mem
+pids="$(awk '{print $1}' "$sb/qemu.pid") $(awk '{print $1}' "$sb/monitor.pid") $(pgrep -f "virtiofsd.*$sb/shared" | tr '\n' ' ') $("$EB" --root "$W/state" state mem | jq -r .pid)"
+runv_rss=$(rss_kib $pids)
+qemu_rss=$(rss_kib "$(awk '{print $1}' "$sb/qemu.pid")")
+runv_guest=$("$EB" --root "$W/state" exec mem sh -c "awk '/MemTotal/ {t=\$2} /MemAvailable/ {a=\$2} END {print t-a}' /proc/meminfo")
+"$EB" --root "$W/state" delete -f mem >/dev/null 2>&1
+
+printf '\n%-44s %10s %8s\n' "what (median of $RUNS)" "seconds" "ratio"
+printf '%-44s %10s %8s\n' "bare boot to power-off (the floor)" "$bare" "1.00"
+printf '%-44s %10s %8.2f\n' "edgebox-runv run /bin/true (boot..teardown)" "$runv" "$(echo "$runv / $bare" | bc -l)"
+for rt in edgebox runc; do
+    m=$(median < "$W/$rt.t")
+    printf '%-44s %10s %8.2f\n' "$rt run /bin/true (namespace container)" "$m" "$(echo "$m / $bare" | bc -l)"
+done
+printf '\n%-44s %10s\n' "memory" "KiB"
+printf '%-44s %10s\n' "bare VM: QEMU RSS" "$bare_rss"
+printf '%-44s %10s\n' "runv: QEMU RSS" "$qemu_rss"
+printf '%-44s %10s\n' "runv: QEMU+virtiofsd+monitor+relay RSS" "$runv_rss"
+printf '%-44s %10s\n' "host overhead beyond the bare VM" "$((runv_rss - bare_rss))"
+printf '%-44s %10s\n' "bare guest: memory in use" "$bare_guest"
+printf '%-44s %10s\n' "runv guest: memory in use, container running" "$runv_guest"
+printf '%-44s %10s\n' "guest overhead beyond the bare guest" "$((runv_guest - bare_guest))"
+printf '%-44s %10s\n' "per-sandbox overhead (host + guest)" "$((runv_rss - bare_rss + runv_guest - bare_guest))"
