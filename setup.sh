@@ -22,6 +22,6 @@ apt-get install -y -qq --no-install-recommends \
     iproute2 util-linux procps time bc ca-certificates >/dev/null
 meson setup build --buildtype=debugoptimized -Dguest_dir="$PWD/build/guest" >/dev/null 2>&1 \
     || meson setup --reconfigure build -Dguest_dir="$PWD/build/guest" >/dev/null
+# ninja also builds the guest image (guest/meson.build)
 ninja -C build
-./guest/build-image.sh build/guest build/src/agent/edgebox-agent
 echo "edgebox built: build/src/cli/edgebox (and edgebox-runv); guest image: build/guest"

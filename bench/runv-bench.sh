@@ -20,6 +20,9 @@ trap 'for i in $(ls "$W/state" 2>/dev/null); do "$EB" --root "$W/state" delete -
 
 now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.3f", m}'; }
+# RSS split: guest RAM the guest touched (the shared memfd) and QEMU's own
+# (anonymous: under TCG mostly the translation cache)
+smaps() { awk -v k="$2" '$1 == k":" {print $2}' /proc/$1/smaps_rollup; }
 rss_kib() { local t=0 p; for p in "$@"; do t=$((t + $(awk '/^VmRSS/ {print $2}' /proc/$p/status 2>/dev/null || echo 0))); done; echo $t; }
 
 # the bare guest: same kernel, an initramfs with only bare-init
@@ -27,11 +30,11 @@ mkdir -p "$W/bare"
 cc -static -O2 -o "$W/bare/init" "$SRC/bench/bare-init.c"
 (cd "$W/bare" && mkdir -p proc && printf 'init\nproc\n' | cpio --quiet -o -H newc) > "$W/bare.cpio"
 MEM=320   # what a runv container without a memory limit gets: 256 + 64 MiB
-qemu_bare() { # extra kernel args...
-    qemu-system-x86_64 -M microvm,x-option-roms=off,rtc=off,memory-backend=mem -accel tcg -smp 1 -m ${MEM}M \
-        -object memory-backend-memfd,id=mem,size=${MEM}M,share=on -nodefaults -no-user-config -nographic -no-reboot \
-        -kernel "$G/vmlinuz" -initrd "$W/bare.cpio" -append "console=ttyS0 panic=-1 reboot=t quiet -- $*" -serial stdio
-}
+# the same QEMU command line the monitor uses, minus the devices the agent needs
+BARE=(qemu-system-x86_64 -M microvm,x-option-roms=off,rtc=off,memory-backend=mem -accel tcg,tb-size=64 -smp 1 -m ${MEM}M
+      -object memory-backend-memfd,id=mem,size=${MEM}M,share=on -nodefaults -no-user-config -nographic -no-reboot
+      -kernel "$G/vmlinuz" -initrd "$W/bare.cpio" -serial stdio -append)
+KARGS="console=ttyS0 panic=-1 reboot=t quiet --"
 
 # a bundle
 mkdir -p "$W/b"
@@ -39,10 +42,10 @@ mkdir -p "$W/b"
 "$EB" spec --bundle "$W/b"
 jq '.process.terminal = false | .process.args = ["/bin/true"]' "$W/b/config.json" > "$W/c" && mv "$W/c" "$W/b/config.json"
 
-echo "runs: $RUNS (TCG: $( [ -e /dev/kvm ] && echo '/dev/kvm present but' ) $("$EB" check | sed -n 's/.*accelerator: //p'))"
+echo "runs: $RUNS; accelerator: $("$EB" check | sed -n 's/.*accelerator: //p')"
 : > "$W/bare.t"; : > "$W/runv.t"
 for i in $(seq "$RUNS"); do
-    t0=$(now); timeout 60 qemu_bare poweroff >/dev/null 2>&1 || true; t1=$(now)
+    t0=$(now); timeout 60 "${BARE[@]}" "$KARGS poweroff" >/dev/null 2>&1 || true; t1=$(now)
     echo "$t1 - $t0" | bc >> "$W/bare.t"
     t0=$(now); timeout 120 "$EB" --root "$W/state" --class runv run --bundle "$W/b" "v$i" >/dev/null 2>&1; t1=$(now)
     echo "$t1 - $t0" | bc >> "$W/runv.t"
@@ -61,11 +64,12 @@ for rt in edgebox runc; do
 done
 
 # memory: a bare VM idle, then a runv container running
-qemu_bare > "$W/bare.console" 2>&1 &
+"${BARE[@]}" "$KARGS" > "$W/bare.console" 2>&1 </dev/null &
 bpid=$!
-for i in $(seq 600); do grep -q EBBARE "$W/bare.console" && break; sleep 0.1; done
+for i in $(seq 1200); do grep -q EBBARE "$W/bare.console" && break; sleep 0.1; done
 sleep 1
 bare_rss=$(rss_kib $bpid)
+bare_anon=$(smaps $bpid Anonymous)
 bare_guest=$(sed -n 's/.*EBBARE used_kib=\([0-9]*\).*/\1/p' "$W/bare.console")
 kill $bpid; wait $bpid 2>/dev/null || true
 jq '.process.args = ["sleep", "1000"]' "$W/b/config.json" > "$W/c" && mv "$W/c" "$W/b/config.json"
@@ -75,6 +79,7 @@ sb=$W/state/.runv/mem
 pids="$(awk '{print $1}' "$sb/qemu.pid") $(awk '{print $1}' "$sb/monitor.pid") $(pgrep -f "virtiofsd.*$sb/shared" | tr '\n' ' ') $("$EB" --root "$W/state" state mem | jq -r .pid)"
 runv_rss=$(rss_kib $pids)
 qemu_rss=$(rss_kib "$(awk '{print $1}' "$sb/qemu.pid")")
+qemu_anon=$(smaps "$(awk '{print $1}' "$sb/qemu.pid")" Anonymous)
 runv_guest=$("$EB" --root "$W/state" exec mem sh -c "awk '/MemTotal/ {t=\$2} /MemAvailable/ {a=\$2} END {print t-a}' /proc/meminfo")
 "$EB" --root "$W/state" delete -f mem >/dev/null 2>&1
 
@@ -87,7 +92,11 @@ for rt in edgebox runc; do
 done
 printf '\n%-44s %10s\n' "memory" "KiB"
 printf '%-44s %10s\n' "bare VM: QEMU RSS" "$bare_rss"
+printf '%-44s %10s\n' "  of which QEMU's own (anonymous)" "$bare_anon"
+printf '%-44s %10s\n' "  of which guest RAM touched" "$((bare_rss - bare_anon))"
 printf '%-44s %10s\n' "runv: QEMU RSS" "$qemu_rss"
+printf '%-44s %10s\n' "  of which QEMU's own (anonymous)" "$qemu_anon"
+printf '%-44s %10s\n' "  of which guest RAM touched" "$((qemu_rss - qemu_anon))"
 printf '%-44s %10s\n' "runv: QEMU+virtiofsd+monitor+relay RSS" "$runv_rss"
 printf '%-44s %10s\n' "host overhead beyond the bare VM" "$((runv_rss - bare_rss))"
 printf '%-44s %10s\n' "bare guest: memory in use" "$bare_guest"

@@ -5,7 +5,9 @@
 #  2. unit tests again under ASan + UBSan, and the CLI under them through
 #     the lifecycle and error integration tests
 #  3. libFuzzer targets, bounded time each, over the seed corpus
-#  4. integration tests against the real binary, containerd and podman
+#  4. integration tests against the real binary, containerd and podman;
+#     runv.sh and the containerd/podman tests again for the runv class
+#     (QEMU microvm, TCG on hosts without KVM)
 # Every check prints "ok -", "not ok -" or "skip -"; the last line is
 # "N passed, N failed, N skipped".  Exit status is non-zero on any failure.
 set -u
@@ -13,7 +15,7 @@ cd "$(dirname "$0")/.."
 SRC=$(pwd)
 LOG=$(mktemp /tmp/edgebox-tests.XXXXXX)
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
-export EB_SRC=$SRC EB_BUILD=$SRC/build
+export EB_SRC=$SRC EB_BUILD=$SRC/build EDGEBOX_GUEST_DIR=${EDGEBOX_GUEST_DIR:-$SRC/build/guest}
 
 say() { echo "$@" | tee -a "$LOG"; }
 run_step() { # run_step NAME CMD...: its output is counted
@@ -93,6 +95,12 @@ fi
 # 4. integration
 for t in tests/integration/*.sh; do
     run_step "integration $(basename "$t" .sh)" timeout 900 bash "$t"
+done
+# The runc class's containerd and podman tests again for the runv class:
+# the same checks through edgebox-runv, each container in its own microVM.
+for t in containerd podman; do
+    EDGEBOX=$SRC/build/src/cli/edgebox-runv EB_TEST_PREFIX="runv " \
+        run_step "integration $t (runv)" timeout 900 bash "tests/integration/$t.sh"
 done
 
 passed=$(grep -c '^ok - ' "$LOG")

@@ -104,7 +104,6 @@ static void pump_out(eb_agent_t *a, eb_aproc_t *p, int *fd, uint8_t type)
 static void pump_in(eb_agent_t *a, eb_aproc_t *p)
 {
     ssize_t n;
-    uint8_t grant[4];
 
     if (p->inlen > 0) {
         n = write(p->in_fd, p->inbuf, p->inlen);
@@ -116,8 +115,7 @@ static void pump_in(eb_agent_t *a, eb_aproc_t *p)
         }
         memmove(p->inbuf, p->inbuf + n, p->inlen - (size_t) n);
         p->inlen -= (size_t) n;
-        grant[0] = n & 0xff, grant[1] = (n >> 8) & 0xff, grant[2] = (n >> 16) & 0xff, grant[3] = 0;
-        eb_outbuf_frame(&a->out, EB_FRAME_WINDOW, p->stream, grant, 4);
+        eb_outbuf_window(&a->out, p->stream, (uint32_t) n);
     }
     if (p->inlen == 0 && p->in_close && !p->tty) {
         close(p->in_fd);
@@ -227,8 +225,7 @@ static int handle_frame(eb_agent_t *a, const eb_frame_t *f, eb_error_t *err)
     case EB_FRAME_WINDOW:
         p = eb_agent_proc_find(a, f->id);
         if (p) {
-            uint32_t n = (uint32_t) f->payload[0] | (uint32_t) f->payload[1] << 8
-                         | (uint32_t) f->payload[2] << 16 | (uint32_t) f->payload[3] << 24;
+            uint32_t n = eb_frame_window(f);
             p->credit = p->credit + n > (4u << 20) ? (4u << 20) : p->credit + n;
         }
         return 0;

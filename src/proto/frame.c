@@ -80,6 +80,25 @@ void eb_frame_header(uint8_t *out, uint8_t type, uint32_t id, uint32_t len)
     put_le32(out + 12, len);
 }
 
+uint32_t eb_frame_window(const eb_frame_t *f)
+{
+    return get_le32(f->payload);
+}
+
+void eb_outbuf_window(eb_outbuf_t *o, uint32_t stream, uint32_t credit)
+{
+    uint8_t b[4];
+    put_le32(b, credit);
+    eb_outbuf_frame(o, EB_FRAME_WINDOW, stream, b, 4);
+}
+
+int eb_frame_write_window(int fd, uint32_t stream, uint32_t credit, eb_error_t *err)
+{
+    uint8_t b[4];
+    put_le32(b, credit);
+    return eb_frame_write(fd, EB_FRAME_WINDOW, stream, b, 4, err);
+}
+
 void eb_frame_reader_init(eb_frame_reader_t *r)
 {
     memset(r, 0, sizeof(*r));

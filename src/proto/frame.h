@@ -95,4 +95,9 @@ int eb_frame_read(int fd, eb_frame_reader_t *r, eb_frame_t *f, eb_error_t *err);
 
 const char *eb_frame_type_name(uint8_t type);
 
+/* WINDOW frames: the credit they grant, and queueing one. */
+uint32_t eb_frame_window(const eb_frame_t *f);
+void eb_outbuf_window(eb_outbuf_t *o, uint32_t stream, uint32_t credit);
+int eb_frame_write_window(int fd, uint32_t stream, uint32_t credit, eb_error_t *err);
+
 #endif

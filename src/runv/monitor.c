@@ -219,7 +219,10 @@ static int start_qemu(monitor_t *m, eb_error_t *err)
     argv[n++] = "-M";
     argv[n++] = "microvm,x-option-roms=off,rtc=off,memory-backend=mem";
     argv[n++] = "-accel";
-    argv[n++] = accel;
+    /* TCG's translation cache defaults to 1 GiB, touched as code runs:
+     * 64 MiB keeps a sandbox's RSS small and is plenty for a guest that
+     * runs a few containers' worth of code. */
+    argv[n++] = strcmp(accel, "kvm") == 0 ? "kvm" : "tcg,tb-size=64";
     if (strcmp(accel, "kvm") == 0) {
         argv[n++] = "-cpu";
         argv[n++] = "host";
@@ -345,18 +348,6 @@ static void stream_drop(monitor_t *m, mstream_t *s)
             free(s);
             return;
         }
-}
-
-static void put_window(eb_outbuf_t *o, uint32_t id, uint32_t n)
-{
-    uint8_t b[4] = { n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >> 24) & 0xff };
-    eb_outbuf_frame(o, EB_FRAME_WINDOW, id, b, 4);
-}
-
-static uint32_t get_window(const eb_frame_t *f)
-{
-    return (uint32_t) f->payload[0] | (uint32_t) f->payload[1] << 8 | (uint32_t) f->payload[2] << 16
-           | (uint32_t) f->payload[3] << 24;
 }
 
 /* Stdin goes to the guest only as far as the agent granted. */
@@ -529,12 +520,12 @@ static void conn_frame(monitor_t *m, mconn_t *c, const eb_frame_t *f)
         if (s == NULL || s->owner != c)
             return;
         {
-            uint32_t n = get_window(f);
+            uint32_t n = eb_frame_window(f);
             if (n > MAX_CREDIT - s->out_credit)
                 n = MAX_CREDIT - s->out_credit;
             s->out_credit += n;
             if (n && m->chan >= 0)
-                put_window(&m->out, s->id, n);
+                eb_outbuf_window(&m->out, s->id, n);
         }
         return;
     default:
@@ -691,18 +682,18 @@ static int agent_frame(monitor_t *m, const eb_frame_t *f, eb_error_t *err)
         } else if (f->len) {
             /* Nobody listens: discard, but keep the guest process moving. */
             s->out_credit += f->len;
-            put_window(&m->out, f->id, f->len);
+            eb_outbuf_window(&m->out, f->id, f->len);
         }
         return 0;
     case EB_FRAME_WINDOW:
         s = stream_find(m, f->id);
         if (s == NULL)
             return 0;      /* the stream ended meanwhile */
-        if (get_window(f) > MAX_CREDIT - s->in_credit)
+        if (eb_frame_window(f) > MAX_CREDIT - s->in_credit)
             return eb_error_set(err, EPROTO, "stream %u: window overflow", f->id);
-        s->in_credit += get_window(f);
+        s->in_credit += eb_frame_window(f);
         if (s->owner && !s->owner->dead)
-            put_window(&s->owner->out, s->id, get_window(f));
+            eb_outbuf_window(&s->owner->out, s->id, eb_frame_window(f));
         stream_flush_stdin(m, s);
         return 0;
     default:

@@ -162,11 +162,8 @@ int eb_relay_run(eb_relay_t *r, eb_error_t *err)
                      * bytes but keep granting. */
                     if (fd >= 0)
                         eb_write_all(fd, f.payload, f.len);
-                    {
-                        uint8_t w[4] = { f.len & 0xff, (f.len >> 8) & 0xff, (f.len >> 16) & 0xff, 0 };
-                        if (eb_frame_write(r->conn, EB_FRAME_WINDOW, r->stream, w, 4, err) < 0)
-                            goto out;
-                    }
+                    if (eb_frame_write_window(r->conn, r->stream, f.len, err) < 0)
+                        goto out;
                 }
                 break;
             case EB_FRAME_EVENT:
@@ -175,8 +172,7 @@ int eb_relay_run(eb_relay_t *r, eb_error_t *err)
                 break;
             case EB_FRAME_WINDOW:
                 if (f.id == r->stream) {
-                    uint32_t g = (uint32_t) f.payload[0] | (uint32_t) f.payload[1] << 8
-                                 | (uint32_t) f.payload[2] << 16 | (uint32_t) f.payload[3] << 24;
+                    uint32_t g = eb_frame_window(&f);
                     in_credit = g > EB_STREAM_WINDOW - in_credit ? EB_STREAM_WINDOW : in_credit + g;
                 }
                 break;
