@@ -102,4 +102,4 @@ printf '%-44s %10s\n' "host overhead beyond the bare VM" "$((runv_rss - bare_rss
 printf '%-44s %10s\n' "bare guest: memory in use" "$bare_guest"
 printf '%-44s %10s\n' "runv guest: memory in use, container running" "$runv_guest"
 printf '%-44s %10s\n' "guest overhead beyond the bare guest" "$((runv_guest - bare_guest))"
-printf '%-44s %10s\n' "per-sandbox overhead (host + guest)" "$((runv_rss - bare_rss + runv_guest - bare_guest))"
+printf '%-44s %10s\n' "per-sandbox overhead (host RSS beyond bare)" "$((runv_rss - bare_rss))"

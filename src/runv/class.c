@@ -51,8 +51,11 @@ int eb_class_of_bundle(const char *bundle, eb_class_t *out, eb_error_t *err)
     *out = default_class;
     /* The common case (runc by default, no annotation) skips a second
      * parse of the config: create parses it anyway. */
-    if (eb_read_file(path, EB_SPEC_MAX_SIZE, &text, &len, err) < 0)
-        return -1;
+    /* Unreadable: the class's own create reports it, naming the bundle. */
+    if (eb_read_file(path, EB_SPEC_MAX_SIZE, &text, &len, err) < 0) {
+        eb_error_clear(err);
+        return 0;
+    }
     if (default_class == EB_CLASS_RUNC && strstr(text, EB_RUNV_CLASS_ANNOTATION) == NULL)
         return 0;
     if (eb_spec_parse(text, len, &spec, err) < 0)
