@@ -31,8 +31,8 @@
 #define EB_RUNV_MEM_ANNOTATION "io.edgebox.vm.memory-mib"
 #define EB_RUNV_OVERHEAD_MIB 64           /* guest kernel + agent, on top of the container's limit */
 #define EB_RUNV_DEFAULT_MIB 256           /* containers without a memory limit */
-#define EB_RUNV_BOOT_TIMEOUT_S 40         /* per attempt; TCG boots take 2-5 s, a hung one never ends */
-#define EB_RUNV_BOOT_ATTEMPTS 2
+#define EB_RUNV_BOOT_TIMEOUT_S 20         /* per attempt; TCG boots take 3-6 s, a hung one never ends */
+#define EB_RUNV_BOOT_ATTEMPTS 3
 #define EB_RUNV_REQUEST_TIMEOUT_S 60
 
 /* ---- class selection (class.c) ---- */
