@@ -127,6 +127,8 @@ check_eq "sandbox delete: nothing left (state, dir, QEMU, virtiofsd, mounts)" ""
 if [ -x /usr/lib/cni/bridge ] && command -v tc >/dev/null; then
     H=ebvh$$ P=ebvp$$
     ip netns add $H; ip netns add $P
+    # an interrupted run must not leave the namespaces behind either
+    trap 'ip netns del $P 2>/dev/null; ip netns del $H 2>/dev/null; cleanup_all' EXIT
     ip -n $H link set lo up
     cat > "$EB_TMP/cni.json" <<JSON
 {"cniVersion": "0.4.0", "name": "ebv", "type": "bridge", "bridge": "ebvbr0", "isGateway": true, "ipMasq": false,
