@@ -50,7 +50,6 @@ typedef struct {
 int eb_agent_boot(eb_error_t *err);
 int eb_agent_open_port(int *fd, eb_error_t *err);
 __attribute__((noreturn)) void eb_agent_poweroff(void);
-uint64_t eb_agent_now_ms(void);
 
 /* ops.c: handle one request; returns the response object. */
 json_object *eb_agent_handle(eb_agent_t *a, json_object *req);
@@ -61,6 +60,9 @@ eb_aproc_t *eb_agent_proc_add(eb_agent_t *a, uint32_t stream, const char *contai
 eb_aproc_t *eb_agent_proc_find(eb_agent_t *a, uint32_t stream);
 eb_aproc_t *eb_agent_proc_init(eb_agent_t *a, const char *container);
 void eb_agent_event(eb_agent_t *a, json_object *ev);
+
+void eb_agent_forget_container(eb_agent_t *a, const char *id);
+int eb_agent_loop(eb_agent_t *a, eb_error_t *err);
 
 /* net.c: apply the pod's interfaces and routes (the "sandbox" request). */
 int eb_agent_net_setup(json_object *req, eb_error_t *err);

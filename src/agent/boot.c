@@ -19,15 +19,7 @@
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
-
-uint64_t eb_agent_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
 
 static int do_mount(const char *src, const char *dst, const char *type, unsigned long flags, const char *data,
                     eb_error_t *err)
@@ -54,26 +46,19 @@ static int load_modules(eb_error_t *err)
             return eb_error_set(err, errno, "open module %s", path);
         if (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST)
             return eb_error_set(err, errno, "load module %s", line);
+        /* Loaded: the file is only initramfs memory now. */
+        unlink(path);
     }
+    unlink("/lib/modules/order");
     return 0;
 }
 
 /* The initramfs root can't be pivot_root()ed away from, and containers
  * pivot.  Do what switch_root does: free the initramfs files (the modules
- * are loaded, this binary stays mapped) and move a fresh tmpfs over /. */
+ * went as they were loaded, this binary stays mapped) and move a fresh
+ * tmpfs over /. */
 static int switch_root(eb_error_t *err)
 {
-    _cleanup_free_ char *order = NULL;
-    char *line, *save = NULL;
-    size_t len;
-
-    if (eb_read_file("/lib/modules/order", 1 << 16, &order, &len, err) < 0)
-        return -1;
-    for (line = strtok_r(order, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        _cleanup_free_ char *path = eb_strdup_printf("/lib/modules/%s.ko", line);
-        unlink(path);
-    }
-    unlink("/lib/modules/order");
     unlink("/init");
     if (do_mount("root", "/newroot", "tmpfs", 0, "mode=0755", err) < 0)
         return -1;

@@ -126,7 +126,7 @@ static void pump_in(eb_agent_t *a, eb_aproc_t *p)
 static void report_exits(eb_agent_t *a)
 {
     eb_aproc_t **pp = &a->procs, *p;
-    uint64_t now = eb_agent_now_ms();
+    uint64_t now = eb_now_ms();
 
     while ((p = *pp)) {
         if (p->exited && !p->reported
@@ -171,12 +171,12 @@ static void reap(eb_agent_t *a)
             if (p->pid == pid && !p->exited) {
                 p->exited = true;
                 p->status = status;
-                p->exit_ms = eb_agent_now_ms();
+                p->exit_ms = eb_now_ms();
             }
     }
 }
 
-void eb_agent_forget_container(eb_agent_t *a, const char *id);
+/* The container is deleted: its processes' records go. */
 void eb_agent_forget_container(eb_agent_t *a, const char *id)
 {
     eb_aproc_t **pp = &a->procs, *p;
@@ -234,7 +234,6 @@ static int handle_frame(eb_agent_t *a, const eb_frame_t *f, eb_error_t *err)
     }
 }
 
-int eb_agent_loop(eb_agent_t *a, eb_error_t *err);
 int eb_agent_loop(eb_agent_t *a, eb_error_t *err)
 {
     sigset_t mask;

@@ -13,8 +13,6 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-int eb_agent_loop(eb_agent_t *a, eb_error_t *err);
-
 int main(void)
 {
     eb_agent_t a = { .chan = -1 };

@@ -19,8 +19,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-void eb_agent_forget_container(eb_agent_t *a, const char *id);
-
 static json_object *ok(void)
 {
     json_object *o = json_object_new_object();

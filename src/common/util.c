@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 static int read_fd_all(int fd, const char *name, size_t max, char **out, size_t *len, eb_error_t *err)
@@ -65,6 +66,13 @@ int eb_read_file_at(int dirfd, const char *name, size_t max, char **out, size_t 
 int eb_read_file(const char *path, size_t max, char **out, size_t *len, eb_error_t *err)
 {
     return eb_read_file_at(AT_FDCWD, path, max, out, len, err);
+}
+
+uint64_t eb_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
 }
 
 void eb_close_fds_except(const int *keep, size_t n)

@@ -60,6 +60,9 @@ int eb_unix_send_fd(const char *path, int fd, const void *payload, size_t len, c
  * sockets or the shim's pipes. */
 void eb_close_fds_except(const int *keep, size_t n);
 
+/* CLOCK_MONOTONIC in milliseconds: deadlines and timeouts. */
+uint64_t eb_now_ms(void);
+
 /* Write all of BUF to FD, retrying on EINTR and short writes. */
 int eb_write_all(int fd, const void *buf, size_t len);
 

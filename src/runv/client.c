@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 int eb_monitor_connect(const char *root, const char *sid, eb_error_t *err)
@@ -36,17 +35,17 @@ int eb_monitor_connect(const char *root, const char *sid, eb_error_t *err)
 int eb_monitor_call(int fd, json_object *req, json_object **resp, eb_error_t *err)
 {
     eb_frame_reader_t rd;
-    struct timespec t0, t;
+    uint64_t deadline = eb_now_ms() + EB_RUNV_REQUEST_TIMEOUT_S * 1000ull;
     int ret = -1;
 
     *resp = NULL;
     if (eb_msg_write(fd, EB_FRAME_REQUEST, 1, req, err) < 0)
         return -1;
     eb_frame_reader_init(&rd);
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
         eb_frame_t f;
         int rc = eb_frame_next(&rd, &f, err), left;
+        uint64_t now;
         struct pollfd p = { fd, POLLIN, 0 };
         size_t room;
         uint8_t *buf;
@@ -63,13 +62,12 @@ int eb_monitor_call(int fd, json_object *req, json_object **resp, eb_error_t *er
             ret = eb_msg_response_status(*resp, err);
             goto out;
         }
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        left = EB_RUNV_REQUEST_TIMEOUT_S * 1000 - (int) ((t.tv_sec - t0.tv_sec) * 1000
-                                                         + (t.tv_nsec - t0.tv_nsec) / 1000000);
-        if (left <= 0) {
+        now = eb_now_ms();
+        if (now >= deadline) {
             eb_error_set(err, ETIMEDOUT, "the sandbox did not answer within %d s", EB_RUNV_REQUEST_TIMEOUT_S);
             goto out;
         }
+        left = (int) (deadline - now);
         if (poll(&p, 1, left) <= 0)
             continue;
         buf = eb_frame_reader_space(&rd, &room);

@@ -30,7 +30,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define CONSOLE_TAIL 8192
@@ -90,13 +89,6 @@ typedef struct {
     char reason[EB_ERROR_MSG_MAX];
     bool exit_ok;
 } monitor_t;
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
 
 /* The last lines of the guest console, for reasons and boot errors. */
 static const char *console_tail(monitor_t *m, char *buf, size_t size)
@@ -320,7 +312,7 @@ static int start_vm(monitor_t *m, eb_error_t *err)
     if (start_virtiofsd(m, err) < 0 || start_qemu(m, err) < 0)
         return -1;
     m->phase = BOOTING;
-    m->boot_start = now_ms();
+    m->boot_start = eb_now_ms();
     m->deadline = m->boot_start + EB_RUNV_BOOT_TIMEOUT_S * 1000ull;
     eb_info("sandbox %s: boot attempt %d (%s, %u MiB, %u vCPU)", m->o->sid, m->attempt, eb_vm_accel(),
             m->o->mem_mib, m->o->vcpus);
@@ -379,7 +371,7 @@ static void send_agent(monitor_t *m, mconn_t *c, uint32_t client_id, json_object
     p->client_id = client_id;
     p->conn = c;
     p->stream = stream;
-    p->sent_ms = now_ms();
+    p->sent_ms = eb_now_ms();
     snprintf(p->op, sizeof(p->op), "%s", op);
     snprintf(p->cid, sizeof(p->cid), "%s", cid ? cid : "");
     p->next = m->pending;
@@ -552,9 +544,9 @@ static void finish_pending(monitor_t *m, mpending_t *p, json_object *resp, bool 
             return;
         }
         m->phase = READY;
-        m->last_ping = now_ms();
+        m->last_ping = eb_now_ms();
         eb_info("sandbox %s: ready %llu ms after QEMU started", m->o->sid,
-                (unsigned long long) (now_ms() - m->boot_start));
+                (unsigned long long) (eb_now_ms() - m->boot_start));
         if (m->o->ready_fd >= 0) {
             if (write(m->o->ready_fd, "OK\n", 3) < 0) { }
             close(m->o->ready_fd);
@@ -651,9 +643,9 @@ static int agent_frame(monitor_t *m, const eb_frame_t *f, eb_error_t *err)
         }
         json_object_put(h);
         eb_info("sandbox %s: agent up %llu ms after QEMU started", m->o->sid,
-                (unsigned long long) (now_ms() - m->boot_start));
+                (unsigned long long) (eb_now_ms() - m->boot_start));
         m->phase = SETUP;
-        m->deadline = now_ms() + 30000;
+        m->deadline = eb_now_ms() + 30000;
         {
             json_object *r = m->net.config ? json_object_get(m->net.config) : json_object_new_object();
             json_object_object_add(r, "op", json_object_new_string("sandbox"));
@@ -701,14 +693,24 @@ static int agent_frame(monitor_t *m, const eb_frame_t *f, eb_error_t *err)
     }
 }
 
+/* Handle every complete frame the reader holds. */
+static int agent_drain(monitor_t *m, eb_error_t *err)
+{
+    eb_frame_t f;
+    int rc;
+
+    while ((rc = eb_frame_next(&m->rd, &f, err)) == 1)
+        if (agent_frame(m, &f, err) < 0)
+            return violation(m, err);
+    return rc < 0 ? violation(m, err) : 0;
+}
+
 static int agent_input(monitor_t *m, eb_error_t *err)
 {
     for (;;) {
         size_t room;
         uint8_t *buf = eb_frame_reader_space(&m->rd, &room);
         ssize_t n = read(m->chan, buf, room);
-        eb_frame_t f;
-        int rc;
 
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             return 0;
@@ -717,11 +719,8 @@ static int agent_input(monitor_t *m, eb_error_t *err)
             return -1;
         }
         eb_frame_reader_commit(&m->rd, (size_t) n);
-        while ((rc = eb_frame_next(&m->rd, &f, err)) == 1)
-            if (agent_frame(m, &f, err) < 0)
-                return violation(m, err);
-        if (rc < 0)
-            return violation(m, err);
+        if (agent_drain(m, err) < 0)
+            return -1;
     }
 }
 
@@ -757,17 +756,12 @@ int eb_monitor_feed(const uint8_t *data, size_t len, eb_error_t *err)
     while (len > 0 && ret == 0 && m.phase == READY) {
         size_t room, n;
         uint8_t *buf = eb_frame_reader_space(&m.rd, &room);
-        eb_frame_t f;
-        int rc;
 
         n = len < room ? len : room;
         memcpy(buf, data, n);
         eb_frame_reader_commit(&m.rd, n);
         data += n, len -= n;
-        while (ret == 0 && (rc = eb_frame_next(&m.rd, &f, err)) == 1)
-            ret = agent_frame(&m, &f, err);
-        if (rc < 0)
-            ret = -1;
+        ret = agent_drain(&m, err);
     }
     while (m.streams)
         stream_drop(&m, m.streams);
@@ -811,11 +805,11 @@ static void fail_all(monitor_t *m, const char *reason)
 
 static void flush_conns(monitor_t *m, int budget_ms)
 {
-    uint64_t end = now_ms() + (uint64_t) budget_ms;
+    uint64_t end = eb_now_ms() + (uint64_t) budget_ms;
     mconn_t *c;
     bool more = true;
 
-    while (more && now_ms() < end) {
+    while (more && eb_now_ms() < end) {
         more = false;
         for (c = m->conns; c; c = c->next) {
             if (c->dead || !eb_outbuf_pending(&c->out))
@@ -837,8 +831,6 @@ static __attribute__((noreturn)) void finish(monitor_t *m)
     if (!m->exit_ok) {
         /* Whatever noticed first (channel EOF, QEMU's exit), a panic on
          * the console is the reason worth telling. */
-        if (m->qemu > 0)
-            waitpid(m->qemu, NULL, WNOHANG) == m->qemu ? (void) (m->qemu = 0) : (void) 0;
         while (m->console >= 0 && read_console(m) > 0) { }
         if (memmem(m->tail, m->tail_len, "Kernel panic", 12))
             snprintf(m->reason, sizeof(m->reason), "the guest kernel panicked");
@@ -1074,11 +1066,11 @@ void eb_monitor_main(const eb_monitor_opts_t *o)
             who[n] = c;
             pfd[n++] = (struct pollfd) { c->fd, ev, 0 };
         }
-        now = now_ms();
+        now = eb_now_ms();
         timeout = m.phase == READY ? (int) ping_every : (int) (m.deadline > now ? m.deadline - now : 0);
         if (poll(pfd, n, timeout) < 0 && errno != EINTR)
             continue;
-        now = now_ms();
+        now = eb_now_ms();
         if (pfd[2].revents) {
             struct signalfd_siginfo si;
             while (read(m.sfd, &si, sizeof(si)) == sizeof(si)) {

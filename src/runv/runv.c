@@ -501,22 +501,22 @@ eb_status_t eb_runv_status(const char *root, const char *id, pid_t *pid)
     eb_state_t *st = NULL;
     json_object *resp = NULL;
     const char *s = NULL;
-    eb_status_t status = EB_STATUS_STOPPED;
+    eb_status_t status;
     size_t i;
 
     if (pid)
         *pid = 0;
     if (eb_state_load(root, id, false, &st, &err) < 0)
         return EB_STATUS_STOPPED;
-    if (st->creating) {
-        status = st->creator && eb_pid_starttime(st->creator) == st->creator_starttime ? EB_STATUS_CREATING
-                                                                                      : EB_STATUS_STOPPED;
+    /* Creating, or the relay gone: the host state says all.  Otherwise
+     * (no exec fifo on the host: "running") the guest knows. */
+    status = eb_state_status(st);
+    if (status != EB_STATUS_RUNNING) {
         eb_state_free(st);
         return status;
     }
-    if (st->pid > 0 && eb_pid_starttime(st->pid) == st->starttime
-        && call(root, id, req_new("state", id), &resp, &err) == 0
-        && eb_msg_str(resp, "status", 16, false, &s, &err) == 0) {
+    status = EB_STATUS_STOPPED;
+    if (call(root, id, req_new("state", id), &resp, &err) == 0 && eb_msg_str(resp, "status", 16, false, &s, &err) == 0) {
         for (i = 0; i <= EB_STATUS_STOPPED; i++)
             if (strcmp(eb_status_names[i], s) == 0)
                 status = (eb_status_t) i;
@@ -582,7 +582,9 @@ int eb_runv_delete(const char *root, const char *id, bool force, eb_error_t *err
     if (info_load(root, id, &info, err) < 0) {
         /* Killed before runv.json was written: nothing was started. */
         eb_error_clear(err);
-        return eb_state_remove(st, err), eb_state_free(st), 0;
+        i = eb_state_remove(st, err);
+        eb_state_free(st);
+        return i;
     }
     s = eb_runv_status(root, id, NULL);
     if (s != EB_STATUS_STOPPED && s != EB_STATUS_CREATED && !force) {
