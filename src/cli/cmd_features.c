@@ -115,5 +115,5 @@ int eb_cmd_check(eb_global_t *g, int argc, char **argv, eb_error_t *err)
     (void) g;
     if (eb_cli_parse(argc, argv, opts, &pos, err) < 0 || eb_cli_need_args("check", argc - pos, 0, 0, "", err) < 0)
         return -1;
-    return eb_runv_check(false);
+    return eb_runv_check();
 }

@@ -38,7 +38,7 @@ static int line(bool ok, const char *what, const char *detail)
     return ok ? 0 : 1;
 }
 
-int eb_runv_check(bool verbose)
+int eb_runv_check(void)
 {
     char buf[4096], detail[4200];
     int bad_runc = 0, bad_runv = 0, v = eb_cgroup_host_version();
@@ -47,7 +47,6 @@ int eb_runv_check(bool verbose)
     const char *accel = eb_vm_accel();
     const char *vfsd = getenv("EDGEBOX_VIRTIOFSD");
 
-    (void) verbose;
     printf("runc class (namespace container):\n");
     snprintf(detail, sizeof(detail), "%s", v == 2 ? "v2 (unified)" : access("/sys/fs/cgroup/unified", F_OK) == 0
                                                                           ? "v1 (hybrid: v2 holds only what v1 does not)"
@@ -92,8 +91,11 @@ int eb_runv_check(bool verbose)
         if (fd >= 0)
             close(fd);
     }
-    bad_runv += line(in_path("tc", buf, sizeof(buf)), "pod networks (tc from iproute2, act_mirred)",
-                     in_path("tc", buf, sizeof(buf)) ? buf : "tc not found (apt-get install iproute2)");
+    {
+        bool tc = in_path("tc", buf, sizeof(buf));
+        bad_runv += line(tc, "pod networks (tc from iproute2, act_mirred)",
+                         tc ? buf : "tc not found (apt-get install iproute2)");
+    }
     printf("  => %s\n", bad_runv ? "the runv class can NOT run here" : "the runv class can run here");
     return bad_runc || bad_runv ? 1 : 0;
 }

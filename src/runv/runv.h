@@ -136,6 +136,6 @@ int eb_runv_stats(const char *root, const char *id, json_object **data, uint64_t
 int eb_runv_ps(const char *root, const char *id, json_object **procs, eb_error_t *err);
 
 /* `edgebox check` */
-int eb_runv_check(bool verbose);
+int eb_runv_check(void);
 
 #endif
