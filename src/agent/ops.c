@@ -72,6 +72,20 @@ static void close3(int fds[3])
             close(fds[i]), fds[i] = -1;
 }
 
+/* A started process becomes a stream: its pty master (read and written
+ * through two fds, so each direction closes on its own) or our pipe ends. */
+static void track(eb_agent_t *a, uint32_t stream, const char *id, bool is_init, bool tty, pid_t pid, int master,
+                  const int ours[3], json_object *resp)
+{
+    if (tty) {
+        fcntl(master, F_SETFL, O_NONBLOCK);
+        eb_agent_proc_add(a, stream, id, is_init, true, pid, dup(master), master, -1);
+    } else {
+        eb_agent_proc_add(a, stream, id, is_init, false, pid, ours[0], ours[1], ours[2]);
+    }
+    json_object_object_add(resp, "pid", json_object_new_int(pid));
+}
+
 static int op_create(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
 {
     const char *id;
@@ -109,13 +123,7 @@ static int op_create(eb_agent_t *a, json_object *req, json_object *resp, eb_erro
         return -1;
     }
     close3(theirs);
-    if (tty) {
-        fcntl(master, F_SETFL, O_NONBLOCK);
-        eb_agent_proc_add(a, stream, id, true, true, pid, dup(master), master, -1);
-    } else {
-        eb_agent_proc_add(a, stream, id, true, false, pid, ours[0], ours[1], ours[2]);
-    }
-    json_object_object_add(resp, "pid", json_object_new_int(pid));
+    track(a, stream, id, true, tty, pid, master, ours, resp);
     return 0;
 }
 
@@ -195,13 +203,7 @@ static int op_exec(eb_agent_t *a, json_object *req, json_object *resp, eb_error_
         return -1;
     }
     close3(theirs);
-    if (tty) {
-        fcntl(master, F_SETFL, O_NONBLOCK);
-        eb_agent_proc_add(a, stream, id, false, true, pid, dup(master), master, -1);
-    } else {
-        eb_agent_proc_add(a, stream, id, false, false, pid, ours[0], ours[1], ours[2]);
-    }
-    json_object_object_add(resp, "pid", json_object_new_int(pid));
+    track(a, stream, id, false, tty, pid, master, ours, resp);
     return 0;
 }
 
