@@ -61,8 +61,16 @@ static int runv_events(eb_global_t *g, const char *id, bool stats, int ms, eb_er
         json_object *data = NULL;
         uint64_t now = 0;
 
-        if (eb_runv_stats(g->root, id, &data, &now, err) < 0)
-            return stats ? -1 : 0;
+        if (eb_runv_stats(g->root, id, &data, &now, err) < 0) {
+            /* A stream ends with the container, not with one slow answer
+             * from a guest under memory pressure. */
+            if (stats || eb_runv_status(g->root, id, NULL) == EB_STATUS_STOPPED)
+                return stats ? -1 : 0;
+            eb_error_clear(err);
+            usleep(1000 * 1000);
+            waited += 1000;
+            continue;
+        }
         if (ooms != UINT64_MAX && now > ooms) {
             printf("{\"type\":\"oom\",\"id\":\"%s\"}\n", id);
             fflush(stdout);

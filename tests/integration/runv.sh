@@ -96,6 +96,8 @@ check_match "events --stats: guest memory usage" '^[1-9][0-9]*$' "$(echo "$ev" |
 check_eq "events --stats: memory limit" 33554432 "$(echo "$ev" | jq -r .data.memory.usage.limit)"
 check_match "events --stats: pids" '^[1-9][0-9]*$' "$(echo "$ev" | jq -r .data.pids.current)"
 ( ebv events --interval 1s c1 > "$EB_TMP/events" 2>&1 & echo $! > "$EB_TMP/events.pid" )
+# events reports OOM kills counted after its first sample: wait for it
+for i in $(seq 50); do grep -q '"type":"stats"' "$EB_TMP/events" && break; sleep 0.2; done
 # One 64 MiB buffer filled by the kernel at once: over the 32 MiB limit
 # before reclaim can thrash the busybox pages (a slowly growing hog can
 # live-lock for minutes under TCG).
