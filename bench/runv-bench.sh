@@ -23,6 +23,9 @@ median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1
 # RSS split: guest RAM the guest touched (the shared memfd) and QEMU's own
 # (anonymous: under TCG mostly the translation cache)
 smaps() { awk -v k="$2" '$1 == k":" {print $2}' /proc/$1/smaps_rollup; }
+# PSS splits shared pages among their mappers: virtiofsd maps the guest's
+# memfd (already in QEMU's RSS) and all share libc, so RSS counts those twice
+pss_kib() { local t=0 p; for p in "$@"; do t=$((t + $(smaps $p Pss || echo 0))); done; echo $t; }
 rss_kib() { local t=0 p; for p in "$@"; do t=$((t + $(awk '/^VmRSS/ {print $2}' /proc/$p/status 2>/dev/null || echo 0))); done; echo $t; }
 
 # the bare guest: same kernel, an initramfs with only bare-init
@@ -31,10 +34,10 @@ cc -static -O2 -o "$W/bare/init" "$SRC/bench/bare-init.c"
 (cd "$W/bare" && mkdir -p proc && printf 'init\nproc\n' | cpio --quiet -o -H newc) > "$W/bare.cpio"
 MEM=320   # what a runv container without a memory limit gets: 256 + 64 MiB
 # the same QEMU command line the monitor uses, minus the devices the agent needs
-BARE=(qemu-system-x86_64 -M microvm,x-option-roms=off,rtc=off,memory-backend=mem -accel tcg,tb-size=64 -smp 1 -m ${MEM}M
+BARE=(qemu-system-x86_64 -M microvm,x-option-roms=off,rtc=off,memory-backend=mem -accel tcg,tb-size=32 -cpu qemu64,+rdrand -smp 1 -m ${MEM}M
       -object memory-backend-memfd,id=mem,size=${MEM}M,share=on -nodefaults -no-user-config -nographic -no-reboot
       -kernel "$G/vmlinuz" -initrd "$W/bare.cpio" -serial stdio -append)
-KARGS="console=ttyS0 panic=-1 reboot=t quiet --"
+KARGS="console=ttyS0 panic=-1 reboot=t random.trust_cpu=on quiet --"
 
 # a bundle
 mkdir -p "$W/b"
@@ -70,6 +73,7 @@ for i in $(seq 1200); do grep -q EBBARE "$W/bare.console" && break; sleep 0.1; d
 sleep 1
 bare_rss=$(rss_kib $bpid)
 bare_anon=$(smaps $bpid Anonymous)
+bare_pss=$(pss_kib $bpid)
 bare_guest=$(sed -n 's/.*EBBARE used_kib=\([0-9]*\).*/\1/p' "$W/bare.console")
 kill $bpid; wait $bpid 2>/dev/null || true
 jq '.process.args = ["sleep", "1000"]' "$W/b/config.json" > "$W/c" && mv "$W/c" "$W/b/config.json"
@@ -78,6 +82,7 @@ sleep 2
 sb=$W/state/.runv/mem
 pids="$(awk '{print $1}' "$sb/qemu.pid") $(awk '{print $1}' "$sb/monitor.pid") $(pgrep -f "virtiofsd.*$sb/shared" | tr '\n' ' ') $("$EB" --root "$W/state" state mem | jq -r .pid)"
 runv_rss=$(rss_kib $pids)
+runv_pss=$(pss_kib $pids)
 qemu_rss=$(rss_kib "$(awk '{print $1}' "$sb/qemu.pid")")
 qemu_anon=$(smaps "$(awk '{print $1}' "$sb/qemu.pid")" Anonymous)
 runv_guest=$("$EB" --root "$W/state" exec mem sh -c "awk '/MemTotal/ {t=\$2} /MemAvailable/ {a=\$2} END {print t-a}' /proc/meminfo")
@@ -102,4 +107,7 @@ printf '%-44s %10s\n' "host overhead beyond the bare VM" "$((runv_rss - bare_rss
 printf '%-44s %10s\n' "bare guest: memory in use" "$bare_guest"
 printf '%-44s %10s\n' "runv guest: memory in use, container running" "$runv_guest"
 printf '%-44s %10s\n' "guest overhead beyond the bare guest" "$((runv_guest - bare_guest))"
+printf '%-44s %10s\n' "bare VM: QEMU PSS" "$bare_pss"
+printf '%-44s %10s\n' "runv: QEMU+virtiofsd+monitor+relay PSS" "$runv_pss"
 printf '%-44s %10s\n' "per-sandbox overhead (host RSS beyond bare)" "$((runv_rss - bare_rss))"
+printf '%-44s %10s\n' "per-sandbox overhead (host PSS beyond bare)" "$((runv_pss - bare_pss))"

@@ -211,14 +211,18 @@ static int start_qemu(monitor_t *m, eb_error_t *err)
     argv[n++] = "-M";
     argv[n++] = "microvm,x-option-roms=off,rtc=off,memory-backend=mem";
     argv[n++] = "-accel";
-    /* TCG's translation cache defaults to 1 GiB, touched as code runs:
-     * 64 MiB keeps a sandbox's RSS small and is plenty for a guest that
-     * runs a few containers' worth of code. */
-    argv[n++] = strcmp(accel, "kvm") == 0 ? "kvm" : "tcg,tb-size=64";
-    if (strcmp(accel, "kvm") == 0) {
-        argv[n++] = "-cpu";
-        argv[n++] = "host";
-    }
+    /* TCG's translation cache defaults to 1 GiB, touched as code runs.
+     * A booted guest running a container fills about 40 MiB; 32 MiB costs
+     * a few flushes (bench/RESULTS.md: no measurable time) and keeps the
+     * sandbox's memory near the bare VM's. */
+    argv[n++] = strcmp(accel, "kvm") == 0 ? "kvm" : "tcg,tb-size=32";
+    /* The guest's CRNG must be ready before anything reads randomness
+     * (json-c seeds its hash from /dev/urandom, containers call getrandom):
+     * without a trusted source the 6.1 kernel generates jitter entropy for
+     * about a second of emulated time.  RDRAND is that source: the host's
+     * own under KVM, the host's getrandom() under TCG. */
+    argv[n++] = "-cpu";
+    argv[n++] = strcmp(accel, "kvm") == 0 ? "host" : "qemu64,+rdrand";
     argv[n++] = "-smp";
     argv[n++] = OWN("%u", m->o->vcpus);
     argv[n++] = "-m";
@@ -238,7 +242,7 @@ static int start_qemu(monitor_t *m, eb_error_t *err)
     /* panic=-1 + reboot=t: a panicking guest resets at once by triple
      * fault (microvm has no other reset path), and -no-reboot turns the
      * reset into QEMU exiting. */
-    argv[n++] = "console=ttyS0 panic=-1 reboot=t quiet";
+    argv[n++] = "console=ttyS0 panic=-1 reboot=t random.trust_cpu=on quiet";
     argv[n++] = "-chardev";
     argv[n++] = OWN("socket,id=con,fd=%d", con[1]);
     keep[nk++] = con[1];
@@ -247,7 +251,9 @@ static int start_qemu(monitor_t *m, eb_error_t *err)
     argv[n++] = "-global";
     argv[n++] = "virtio-mmio.force-legacy=false";
     argv[n++] = "-device";
-    argv[n++] = "virtio-serial-device";
+    /* Port 0 is the reserved console slot, 1 the agent's: the default
+     * 31 ports cost the guest a couple of MiB of per-port state. */
+    argv[n++] = "virtio-serial-device,max_ports=2";
     argv[n++] = "-chardev";
     argv[n++] = OWN("socket,id=agent,fd=%d", agent[1]);
     keep[nk++] = agent[1];
