@@ -6,6 +6,12 @@ set -eu
 cd "$(dirname "$0")"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# Packages that ship daemons (prometheus) must not start them here.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 # build: compiler, meson/ninja, the libraries edgebox links (static ones too,
 #        for the guest agent)
 # runv:  QEMU (microvm, virtiofsd), cpio for the initramfs; the guest kernel
@@ -13,13 +19,17 @@ apt-get update -qq
 #        with `apt-get download`
 # tests: clang (libFuzzer), busybox-static (rootfs), jq, umoci (images),
 #        containerd + runc v2 shim, podman + CNI plugins, util-linux (script)
+# hub:   OpenSSL (TLS both ways), SQLite (the cache), libyaml (kubeconfig);
+#        tests: python3 (the test apiserver), openssl and curl, promtool
+#        (prometheus); kubectl is the machine's (not in Debian 12)
 # bench: runc and crun (the peers), hyperfine is not needed (own timer)
 apt-get install -y -qq --no-install-recommends \
     build-essential clang libclang-rt-14-dev meson ninja-build pkg-config \
-    libseccomp-dev libcap-dev libjson-c-dev \
+    libseccomp-dev libcap-dev libjson-c-dev libssl-dev libsqlite3-dev libyaml-dev \
     qemu-system-x86 cpio \
     busybox-static jq umoci containerd runc crun podman containernetworking-plugins \
-    iproute2 util-linux procps time bc ca-certificates >/dev/null
+    iproute2 util-linux procps time bc ca-certificates \
+    python3 openssl curl prometheus >/dev/null
 meson setup build --buildtype=debugoptimized -Dguest_dir="$PWD/build/guest" >/dev/null 2>&1 \
     || meson setup --reconfigure build -Dguest_dir="$PWD/build/guest" >/dev/null
 # ninja also builds the guest image (guest/meson.build)

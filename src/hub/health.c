@@ -1,0 +1,201 @@
+/* health.c - online/offline from periodic health checks of the apiserver
+ * (never from one failed request), and the cache refresh after the link
+ * comes back: every recorded list is read again (objects deleted meanwhile
+ * drop out), every object fetched alone is read again (404 drops it). */
+#include "hub/hub.h"
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void eb_hub_set_online(eb_hub_t *hub, int online)
+{
+    if (atomic_exchange(&hub->online, online) == online)
+        return;
+    pthread_mutex_lock(&hub->lock);
+    atomic_fetch_add(&hub->epoch, 1);
+    pthread_cond_broadcast(&hub->changed);
+    pthread_mutex_unlock(&hub->lock);
+    eb_info("hub: apiserver %s: %s", hub->kc.server, online ? "online, forwarding" : "offline, serving from the cache");
+}
+
+static int check_once(eb_hub_t *hub)
+{
+    eb_conn_t up;
+    eb_error_t err = { 0 };
+    eb_buf_t body = { .limit = 4096 };
+    int status = 0, ok;
+
+    if (eb_hub_dial(hub, &up, hub->cfg.health_timeout_ms, &err) < 0) {
+        eb_debug("hub: health: %s", err.msg);
+        return 0;
+    }
+    up.timeout_ms = hub->cfg.health_timeout_ms;
+    ok = eb_hub_fetch(hub, &up, "/readyz", "text/plain", &status, &body, NULL, &err) == 0 && status == 200;
+    if (!ok)
+        eb_debug("hub: health: %s", err.msg[0] ? err.msg : "not ready");
+    eb_conn_close(&up);
+    eb_buf_free(&body);
+    return ok;
+}
+
+/* "v1/pods" -> /api/v1, "apps/v1/deployments" -> /apis/apps/v1 */
+static char *resource_path(const char *res, const char *ns, const char *name)
+{
+    const char *s1 = strchr(res, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+    eb_buf_t b = { 0 };
+
+    if (!s1)
+        return NULL;
+    if (s2)
+        eb_buf_printf(&b, "/apis/%.*s", (int) (s2 - res), res);
+    else
+        eb_buf_printf(&b, "/api/%.*s", (int) (s1 - res), res);
+    if (ns && ns[0])
+        eb_buf_printf(&b, "/namespaces/%s", ns);
+    eb_buf_printf(&b, "/%s", s2 ? s2 + 1 : s1 + 1);
+    if (name)
+        eb_buf_printf(&b, "/%s", name);
+    return b.p;
+}
+
+static void query_escape(eb_buf_t *b, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char) *s;
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || strchr("-_.~", ch))
+            eb_buf_add(b, s, 1);
+        else
+            eb_buf_printf(b, "%%%02X", ch);
+    }
+}
+
+static const char *accept_of(enum eb_fmt fmt)
+{
+    return fmt == EB_FMT_PB ? "application/vnd.kubernetes.protobuf" : "application/json";
+}
+
+static int refresh_one(eb_hub_t *hub, eb_conn_t *up, const char *comp, const char *res, enum eb_fmt fmt,
+                       const char *target, eb_error_t *err)
+{
+    eb_buf_t body = { .limit = (size_t) hub->cfg.max_body };
+    _cleanup_free_ char *ctype = NULL;
+    eb_kreq_t r;
+    int status = 0, rc = -1;
+
+    (void) res;
+    if (up->fd < 0 && eb_hub_dial(hub, up, hub->cfg.health_timeout_ms, err) < 0)
+        return -1;
+    up->timeout_ms = 60000;
+    if (eb_kreq_parse("GET", target, &r, err) < 0)
+        goto out;
+    if (eb_hub_fetch(hub, up, target, accept_of(fmt), &status, &body, &ctype, err) < 0) {
+        eb_conn_close(up);
+        goto out;
+    }
+    if (status == 200 || (status == 404 && r.verb == EB_KV_GET))
+        rc = eb_capture_body(hub, comp, &r, fmt, status, body.p, body.len, err);
+    else
+        rc = eb_error_set(err, EIO, "%s: HTTP %d", target, status);
+out:
+    eb_kreq_free(&r);
+    eb_buf_free(&body);
+    return rc;
+}
+
+void eb_hub_refresh(eb_hub_t *hub)
+{
+    eb_list_rec_t *lists = NULL;
+    eb_orphan_t *objs = NULL;
+    size_t nl = 0, no = 0, i, ok = 0, failed = 0;
+    eb_error_t err = { 0 };
+    eb_conn_t up;
+
+    eb_conn_init(&up, -1);
+    if (eb_store_lists(hub->store, &lists, &nl, &err) < 0 || eb_store_orphans(hub->store, &objs, &no, &err) < 0) {
+        eb_warn("hub: refresh: %s", err.msg);
+        goto out;
+    }
+    for (i = 0; i < nl && atomic_load(&hub->online); i++) {
+        _cleanup_free_ char *path = resource_path(lists[i].res, lists[i].q.ns, NULL);
+        eb_buf_t t = { 0 };
+        const char *sep = "?";
+
+        if (!path)
+            continue;
+        eb_buf_puts(&t, path);
+        if (lists[i].q.lsel[0]) {
+            eb_buf_printf(&t, "%slabelSelector=", sep), sep = "&";
+            query_escape(&t, lists[i].q.lsel);
+        }
+        if (lists[i].q.fsel[0]) {
+            eb_buf_printf(&t, "%sfieldSelector=", sep);
+            query_escape(&t, lists[i].q.fsel);
+        }
+        eb_error_clear(&err);
+        if (refresh_one(hub, &up, lists[i].comp, lists[i].res, lists[i].fmt, t.p, &err) < 0) {
+            failed++;
+            eb_warn("hub: refresh of %s for %s: %s", t.p, lists[i].comp, err.msg);
+        } else {
+            ok++;
+        }
+        eb_buf_free(&t);
+    }
+    for (i = 0; i < no && atomic_load(&hub->online); i++) {
+        _cleanup_free_ char *path = resource_path(objs[i].res, objs[i].ns, objs[i].name);
+        if (!path)
+            continue;
+        eb_error_clear(&err);
+        if (refresh_one(hub, &up, objs[i].comp, objs[i].res, objs[i].fmt, path, &err) < 0) {
+            failed++;
+            eb_warn("hub: refresh of %s for %s: %s", path, objs[i].comp, err.msg);
+        } else {
+            ok++;
+        }
+    }
+    atomic_fetch_add(&hub->refreshes, 1);
+    eb_info("hub: cache refreshed after reconnecting: %zu reads, %zu failed", ok, failed);
+out:
+    eb_conn_close(&up);
+    eb_list_recs_free(lists, nl);
+    eb_orphans_free(objs, no);
+    malloc_trim(0);
+}
+
+void *eb_hub_health_thread(void *arg)
+{
+    eb_hub_t *hub = arg;
+    int good = 0, bad = 0;
+
+    while (!atomic_load(&hub->stopping)) {
+        struct timespec ts;
+        int ok = check_once(hub);
+
+        atomic_fetch_add(ok ? &hub->health_ok : &hub->health_fail, 1);
+        if (ok)
+            good++, bad = 0;
+        else
+            bad++, good = 0;
+        if (!atomic_load(&hub->online) && good >= hub->cfg.healthy_threshold) {
+            eb_hub_set_online(hub, 1);
+            eb_hub_refresh(hub);
+        } else if (atomic_load(&hub->online) && bad >= hub->cfg.unhealthy_threshold) {
+            eb_hub_set_online(hub, 0);
+        }
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += hub->cfg.health_interval_ms / 1000;
+        ts.tv_nsec += (long) (hub->cfg.health_interval_ms % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L)
+            ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pthread_mutex_lock(&hub->lock);
+        if (!atomic_load(&hub->stopping))
+            pthread_cond_timedwait(&hub->changed, &hub->lock, &ts);
+        pthread_mutex_unlock(&hub->lock);
+    }
+    return NULL;
+}

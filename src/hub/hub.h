@@ -1,0 +1,101 @@
+/* hub.h - edgebox-hub: the node's caching proxy in front of kube-apiserver.
+ *
+ * One thread per client connection (bounded); a health thread decides
+ * online/offline and refreshes the cache on reconnect; an admin listener
+ * serves the hub's own /healthz and /metrics. */
+#ifndef EB_HUB_H
+#define EB_HUB_H
+
+#include "common/buf.h"
+#include "hub/store.h"
+#include "kube/conn.h"
+#include "kube/http.h"
+#include "kube/kubeconfig.h"
+#include "kube/request.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+typedef struct eb_hub_config {
+    const char *listen, *secure_listen, *admin_listen;
+    const char *tls_cert, *tls_key;
+    const char *kubeconfig, *context;
+    const char *cache_path;
+    const char *agents;           /* comma-separated User-Agent products, or "*" */
+    int health_interval_ms, health_timeout_ms, unhealthy_threshold, healthy_threshold;
+    int watch_hold_s;             /* offline watches end after this */
+    int max_conns;
+    long max_body;                /* request bodies; cached responses */
+} eb_hub_config_t;
+
+enum eb_result { EB_RES_FORWARDED, EB_RES_CACHE, EB_RES_REFUSED, EB_RES_ERROR, EB_RES_N };
+
+typedef struct eb_hub {
+    eb_hub_config_t cfg;
+    eb_kubeconfig_t kc;
+    eb_store_t *store;
+    SSL_CTX *server_ctx;
+    atomic_int online;
+    atomic_uint epoch;            /* bumped at every online/offline change */
+    pthread_mutex_t lock;
+    pthread_cond_t changed;       /* signalled with epoch */
+    atomic_int conns;
+    atomic_int stopping;
+    /* metrics */
+    atomic_ulong requests[9][EB_RES_N];
+    atomic_ulong cache_hits, cache_misses, store_errors, health_ok, health_fail, refreshes;
+} eb_hub_t;
+
+/* A client connection's thread. */
+typedef struct eb_client {
+    eb_hub_t *hub;
+    eb_conn_t c;
+    int tls;
+} eb_client_t;
+void *eb_hub_client_thread(void *arg);
+
+/* The component a request comes from ("kubelet" of "kubelet/v1.32 ..."),
+ * or NULL when the hub does not cache for it. */
+char *eb_hub_component(const eb_hub_t *hub, const eb_http_head_t *h);
+
+/* Upstream: a connection to the apiserver with the kubeconfig's trust. */
+int eb_hub_dial(eb_hub_t *hub, eb_conn_t *up, int timeout_ms, eb_error_t *err);
+/* A request of the hub's own (health, refresh): the status, and the body
+ * into OUT (bounded by OUT->limit), with CTYPE the response's. */
+int eb_hub_fetch(eb_hub_t *hub, eb_conn_t *up, const char *target, const char *accept,
+                 int *status, eb_buf_t *out, char **ctype, eb_error_t *err);
+
+/* Responses that fill the cache. */
+enum eb_fmt eb_ctype_fmt(const char *ctype, int *is_table, int *ok);
+int eb_capture_body(eb_hub_t *hub, const char *comp, const eb_kreq_t *r, enum eb_fmt fmt, int status,
+                    const void *body, size_t len, eb_error_t *err);
+typedef struct eb_watch_capture {
+    eb_hub_t *hub;
+    const char *comp;
+    const eb_kreq_t *r;
+    enum eb_fmt fmt;
+    eb_buf_t pending;
+    int broken;
+} eb_watch_capture_t;
+void eb_watch_capture_feed(eb_watch_capture_t *w, const void *data, size_t len);
+void eb_watch_capture_free(eb_watch_capture_t *w);
+
+/* Answers from the cache and the hub's own errors. */
+int eb_serve_status(eb_conn_t *c, int keep, int code, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+int eb_serve_response(eb_conn_t *c, int keep, int code, const char *ctype, const void *body, size_t len);
+/* 0 served, -1 connection broken. */
+int eb_serve_from_cache(eb_hub_t *hub, eb_conn_t *c, int keep, const eb_http_head_t *h,
+                        const eb_kreq_t *r, const char *comp);
+
+/* Health and refresh. */
+void *eb_hub_health_thread(void *arg);
+void eb_hub_set_online(eb_hub_t *hub, int online);
+void eb_hub_refresh(eb_hub_t *hub);
+
+/* Admin listener: /healthz, /readyz, /metrics. */
+void eb_hub_admin_serve(eb_hub_t *hub, eb_conn_t *c);
+
+void eb_hub_count(eb_hub_t *hub, const eb_kreq_t *r, enum eb_result res);
+
+#endif

@@ -1,0 +1,276 @@
+/* main.c - edgebox-hub: options, listeners, the accept loop. */
+#include "hub/hub.h"
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "eb_config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <openssl/err.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: edgebox-hub --kubeconfig FILE [options]\n"
+            "\n"
+            "Caching proxy between the node's components and kube-apiserver: forwards\n"
+            "everything online, answers reads from its on-disk cache offline.\n"
+            "\n"
+            "  --kubeconfig FILE          apiserver endpoint and credentials (required)\n"
+            "  --context NAME             kubeconfig context (default: current-context)\n"
+            "  --listen ADDR              plain HTTP for node components (default 127.0.0.1:10261)\n"
+            "  --secure-listen ADDR       HTTPS as well, with --tls-cert and --tls-key\n"
+            "  --admin-listen ADDR        /healthz and /metrics (default 127.0.0.1:10267)\n"
+            "  --cache FILE               cache database (default /var/lib/edgebox/hub/cache.db)\n"
+            "  --cache-agents LIST        User-Agent products whose reads are cached, or '*'\n"
+            "                             (default kubelet,kube-proxy,kubectl,coredns,flanneld,edgebox-ecm)\n"
+            "  --health-interval MS       apiserver health check period (default 5000)\n"
+            "  --health-timeout MS        one health check's deadline (default 2000)\n"
+            "  --unhealthy-threshold N    failed checks in a row before going offline (default 3)\n"
+            "  --healthy-threshold N      good checks in a row before going online (default 2)\n"
+            "  --offline-watch-hold S     offline watches end after S seconds (default 60)\n"
+            "  --max-connections N        concurrent client connections (default 512)\n"
+            "  --max-body BYTES           largest request body and cached response (default 67108864)\n"
+            "  --log FILE  --debug\n");
+}
+
+static int listen_on(const char *addr, eb_error_t *err)
+{
+    _cleanup_free_ char *host = NULL;
+    const char *colon = strrchr(addr, ':');
+    struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *res = NULL;
+    int fd, one = 1, rc;
+
+    if (!colon || !colon[1])
+        return eb_error_set(err, EINVAL, "address `%s` is not HOST:PORT", addr);
+    host = strndup(addr, (size_t) (colon - addr));
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        memmove(host, host + 1, strlen(host));
+        host[strlen(host) - 1] = 0;
+    }
+    rc = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res);
+    if (rc != 0)
+        return eb_error_set(err, EINVAL, "address `%s`: %s", addr, gai_strerror(rc));
+    fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        freeaddrinfo(res);
+        return eb_error_set(err, errno, "socket for %s", addr);
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+        int e = errno;
+        freeaddrinfo(res);
+        close(fd);
+        return eb_error_set(err, e, "listen on %s", addr);
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+static int server_tls(eb_hub_t *hub, eb_error_t *err)
+{
+    hub->server_ctx = SSL_CTX_new(TLS_server_method());
+    if (!hub->server_ctx)
+        return eb_error_set(err, ENOMEM, "TLS server context");
+    SSL_CTX_set_min_proto_version(hub->server_ctx, TLS1_2_VERSION);
+    if (SSL_CTX_use_certificate_chain_file(hub->server_ctx, hub->cfg.tls_cert) != 1
+        || SSL_CTX_use_PrivateKey_file(hub->server_ctx, hub->cfg.tls_key, SSL_FILETYPE_PEM) != 1
+        || SSL_CTX_check_private_key(hub->server_ctx) != 1) {
+        char buf[256] = "";
+        ERR_error_string_n(ERR_get_error(), buf, sizeof(buf));
+        return eb_error_set(err, EINVAL, "serving certificate %s / key %s: %s", hub->cfg.tls_cert, hub->cfg.tls_key, buf);
+    }
+    return 0;
+}
+
+static int int_opt(const char *s, const char *name, long min, long *out, eb_error_t *err)
+{
+    int64_t v;
+
+    if (eb_parse_i64(s, &v) < 0 || v < min)
+        return eb_error_set(err, EINVAL, "%s: `%s` is not an integer >= %ld", name, s, min);
+    *out = (long) v;
+    return 0;
+}
+
+static void spawn(eb_hub_t *hub, int fd, int tls, pthread_attr_t *attr)
+{
+    eb_client_t *cl;
+    pthread_t t;
+
+    if (atomic_load(&hub->conns) >= hub->cfg.max_conns) {
+        eb_conn_t c;
+        eb_conn_init(&c, fd);
+        eb_serve_status(&c, 0, 503, "ServiceUnavailable", "edgebox-hub: too many connections (%d)", hub->cfg.max_conns);
+        eb_conn_close(&c);
+        return;
+    }
+    cl = eb_xcalloc(1, sizeof(*cl));
+    cl->hub = hub;
+    cl->tls = tls;
+    eb_conn_init(&cl->c, fd);
+    atomic_fetch_add(&hub->conns, 1);
+    if (pthread_create(&t, attr, eb_hub_client_thread, cl) != 0) {
+        atomic_fetch_sub(&hub->conns, 1);
+        eb_conn_close(&cl->c);
+        free(cl);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "kubeconfig", required_argument, 0, 'k' }, { "context", required_argument, 0, 'x' },
+        { "listen", required_argument, 0, 'l' }, { "secure-listen", required_argument, 0, 's' },
+        { "admin-listen", required_argument, 0, 'a' }, { "tls-cert", required_argument, 0, 'c' },
+        { "tls-key", required_argument, 0, 'K' }, { "cache", required_argument, 0, 'C' },
+        { "cache-agents", required_argument, 0, 'A' }, { "health-interval", required_argument, 0, 'i' },
+        { "health-timeout", required_argument, 0, 't' }, { "unhealthy-threshold", required_argument, 0, 'u' },
+        { "healthy-threshold", required_argument, 0, 'h' }, { "offline-watch-hold", required_argument, 0, 'w' },
+        { "max-connections", required_argument, 0, 'm' }, { "max-body", required_argument, 0, 'b' },
+        { "log", required_argument, 0, 'L' }, { "debug", no_argument, 0, 'd' }, { "help", no_argument, 0, 'H' },
+        { "version", no_argument, 0, 'V' }, { 0, 0, 0, 0 },
+    };
+    static eb_hub_t hub;
+    eb_error_t err = { 0 };
+    const char *log_path = NULL;
+    int debug = 0, o, lfd = -1, sfd = -1, afd = -1, sigfd;
+    long v;
+    pthread_t health;
+    pthread_attr_t attr;
+    sigset_t mask;
+    _cleanup_free_ char *cache_dir = NULL;
+
+    hub.cfg = (eb_hub_config_t) {
+        .listen = "127.0.0.1:10261", .admin_listen = "127.0.0.1:10267",
+        .cache_path = "/var/lib/edgebox/hub/cache.db",
+        .agents = "kubelet,kube-proxy,kubectl,coredns,flanneld,edgebox-ecm",
+        .health_interval_ms = 5000, .health_timeout_ms = 2000, .unhealthy_threshold = 3, .healthy_threshold = 2,
+        .watch_hold_s = 60, .max_conns = 512, .max_body = 64L << 20,
+    };
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case 'k': hub.cfg.kubeconfig = optarg; break;
+        case 'x': hub.cfg.context = optarg; break;
+        case 'l': hub.cfg.listen = optarg; break;
+        case 's': hub.cfg.secure_listen = optarg; break;
+        case 'a': hub.cfg.admin_listen = optarg; break;
+        case 'c': hub.cfg.tls_cert = optarg; break;
+        case 'K': hub.cfg.tls_key = optarg; break;
+        case 'C': hub.cfg.cache_path = optarg; break;
+        case 'A': hub.cfg.agents = optarg; break;
+        case 'i': if (int_opt(optarg, "--health-interval", 100, &v, &err) < 0) goto fail; hub.cfg.health_interval_ms = (int) v; break;
+        case 't': if (int_opt(optarg, "--health-timeout", 100, &v, &err) < 0) goto fail; hub.cfg.health_timeout_ms = (int) v; break;
+        case 'u': if (int_opt(optarg, "--unhealthy-threshold", 1, &v, &err) < 0) goto fail; hub.cfg.unhealthy_threshold = (int) v; break;
+        case 'h': if (int_opt(optarg, "--healthy-threshold", 1, &v, &err) < 0) goto fail; hub.cfg.healthy_threshold = (int) v; break;
+        case 'w': if (int_opt(optarg, "--offline-watch-hold", 1, &v, &err) < 0) goto fail; hub.cfg.watch_hold_s = (int) v; break;
+        case 'm': if (int_opt(optarg, "--max-connections", 1, &v, &err) < 0) goto fail; hub.cfg.max_conns = (int) v; break;
+        case 'b': if (int_opt(optarg, "--max-body", 4096, &v, &err) < 0) goto fail; hub.cfg.max_body = v; break;
+        case 'L': log_path = optarg; break;
+        case 'd': debug = 1; break;
+        case 'H': usage(stdout); return 0;
+        case 'V': printf("edgebox-hub %s\n", EB_VERSION); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc || !hub.cfg.kubeconfig) {
+        usage(stderr);
+        return 2;
+    }
+    if (!hub.cfg.secure_listen != !hub.cfg.tls_cert || !hub.cfg.tls_cert != !hub.cfg.tls_key) {
+        eb_error_set(&err, EINVAL, "--secure-listen needs --tls-cert and --tls-key (and they need it)");
+        goto fail;
+    }
+    if (eb_log_init(log_path, EB_LOG_TEXT, debug, &err) < 0)
+        goto fail;
+    signal(SIGPIPE, SIG_IGN);
+    if (eb_kubeconfig_load(hub.cfg.kubeconfig, hub.cfg.context, &hub.kc, &err) < 0)
+        goto fail;
+    cache_dir = eb_xstrdup(hub.cfg.cache_path);
+    if (strrchr(cache_dir, '/')) {
+        *strrchr(cache_dir, '/') = 0;
+        if (cache_dir[0] && eb_mkdir_p(cache_dir, 0700, &err) < 0)
+            goto fail;
+    }
+    if (eb_store_open(hub.cfg.cache_path, &hub.store, &err) < 0)
+        goto fail;
+    if (hub.cfg.secure_listen && server_tls(&hub, &err) < 0)
+        goto fail;
+    if ((lfd = listen_on(hub.cfg.listen, &err)) < 0 || (afd = listen_on(hub.cfg.admin_listen, &err)) < 0
+        || (hub.cfg.secure_listen && (sfd = listen_on(hub.cfg.secure_listen, &err)) < 0))
+        goto fail;
+    pthread_mutex_init(&hub.lock, NULL);
+    pthread_cond_init(&hub.changed, NULL);
+    /* Start from what the apiserver says now: offline at once after a
+     * reboot with the link down, so the cache answers without delay. */
+    atomic_store(&hub.online, 1);
+    {
+        eb_conn_t up;
+        eb_error_t e2 = { 0 };
+        if (eb_hub_dial(&hub, &up, hub.cfg.health_timeout_ms, &e2) == 0)
+            eb_conn_close(&up);
+        else {
+            atomic_store(&hub.online, 0);
+            eb_info("hub: apiserver %s unreachable at start (%s): serving from the cache", hub.kc.server, e2.msg);
+        }
+    }
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &mask, NULL);
+    sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 256 << 10);
+    if (pthread_create(&health, NULL, eb_hub_health_thread, &hub) != 0) {
+        eb_error_set(&err, errno, "start the health checker");
+        goto fail;
+    }
+    eb_info("hub: listening on %s%s%s (admin %s), apiserver %s, cache %s", hub.cfg.listen,
+            sfd >= 0 ? " and https://" : "", sfd >= 0 ? hub.cfg.secure_listen : "", hub.cfg.admin_listen,
+            hub.kc.server, hub.cfg.cache_path);
+    for (;;) {
+        struct pollfd p[4] = { { lfd, POLLIN, 0 }, { afd, POLLIN, 0 }, { sigfd, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+        int n = sfd >= 0 ? 4 : 3, fd;
+
+        if (poll(p, (nfds_t) n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (p[2].revents)
+            break;
+        if (p[0].revents && (fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+            spawn(&hub, fd, 0, &attr);
+        if (n == 4 && p[3].revents && (fd = accept4(sfd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+            spawn(&hub, fd, 1, &attr);
+        if (p[1].revents && (fd = accept4(afd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+            eb_conn_t c;
+            eb_conn_init(&c, fd);
+            eb_hub_admin_serve(&hub, &c);
+            eb_conn_close(&c);
+        }
+    }
+    eb_info("hub: stopping");
+    atomic_store(&hub.stopping, 1);
+    pthread_mutex_lock(&hub.lock);
+    pthread_cond_broadcast(&hub.changed);
+    pthread_mutex_unlock(&hub.lock);
+    pthread_join(health, NULL);
+    /* Client threads hold the store: the process exit ends them; SQLite's
+     * WAL keeps the last committed state whatever they were doing. */
+    _exit(0);
+fail:
+    fprintf(stderr, "edgebox-hub: %s\n", err.msg);
+    return 1;
+}

@@ -1,0 +1,30 @@
+/* object.h - what the cache needs to know about a Kubernetes object,
+ * read from its JSON or protobuf form: identity, resourceVersion, labels
+ * and the fields a field selector may name. */
+#ifndef EB_KUBE_OBJECT_H
+#define EB_KUBE_OBJECT_H
+
+#include "common/error.h"
+
+#include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct eb_kobj {
+    char *name, *ns, *rv, *uid;
+    char *created;                /* creationTimestamp, RFC 3339 */
+    json_object *labels;          /* {k: v} */
+    json_object *fields;          /* {"metadata.name": .., "spec.nodeName": ..} */
+} eb_kobj_t;
+
+int eb_kobj_from_json(json_object *obj, const char *resource, eb_kobj_t *o, eb_error_t *err);
+/* RAW is the object's message without envelope (a list item, or the raw
+ * of an Unknown). */
+int eb_kobj_from_pb(const uint8_t *raw, size_t len, const char *resource, eb_kobj_t *o, eb_error_t *err);
+void eb_kobj_free(eb_kobj_t *o);
+
+/* resourceVersions are opaque strings, but etcd's are integers and a list
+ * must carry the newest: compare numerically when both are numbers. */
+int eb_rv_newer(const char *a, const char *b);
+
+#endif

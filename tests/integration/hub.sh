@@ -1,0 +1,278 @@
+#!/bin/bash
+# hub.sh - edgebox-hub between real clients (kubectl; a kubelet-like
+# protobuf client) and the protocol-faithful test apiserver
+# (tests/kube/apiserver.py) over TLS with a client certificate: online
+# forwarding and caching, offline answers from the cache, a restart while
+# offline, the refresh after reconnecting, crash safety (SIGKILL during
+# writes), a full disk, metrics.
+. "$(dirname "$0")/../lib/harness.sh"
+
+HUB=$EB_BUILD/src/hub/edgebox-hub
+K=$EB_SRC/tests/kube
+W=$EB_TMP/hub
+mkdir -p "$W"
+ports=($(python3 -c 'import socket
+for _ in range(4):
+    s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'))
+API=${ports[0]} HP=${ports[1]} AP=${ports[2]} SP=${ports[3]}
+"$K/make-pki.sh" "$W/pki"
+
+cat > "$W/hub.kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: cloud
+  cluster:
+    server: https://127.0.0.1:$API
+    certificate-authority: pki/ca.crt
+users:
+- name: node
+  user:
+    client-certificate: pki/node.crt
+    client-key: pki/node.key
+contexts:
+- name: edge
+  context: {cluster: cloud, user: node}
+current-context: edge
+KC
+cat > "$W/kubectl.kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: hub
+  cluster: {server: "http://127.0.0.1:$HP"}
+contexts:
+- name: hub
+  context: {cluster: hub}
+current-context: hub
+KC
+export KUBECONFIG=$W/kubectl.kubeconfig
+# a fresh discovery cache for every phase: nothing kubectl kept helps it
+kc() { local d=$1; shift; timeout 30 kubectl --cache-dir "$W/kc-$d" --request-timeout=20s "$@"; }
+client() { timeout 30 python3 "$K/client.py" "$1" "127.0.0.1:$HP" "${@:2}"; }
+
+api_pid=
+start_api() {
+    python3 "$K/apiserver.py" --listen 127.0.0.1:$API --cert "$W/pki/apiserver.crt" --key "$W/pki/apiserver.key" \
+        --client-ca "$W/pki/ca.crt" --state "$W/api-state.json" --bookmark-interval 0.5 "$@" >> "$W/api.log" 2>&1 &
+    api_pid=$!
+    for _ in $(seq 50); do curl -sk "https://127.0.0.1:$API/readyz" >/dev/null 2>&1 && return 0; sleep 0.1; done
+    return 1
+}
+stop_api() { kill "$api_pid" 2>/dev/null; wait "$api_pid" 2>/dev/null; api_pid=; }
+hub_pid=
+start_hub() {
+    "$HUB" --kubeconfig "$W/hub.kubeconfig" --listen 127.0.0.1:$HP --admin-listen 127.0.0.1:$AP \
+        --secure-listen 127.0.0.1:$SP --tls-cert "$W/pki/hub.crt" --tls-key "$W/pki/hub.key" \
+        --cache "${CACHE:-$W/cache/cache.db}" --health-interval 200 --unhealthy-threshold 3 --healthy-threshold 2 \
+        --offline-watch-hold 3 "$@" >> "$W/hub.log" 2>&1 &
+    hub_pid=$!
+    for _ in $(seq 50); do curl -s "http://127.0.0.1:$AP/healthz" >/dev/null 2>&1 && return 0; sleep 0.1; done
+    return 1
+}
+stop_hub() { kill "${1:--TERM}" "$hub_pid" 2>/dev/null; wait "$hub_pid" 2>/dev/null; hub_pid=; }
+metric() { curl -s "http://127.0.0.1:$AP/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+wait_online() { # wait_online 1|0
+    for _ in $(seq 60); do [ "$(metric edgebox_hub_online)" = "$1" ] && return 0; sleep 0.1; done; return 1; }
+cleanup_hub() { stop_hub -KILL; stop_api; mountpoint -q "$W/full" && umount "$W/full"; }
+trap 'cleanup_hub; cleanup_all' EXIT
+
+check "test apiserver starts (TLS, client certificates)" start_api
+check "hub starts" start_hub
+check "hub reports the apiserver online" wait_online 1
+
+# ---------------------------------------------------------------- online
+out=$(kc a create namespace demo 2>&1); check_match "online: kubectl create namespace (protobuf write) goes through" "created" "$out"
+out=$(kc a -n demo create configmap cm1 --from-literal=color=blue 2>&1 && kc a -n demo create configmap cm2 --from-literal=color=red 2>&1 \
+      && kc a -n demo label configmap cm2 tier=back 2>&1)
+check_match "online: configmaps created and labelled" "labeled" "$out"
+out=$(kc a -n demo create secret generic s1 --from-literal=password=hunter2 2>&1); check_match "online: secret created" "created" "$out"
+cat > "$W/pods.json" <<'P'
+{"apiVersion":"v1","kind":"List","items":[
+{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-1","namespace":"demo","labels":{"app":"web"}},"spec":{"nodeName":"edge1","containers":[{"name":"c","image":"busybox"}]},"status":{"phase":"Running"}},
+{"apiVersion":"v1","kind":"Pod","metadata":{"name":"db-1","namespace":"demo","labels":{"app":"db"}},"spec":{"nodeName":"edge1","containers":[{"name":"c","image":"busybox"}]}},
+{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-2","namespace":"demo","labels":{"app":"web"}},"spec":{"nodeName":"edge2","containers":[{"name":"c","image":"busybox"}]}}]}
+P
+out=$(kc a create --validate=false -f "$W/pods.json" 2>&1); check_match "online: pods created from JSON" "web-2 created" "$out"
+
+out=$(kc b -n demo get pods -o name 2>&1 | sort | tr '\n' ' ')
+check_eq "online: kubectl get pods (table)" "pod/db-1 pod/web-1 pod/web-2 " "$out"
+out=$(kc b -n demo get pods -l app=web -o name 2>&1 | sort | tr '\n' ' ')
+check_eq "online: kubectl get pods -l app=web" "pod/web-1 pod/web-2 " "$out"
+out=$(kc b -n demo get pods --field-selector spec.nodeName=edge1 -o name 2>&1 | sort | tr '\n' ' ')
+check_eq "online: kubectl get pods --field-selector spec.nodeName=edge1" "pod/db-1 pod/web-1 " "$out"
+out=$(kc b -n demo get configmaps -l 'tier in (back)' -o name 2>&1 | tr '\n' ' ')
+check_eq "online: kubectl get configmaps -l 'tier in (back)'" "configmap/cm2 " "$out"
+out=$(kc b -n demo get configmap cm1 -o jsonpath='{.data.color}' 2>&1); check_eq "online: kubectl get configmap cm1" "blue" "$out"
+out=$(kc b -n demo get secret s1 -o jsonpath='{.data.password}' 2>&1 | base64 -d); check_eq "online: kubectl get secret s1" "hunter2" "$out"
+out=$(kc b -n demo get secrets 2>&1); check_match "online: kubectl get secrets lists s1" "^NAME.*AGE.*s1" "$(echo $out)"
+
+# watch: kubectl get -w sees a change made meanwhile
+kc b -n demo get configmaps -w -o name > "$W/watch.out" 2>&1 &
+wpid=$!
+sleep 2
+kc a -n demo create configmap cm3 --from-literal=k=v >/dev/null 2>&1
+sleep 1.5
+kill $wpid 2>/dev/null; wait $wpid 2>/dev/null
+check_match "online: kubectl get -w streams a configmap created meanwhile" "configmap/cm3" "$(cat "$W/watch.out")"
+
+# the kubelet way: protobuf list and watch of its node's pods
+out=$(client list '/api/v1/pods?fieldSelector=spec.nodeName%3Dedge1')
+check_eq "online: protobuf list of edge1's pods through the hub" '["db-1", "web-1"] application/vnd.kubernetes.protobuf' \
+    "$(echo "$out" | jq -c -r '"\(.names) \(.ctype)"' | sed 's/,/, /g')"
+client watch '/api/v1/pods?fieldSelector=spec.nodeName%3Dedge1&watch=true&allowWatchBookmarks=true' --seconds 4 > "$W/pbwatch.out" 2>&1 &
+wpid=$!
+sleep 1
+kc a -n demo label pod db-1 tier=data >/dev/null 2>&1
+kc a -n demo delete pod web-1 --wait=false >/dev/null 2>&1
+wait $wpid
+pw=$(cat "$W/pbwatch.out")
+check_match "online: protobuf watch: stream content type" "^status 200 application/vnd.kubernetes.protobuf;stream=watch" "$pw"
+check_match "online: protobuf watch: initial ADDED, then MODIFIED and DELETED, flushed as they happen" \
+    "ADDED db-1.*MODIFIED db-1.*DELETED web-1" "$(echo $pw)"
+check_match "online: protobuf watch: bookmarks pass" "BOOKMARK" "$pw"
+# each component's cache is as fresh as its own reads (they are kept
+# apart): kubelet and kubectl list again after the delete, and the cache
+# replaces what the same query returned before
+client list '/api/v1/pods?fieldSelector=spec.nodeName%3Dedge1' >/dev/null
+kc b -n demo get pods >/dev/null 2>&1
+kc b -n demo get pods -l app=web >/dev/null 2>&1
+kc b -n demo get pods --field-selector spec.nodeName=edge1 >/dev/null 2>&1
+
+# upgrades and streams pass through unchanged
+out=$(client upgrade /api/v1/namespaces/demo/pods/db-1/exec?command=sh)
+check_eq "online: exec upgrade (101) spliced as a raw stream both ways" "101 echo-ok" "$out"
+out=$(client stream '/api/v1/namespaces/demo/pods/db-1/log?follow=true' | awk '{print $1}' | tr '\n' ' ')
+first=$(echo "$out" | awk '{print $1}'); last=$(echo "$out" | awk '{print $NF}')
+check "online: a followed log is flushed per piece, not buffered to the end" \
+    python3 -c "import sys; sys.exit(0 if $last - $first > 0.5 else 1)"
+out=$(curl -s --cacert "$W/pki/ca.crt" -H 'User-Agent: kubectl/v1.32' "https://127.0.0.1:$SP/api/v1/namespaces/demo/configmaps/cm1" | jq -r .data.color)
+check_eq "online: the HTTPS listener forwards too" "blue" "$out"
+out=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HP/api/v1/namespaces/demo/pods?labelSelector=%3D%3Dbad")
+check_eq "online: the apiserver's own errors come back unchanged (400)" "400" "$out"
+
+# a hub that can't verify the apiserver refuses it
+sed "s#pki/ca.crt#pki/other-ca.crt#" "$W/hub.kubeconfig" > "$W/bad.kubeconfig"
+"$HUB" --kubeconfig "$W/bad.kubeconfig" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --cache "$W/bad.db" --debug \
+    --health-interval 200 > "$W/bad.log" 2>&1 &
+bpid=$!; sleep 1.5; kill $bpid; wait $bpid 2>/dev/null
+check_match "the apiserver's certificate is verified against the kubeconfig's CA" "certificate verification failed" "$(cat "$W/bad.log")"
+
+# ---------------------------------------------------------------- offline
+stop_api
+check "offline: the hub notices from its health checks" wait_online 0
+out=$(kc c -n demo get pods -o name 2>&1 | sort | tr '\n' ' ')
+check_eq "offline: kubectl get pods (fresh discovery cache) from the hub's cache" "pod/db-1 pod/web-2 " "$out"
+out=$(kc c -n demo get pods -l app=web -o name 2>&1 | tr '\n' ' ')
+check_eq "offline: label selector re-applied on cached objects" "pod/web-2 " "$out"
+out=$(kc c -n demo get pods --field-selector spec.nodeName=edge1 -o name 2>&1 | tr '\n' ' ')
+check_eq "offline: field selector spec.nodeName re-applied" "pod/db-1 " "$out"
+out=$(kc c -n demo get configmaps -l 'tier in (back)' -o name 2>&1 | tr '\n' ' ')
+check_eq "offline: set-based label selector" "configmap/cm2 " "$out"
+out=$(kc c -n demo get configmaps 2>&1); check_match "offline: kubectl get configmaps renders a table" "^NAME +AGE" "$out"
+check_match "offline: ... with every cached configmap" "cm1.*cm2.*cm3" "$(echo $out)"
+out=$(kc c -n demo get configmap cm1 -o jsonpath='{.data.color}' 2>&1); check_eq "offline: get one configmap" "blue" "$out"
+out=$(kc c -n demo get secret s1 -o jsonpath='{.data.password}' 2>&1 | base64 -d); check_eq "offline: get one secret" "hunter2" "$out"
+out=$(kc c -n demo get configmap nope 2>&1); check_match "offline: an object the cache knows is absent is NotFound" "NotFound" "$out"
+out=$(kc c -n demo get pods --field-selector spec.bogus=1 2>&1); check_match "offline: an unsupported field selector is a 400 as upstream" "field label not supported" "$out"
+out=$(kc c -n demo create configmap cm9 --from-literal=a=b 2>&1)
+check_match "offline: a write is refused with a Status 503, never queued" "ServiceUnavailable|unreachable" "$out"
+out=$(kc c -n demo delete configmap cm1 2>&1)
+check_match "offline: a delete is refused too" "ServiceUnavailable|unreachable" "$out"
+out=$(kc c -n demo get configmap cm1 -o name 2>&1); check_eq "offline: ... and nothing changed in the cache" "configmap/cm1" "$out"
+start=$(date +%s)
+out=$(kc c -n demo get configmaps -w -o name 2>&1); rc=$?
+d=$(( $(date +%s) - start ))
+check_eq "offline: a watch is held open, then ended cleanly (kubectl exits 0)" "0" "$rc"
+check "offline: ... after the hold time (3 s), not at once and not forever ($d s)" test "$d" -ge 3 -a "$d" -le 10
+out=$(client list '/api/v1/pods?fieldSelector=spec.nodeName%3Dedge1')
+check_eq "offline: kubelet's protobuf list from the cache (the deleted pod gone)" '["db-1"] application/vnd.kubernetes.protobuf' \
+    "$(echo "$out" | jq -c -r '"\(.names) \(.ctype)"')"
+rv=$(echo "$out" | jq -r .rv)
+check "offline: the rebuilt list carries the newest resourceVersion seen ($rv)" test "${rv:-0}" -ge 10
+out=$(client get /api/v1/namespaces/demo/pods/db-1 | jq -r '"\(.status) \(.obj.metadata.labels.tier)"')
+check_eq "offline: protobuf get of a pod updated by a watch event" "200 data" "$out"
+out=$(curl -s -o /dev/null -w '%{http_code}' -H 'User-Agent: curl' "http://127.0.0.1:$HP/api/v1/namespaces/demo/configmaps/cm1")
+check_eq "offline: a component whose reads are not cached gets 503" "503" "$out"
+
+# ---------------------------------------------------------------- restart while offline
+stop_hub -KILL
+check "offline: the hub restarts" start_hub
+out=$(kc d -n demo get configmaps,secrets,pods -o name 2>&1 | sort | tr '\n' ' ')
+check_eq "offline restart: kubectl served from disk at once" \
+    "configmap/cm1 configmap/cm2 configmap/cm3 pod/db-1 pod/web-2 secret/s1 " "$out"
+out=$(client list '/api/v1/pods?fieldSelector=spec.nodeName%3Dedge1' | jq -c .names)
+check_eq "offline restart: kubelet's list from disk" '["db-1"]' "$out"
+
+# ---------------------------------------------------------------- back online
+# meanwhile in the cloud: cm2 and s1 deleted, cm1 changed
+python3 - "$W/api-state.json" <<'PY'
+import json, sys
+st = json.load(open(sys.argv[1]))
+objs = []
+for o in st["objects"]:
+    if o["name"] in ("cm2", "s1"):
+        continue
+    if o["name"] == "cm1":
+        st["rv"] += 1
+        o["obj"]["data"]["color"] = "green"
+        o["obj"]["metadata"]["resourceVersion"] = str(st["rv"])
+    objs.append(o)
+st["objects"] = objs
+json.dump(st, open(sys.argv[1], "w"))
+PY
+check "back online: the apiserver returns" start_api
+check "back online: the hub notices" wait_online 1
+for _ in $(seq 50); do [ "$(metric edgebox_hub_cache_refreshes_total)" -ge 1 ] 2>/dev/null && break; sleep 0.1; done
+check_eq "back online: the cache was refreshed" "1" "$(metric edgebox_hub_cache_refreshes_total)"
+stop_api
+wait_online 0
+out=$(kc e -n demo get configmaps,secrets -o name 2>&1 | sort | tr '\n' ' ')
+check_eq "refresh: objects deleted while the hub was offline are gone from the cache" "configmap/cm1 configmap/cm3 " "$out"
+out=$(kc e -n demo get configmap cm1 -o jsonpath='{.data.color}' 2>&1)
+check_eq "refresh: changed objects are current" "green" "$out"
+
+# ---------------------------------------------------------------- crash safety
+start_api
+wait_online 1
+(for i in $(seq 40); do kc a -n demo create configmap "load-$i" --from-literal=i=$i >/dev/null 2>&1; done) &
+lpid=$!
+client watch '/api/v1/namespaces/demo/configmaps?watch=true' --seconds 30 --ua 'kubectl/v1.32' >/dev/null 2>&1 &
+cwpid=$!
+sleep 3
+stop_hub -KILL
+kill $lpid $cwpid 2>/dev/null; wait $lpid $cwpid 2>/dev/null
+out=$(python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute('pragma integrity_check').fetchone()[0])" "$W/cache/cache.db")
+check_eq "SIGKILL during cache writes: the store is consistent" "ok" "$out"
+check "SIGKILL: the hub restarts on the same cache" start_hub
+out=$(kc f -n demo get configmap cm1 -o name 2>&1); check_eq "SIGKILL: and serves" "configmap/cm1" "$out"
+
+# ---------------------------------------------------------------- full disk
+stop_hub
+mkdir -p "$W/full"
+mount -t tmpfs -o size=512k tmpfs "$W/full"
+CACHE=$W/full/cache.db start_hub
+dd if=/dev/zero of="$W/full/filler" bs=4k count=1000 2>/dev/null
+wait_online 1
+out=$(kc g -n demo get configmaps -o name 2>&1 | grep -c load-)
+check "full disk: forwarding goes on ($out configmaps listed)" test "$out" -ge 1
+out=$(kc g -n demo create configmap disk-full --from-literal=a=b 2>&1); check_match "full disk: writes still forwarded" "created" "$out"
+check "full disk: a clear error in the log" grep -q "database or disk is full\|No space left" "$W/hub.log"
+check "full disk: counted in the metrics" test "$(metric edgebox_hub_cache_store_errors_total)" -ge 1
+stop_hub
+umount "$W/full"
+
+# ---------------------------------------------------------------- metrics
+start_hub
+kc h -n demo get configmaps >/dev/null 2>&1
+m=$(curl -s "http://127.0.0.1:$AP/metrics")
+check_match "metrics: requests by verb and result" 'edgebox_hub_requests_total\{verb="list",result="forwarded"\} [0-9]+' "$m"
+check_match "metrics: objects cached" '^edgebox_hub_cache_objects [1-9]' "$m"
+check_match "metrics: online state" '^edgebox_hub_online 1' "$m"
+if command -v promtool >/dev/null; then
+    out=$(echo "$m" | promtool check metrics 2>&1); rc=$?
+    check_eq "metrics: promtool check metrics accepts them" "0" "$rc"
+else
+    fail "metrics: promtool check metrics" "promtool missing (the setup installs prometheus)"
+fi
+check_eq "healthz" "ok" "$(curl -s "http://127.0.0.1:$AP/healthz" | head -1)"
