@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <poll.h>
 #include <signal.h>
@@ -115,6 +117,9 @@ static void spawn(eb_hub_t *hub, int fd, int tls, pthread_attr_t *attr)
         eb_conn_close(&c);
         return;
     }
+    /* Heads and bodies go out in separate writes: without NODELAY the
+     * second waits for the client's delayed ACK (40 ms). */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int) { 1 }, sizeof(int));
     cl = eb_xcalloc(1, sizeof(*cl));
     cl->hub = hub;
     cl->tls = tls;

@@ -273,7 +273,26 @@ static enum fwd forward(eb_client_t *cl, eb_conn_t *up, const eb_http_head_t *h,
     if (!keep)
         eb_buf_puts(&out, "Connection: close\r\n");
     eb_buf_puts(&out, "\r\n");
-    if (eb_conn_write(&cl->c, out.p, out.len) < 0) {
+    /* A small body of known length goes out with the head in one write. */
+    if (rb.mode == EB_BODY_LENGTH && rb.left <= 65536) {
+        size_t head_len = out.len;
+        while (!rb.done) {
+            char buf[16384];
+            ssize_t n = eb_body_read(up, &rb, buf, sizeof(buf));
+            if (n <= 0) {
+                eb_conn_close(up);
+                ret = FWD_CLOSE;
+                goto out;
+            }
+            eb_buf_add(&out, buf, (size_t) n);
+        }
+        if (eb_conn_write(&cl->c, out.p, out.len) < 0) {
+            ret = FWD_CLOSE;
+            goto out;
+        }
+        if ((capture || raw) && eb_buf_add(&full, out.p + head_len, out.len - head_len) < 0)
+            capture = raw = 0;
+    } else if (eb_conn_write(&cl->c, out.p, out.len) < 0) {
         eb_conn_close(up);
         ret = FWD_CLOSE;
         goto out;

@@ -41,6 +41,13 @@ int eb_serve_response(eb_conn_t *c, int keep, int code, const char *ctype, const
                      "Content-Length: %zu\r\n%s\r\n",
                      code, reason_phrase(code), ctype, len, keep ? "" : "Connection: close\r\n");
 
+    /* one write for small answers: one segment, one TLS record */
+    if (len && len <= 16384) {
+        char buf[sizeof(head) + 16384];
+        memcpy(buf, head, (size_t) n);
+        memcpy(buf + n, body, len);
+        return eb_conn_write(c, buf, (size_t) n + len);
+    }
     if (eb_conn_write(c, head, (size_t) n) < 0 || (len && eb_conn_write(c, body, len) < 0))
         return -1;
     return 0;

@@ -11,7 +11,7 @@
 
 enum {
     ST_PUT, ST_DEL, ST_GET, ST_SCAN_ALL, ST_SCAN_NS, ST_SCAN_NODE, ST_SCAN_NS_NODE,
-    ST_LIST_REC, ST_RV_GET, ST_RV_SET, ST_KIND_SET, ST_ORPHANS, ST_LISTS, ST_RAW_PUT, ST_RAW_GET, ST_COUNT, ST_FORMATS,
+    ST_GET_RV, ST_LIST_REC, ST_RV_GET, ST_RV_SET, ST_KIND_SET, ST_ORPHANS, ST_LISTS, ST_RAW_PUT, ST_RAW_GET, ST_COUNT, ST_FORMATS,
     ST_N
 };
 
@@ -29,6 +29,7 @@ static const char *const sql[ST_N] = {
                      " WHERE comp=?1 AND res=?2 AND fmt=?3 AND node=?5 ORDER BY ns,name",
     [ST_SCAN_NS_NODE] = "SELECT ns,name,rv,kind,apiv,created,labels,fields,data FROM objects"
                         " WHERE comp=?1 AND res=?2 AND fmt=?3 AND ns=?4 AND node=?5 ORDER BY ns,name",
+    [ST_GET_RV] = "SELECT rv FROM objects WHERE comp=?1 AND res=?2 AND fmt=?3 AND ns=?4 AND name=?5",
     [ST_LIST_REC] = "INSERT OR REPLACE INTO lists(comp,res,fmt,ns,lsel,fsel,rv) VALUES(?1,?2,?3,?4,?5,?6,?7)",
     [ST_RV_GET] = "SELECT rv, kind, apiv FROM res_meta WHERE comp=?1 AND res=?2 AND fmt=?3",
     [ST_RV_SET] = "INSERT INTO res_meta(comp,res,fmt,rv) VALUES(?1,?2,?3,?4)"
@@ -210,12 +211,33 @@ static int set_rv_locked(eb_store_t *s, const eb_scope_t *sc, const char *rv, eb
     return 0;
 }
 
+/* Is this exact version already stored?  kubelet re-reads the same
+ * objects all the time: no write transaction for those. */
+static int unchanged_locked(eb_store_t *s, const eb_scope_t *sc, const eb_put_t *p)
+{
+    sqlite3_stmt *st = stmt(s, ST_GET_RV, sc);
+    int same = 0;
+
+    if (!p->obj.rv || !p->obj.rv[0])
+        return 0;
+    sqlite3_bind_text(st, 4, nz(p->obj.ns), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, p->obj.name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        same = strcmp((const char *) sqlite3_column_text(st, 0), p->obj.rv) == 0;
+    sqlite3_reset(st);
+    return same;
+}
+
 int eb_store_put(eb_store_t *s, const eb_scope_t *sc, const eb_put_t *objs, size_t n, eb_error_t *err)
 {
     size_t i;
     int ok = 1;
 
     pthread_mutex_lock(&s->lock);
+    if (n == 1 && unchanged_locked(s, sc, &objs[0])) {
+        pthread_mutex_unlock(&s->lock);
+        return 0;
+    }
     if (begin(s, err) < 0) {
         pthread_mutex_unlock(&s->lock);
         return -1;

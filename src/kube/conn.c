@@ -18,7 +18,7 @@ void eb_conn_init(eb_conn_t *c, int fd)
 {
     c->fd = fd;
     c->ssl = NULL;
-    c->timeout_ms = -1;
+    c->timeout_ms = c->applied_ms = -1;
     c->rpos = c->rlen = 0;
 }
 
@@ -113,6 +113,7 @@ int eb_conn_tls_client(eb_conn_t *c, SSL_CTX *ctx, const char *servername, eb_er
         return tls_error(err, "TLS handshake"), -1;
     }
     set_io_timeout(c->fd, 0);
+    c->applied_ms = -1;
     return 0;
 }
 
@@ -126,6 +127,7 @@ int eb_conn_tls_server(eb_conn_t *c, SSL_CTX *ctx, eb_error_t *err)
     if (SSL_accept(c->ssl) != 1)
         return tls_error(err, "TLS handshake"), -1;
     set_io_timeout(c->fd, 0);
+    c->applied_ms = -1;
     return 0;
 }
 
@@ -134,25 +136,35 @@ int eb_conn_pending(const eb_conn_t *c)
     return c->rpos < c->rlen || (c->ssl && SSL_pending(c->ssl) > 0);
 }
 
+/* The read timeout lives in the socket (SO_RCVTIMEO), set only when it
+ * changes: one syscall per read instead of poll + read. */
+static void apply_timeout(eb_conn_t *c)
+{
+    struct timeval tv = { 0, 0 };
+
+    if (c->applied_ms == c->timeout_ms)
+        return;
+    if (c->timeout_ms > 0)
+        tv = (struct timeval) { c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000 };
+    else if (c->timeout_ms == 0)
+        tv.tv_usec = 1;
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    c->applied_ms = c->timeout_ms;
+}
+
 static ssize_t raw_read(eb_conn_t *c, void *buf, size_t n)
 {
-    if (c->timeout_ms >= 0 && !(c->ssl && SSL_pending(c->ssl) > 0)) {
-        struct pollfd p = { c->fd, POLLIN, 0 };
-        int rc;
-
-        do
-            rc = poll(&p, 1, c->timeout_ms);
-        while (rc < 0 && errno == EINTR);
-        if (rc == 0) {
-            errno = ETIMEDOUT;
-            return -1;
-        }
-    }
+    apply_timeout(c);
     if (c->ssl) {
         int r = SSL_read(c->ssl, buf, n > 1 << 30 ? 1 << 30 : (int) n);
         if (r > 0)
             return r;
         switch (SSL_get_error(c->ssl, r)) {
+        case SSL_ERROR_WANT_READ:
+        case SSL_ERROR_WANT_WRITE:
+            ERR_clear_error();
+            errno = ETIMEDOUT;
+            return -1;
         case SSL_ERROR_ZERO_RETURN:
             return 0;
         case SSL_ERROR_SYSCALL:
@@ -168,8 +180,11 @@ static ssize_t raw_read(eb_conn_t *c, void *buf, size_t n)
     }
     for (;;) {
         ssize_t r = read(c->fd, buf, n);
-        if (r >= 0 || errno != EINTR)
+        if (r >= 0 || errno != EINTR) {
+            if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                errno = ETIMEDOUT;
             return r;
+        }
     }
 }
 

@@ -14,6 +14,7 @@ typedef struct eb_conn {
     int fd;
     SSL *ssl;
     int timeout_ms;               /* for each read; -1 = none */
+    int applied_ms;               /* what the socket's SO_RCVTIMEO holds */
     char rbuf[16384];
     size_t rpos, rlen;
 } eb_conn_t;

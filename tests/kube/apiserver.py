@@ -247,6 +247,7 @@ def json_patch(target, ops):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     server_version = "edgebox-test-apiserver"
 
     def log_message(self, fmt, *args):

@@ -1,0 +1,74 @@
+#!/bin/bash
+# hub-bench.sh - edgebox-hub with 10,000 pods and 5,000 configmaps cached
+# (filled the way kubelets fill it: each node's pods, each namespace's
+# configmaps, in protobuf), against the test apiserver (tests/kube):
+#   - the hub's RSS
+#   - p50/p99 of a cache-served LIST of one node's pods and GET of one
+#     configmap (apiserver stopped; one kept-alive client connection)
+#   - forwarding overhead online: the same GET direct to the apiserver
+#     (TLS) and through the hub (plain HTTP in, TLS out), as a ratio
+# Latencies are measured by a Python client and include its own cost.
+set -euo pipefail
+PODS=${PODS:-10000} CMS=${CMS:-5000} NODES=${NODES:-100} NSS=${NSS:-50} N=${N:-3000}
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+HUB=$SRC/build/src/hub/edgebox-hub
+W=$(mktemp -d /tmp/eb-hub-bench.XXXXXX)
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$W"' EXIT
+read -r API HP AP < <(python3 -c 'import socket
+ps=[]
+for _ in range(3):
+    s=socket.socket(); s.bind(("127.0.0.1",0)); ps.append(s.getsockname()[1]); s.close()
+print(*ps)')
+"$SRC/tests/kube/make-pki.sh" "$W/pki"
+python3 "$SRC/bench/hub-load.py" seed "$W/state.json" "$PODS" "$CMS" "$NODES" "$NSS"
+cat > "$W/kc" <<KC
+apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:$API", certificate-authority: pki/ca.crt}}]
+users: [{name: u, user: {client-certificate: pki/node.crt, client-key: pki/node.key}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+KC
+start_api() {
+    python3 "$SRC/tests/kube/apiserver.py" --listen "127.0.0.1:$API" --cert "$W/pki/apiserver.crt" \
+        --key "$W/pki/apiserver.key" --client-ca "$W/pki/ca.crt" --state "$W/state.json" > "$W/api.log" 2>&1 &
+    API_PID=$!
+    until curl -sk "https://127.0.0.1:$API/readyz" >/dev/null; do sleep 0.2; done
+}
+online() { curl -s "http://127.0.0.1:$AP/metrics" | awk '$1 == "edgebox_hub_online" {print $2}'; }
+start_api
+"$HUB" --kubeconfig "$W/kc" --listen "127.0.0.1:$HP" --admin-listen "127.0.0.1:$AP" --cache "$W/cache.db" \
+    --health-interval 500 > "$W/hub.log" 2>&1 &
+HUB_PID=$!
+until [ "$(online)" = 1 ]; do sleep 0.2; done
+
+t0=$(date +%s.%N)
+python3 "$SRC/bench/hub-load.py" fill "127.0.0.1:$HP" "$NODES" "$NSS"
+fill=$(echo "$(date +%s.%N) - $t0" | bc)
+objs=$(curl -s "http://127.0.0.1:$AP/metrics" | awk '$1 == "edgebox_hub_cache_objects" {print $2}')
+
+# forwarding overhead, online: the same configmap GETs direct and through the hub
+paths=(); for i in $(seq 0 97 $((CMS - 1))); do paths+=("/api/v1/namespaces/ns-$((i % NSS))/configmaps/cm-$i"); done
+read -r d50 d99 dmean < <(python3 "$SRC/bench/hub-load.py" time "127.0.0.1:$API" 3000 "${paths[@]}" --tls "$W/pki/ca.crt")
+read -r h50 h99 hmean < <(HUB_LOAD_UA=${HUB_LOAD_UA:-} python3 "$SRC/bench/hub-load.py" time "127.0.0.1:$HP" 3000 "${paths[@]}")
+
+kill "$API_PID"; wait "$API_PID" 2>/dev/null || true
+until [ "$(online)" = 0 ]; do sleep 0.2; done
+nodepaths=(); for i in $(seq 0 $((NODES - 1))); do nodepaths+=("/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-$i"); done
+read -r l50 l99 lmean < <(python3 "$SRC/bench/hub-load.py" time "127.0.0.1:$HP" 500 "${nodepaths[@]}")
+read -r g50 g99 gmean < <(python3 "$SRC/bench/hub-load.py" time "127.0.0.1:$HP" "$N" "${paths[@]}")
+rss=$(awk '/^VmRSS/ {print $2}' /proc/$HUB_PID/status)
+hwm=$(awk '/^VmHWM/ {print $2}' /proc/$HUB_PID/status)
+db=$(du -k "$W/cache.db" "$W/cache.db-wal" 2>/dev/null | awk '{s+=$1} END {print s}')
+
+printf '\ncached: %s objects (%s pods, %s configmaps, %s per node); fill took %.1f s\n' "$objs" "$PODS" "$CMS" $((PODS / NODES)) "$fill"
+printf '%-52s %10s\n' "hub RSS (KiB), cache served, after the fill" "$rss"
+printf '%-52s %10s\n' "hub peak RSS (KiB)" "$hwm"
+printf '%-52s %10s\n' "cache on disk (KiB)" "$db"
+printf '%-52s %8s %8s\n' "offline, from the cache (ms)" "p50" "p99"
+printf '%-52s %8s %8s\n' "  LIST one node's pods (protobuf, $((PODS / NODES)) pods)" "$l50" "$l99"
+printf '%-52s %8s %8s\n' "  GET one configmap (protobuf)" "$g50" "$g99"
+printf '%-52s %8s %8s %8s\n' "online GET of a configmap (ms)" "p50" "p99" "mean"
+printf '%-52s %8s %8s %8s\n' "  direct to the apiserver (TLS)" "$d50" "$d99" "$dmean"
+printf '%-52s %8s %8s %8s\n' "  through the hub" "$h50" "$h99" "$hmean"
+printf '%-52s %8.3f\n' "forwarding overhead (mean through / mean direct)" "$(echo "$hmean / $dmean" | bc -l)"
