@@ -42,7 +42,7 @@ for t in build/tests/unit/test_*; do
     [ -x "$t" ] && [ -f "$t" ] && run_step "unit $(basename "$t")" "$t"
 done
 if { [ -d build-asan ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null; } \
-   && ninja -C build-asan tests/unit/test_spec tests/unit/test_core tests/unit/test_bpf tests/unit/test_proto >/dev/null 2>"$LOG.build"; then
+   && ninja -C build-asan tests/unit/test_spec tests/unit/test_core tests/unit/test_bpf tests/unit/test_proto tests/unit/test_kube >/dev/null 2>"$LOG.build"; then
     for t in build-asan/tests/unit/test_*; do
         [ -x "$t" ] && [ -f "$t" ] || continue
         out=$(ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$t" 2>&1); rc=$?
@@ -54,18 +54,22 @@ else
 fi
 
 # 2b. the CLI itself under ASan + UBSan, through the lifecycle and error tests
-if ninja -C build-asan src/cli/edgebox >/dev/null 2>"$LOG.build"; then
+if ninja -C build-asan src/cli/edgebox src/hub/edgebox-hub >/dev/null 2>"$LOG.build"; then
     alog=$(mktemp -d)
     for t in lifecycle errors; do
         EB_TEST_PREFIX="asan+ubsan " EDGEBOX=$SRC/build-asan/src/cli/edgebox \
         ASAN_OPTIONS=detect_leaks=1:log_path=$alog/asan UBSAN_OPTIONS=print_stacktrace=1:log_path=$alog/ubsan \
             run_step "integration $t (asan+ubsan cli)" timeout 900 bash "tests/integration/$t.sh"
     done
+    # the hub too: every byte it parses comes from clients or the network
+    EB_TEST_PREFIX="asan+ubsan " EDGEBOX_HUB=$SRC/build-asan/src/hub/edgebox-hub \
+    ASAN_OPTIONS=detect_leaks=1:log_path=$alog/asan UBSAN_OPTIONS=print_stacktrace=1:log_path=$alog/ubsan \
+        run_step "integration hub (asan+ubsan)" timeout 900 bash tests/integration/hub.sh
     if ls "$alog"/* >/dev/null 2>&1; then
         head -50 "$alog"/* | tee -a "$LOG"
         say "not ok - asan+ubsan: the CLI reported errors (above)"
     else
-        say "ok - asan+ubsan: no sanitizer report from the CLI across lifecycle and errors"
+        say "ok - asan+ubsan: no sanitizer report from the CLI (lifecycle, errors) or the hub (hub)"
     fi
     rm -rf "$alog"
 else
@@ -75,8 +79,8 @@ fi
 # 3. fuzzing
 if command -v clang >/dev/null; then
     if { [ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null; } \
-       && ninja -C build-fuzz tests/fuzz/fuzz_spec tests/fuzz/fuzz_netdev tests/fuzz/fuzz_agent_channel >/dev/null 2>"$LOG.build"; then
-        for f in spec netdev agent_channel; do
+       && ninja -C build-fuzz tests/fuzz/fuzz_spec tests/fuzz/fuzz_netdev tests/fuzz/fuzz_agent_channel tests/fuzz/fuzz_kube_http tests/fuzz/fuzz_hub_capture >/dev/null 2>"$LOG.build"; then
+        for f in spec netdev agent_channel kube_http hub_capture; do
             work=$(mktemp -d)
             out=$(build-fuzz/tests/fuzz/fuzz_$f -max_total_time="$FUZZ_SECONDS" -max_len=16384 -timeout=10 \
                   "$work" "tests/fuzz/corpus/$f" 2>&1); rc=$?

@@ -47,8 +47,13 @@ static const char *jstr(json_object *o, const char *key)
 static int json_put(json_object *obj, const char *resource, const char *kind, const char *apiv,
                     eb_put_t *p, char **kind_out, char **apiv_out, eb_error_t *err)
 {
-    const char *k = jstr(obj, "kind"), *a = jstr(obj, "apiVersion");
+    const char *k, *a;
 
+    *kind_out = *apiv_out = NULL;
+    if (!json_object_is_type(obj, json_type_object))
+        return eb_error_set(err, EINVAL, "an object that is not a JSON object");
+    k = jstr(obj, "kind");
+    a = jstr(obj, "apiVersion");
     *kind_out = eb_xstrdup(k ? k : kind ? kind : "");
     *apiv_out = eb_xstrdup(a ? a : apiv ? apiv : "");
     json_object_object_del(obj, "kind");

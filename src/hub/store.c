@@ -372,6 +372,8 @@ int eb_store_replace(eb_store_t *s, const eb_scope_t *sc, const eb_list_query_t 
     ok = drop_stale_locked(s, sc, q, objs, n, err) == 0;
     for (i = 0; ok && i < n; i++)
         ok = put_locked(s, sc, &objs[i], err) == 0;
+    if (ok && n && objs[0].kind && objs[0].kind[0])
+        ok = set_kind_locked(s, sc, objs[0].kind, objs[0].apiv, err) == 0;
     ok = ok && record_locked(s, sc, q, rv, err) == 0;
     ok = finish(s, ok, err) == 0;
     pthread_mutex_unlock(&s->lock);

@@ -7,7 +7,7 @@
 # writes), a full disk, metrics.
 . "$(dirname "$0")/../lib/harness.sh"
 
-HUB=$EB_BUILD/src/hub/edgebox-hub
+HUB=${EDGEBOX_HUB:-$EB_BUILD/src/hub/edgebox-hub}
 K=$EB_SRC/tests/kube
 W=$EB_TMP/hub
 mkdir -p "$W"
