@@ -151,6 +151,21 @@ check_eq "online: the HTTPS listener forwards too" "blue" "$out"
 out=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HP/api/v1/namespaces/demo/pods?labelSelector=%3D%3Dbad")
 check_eq "online: the apiserver's own errors come back unchanged (400)" "400" "$out"
 
+# pagination passes through (limit/continue); an expired continue token
+# and an expired watch resourceVersion come back as the apiserver's 410s
+ua='User-Agent: kubelet/v1.32.0'
+p1=$(curl -s -H "$ua" "http://127.0.0.1:$HP/api/v1/namespaces/demo/configmaps?limit=2")
+tok=$(echo "$p1" | jq -r .metadata.continue)
+p2=$(curl -s -H "$ua" "http://127.0.0.1:$HP/api/v1/namespaces/demo/configmaps?limit=2&continue=$tok")
+check_eq "online: a paginated list through the hub (limit=2, then continue)" "cm1 cm2 | cm3" \
+    "$(echo "$p1" | jq -r '[.items[].metadata.name] | join(" ")') | $(echo "$p2" | jq -r '[.items[].metadata.name] | join(" ")')"
+kc a -n demo label configmap cm3 touched=yes >/dev/null 2>&1     # the world moves on, then etcd compacts
+curl -s --cacert "$W/pki/ca.crt" --cert "$W/pki/node.crt" --key "$W/pki/node.key" -X POST "https://127.0.0.1:$API/_test/compact" >/dev/null
+out=$(curl -s -H "$ua" "http://127.0.0.1:$HP/api/v1/namespaces/demo/configmaps?limit=2&continue=$tok" | jq -r '"\(.code) \(.reason)"')
+check_eq "online: an expired continue token is the apiserver's 410 Status" "410 Expired" "$out"
+out=$(client watch '/api/v1/namespaces/demo/configmaps?watch=true&resourceVersion=2' --seconds 3 --accept application/json | sed -n 2p)
+check_match "online: a watch from a compacted resourceVersion gets the ERROR event (410 Expired)" "^ERROR" "$out"
+
 # a hub that can't verify the apiserver refuses it
 sed "s#pki/ca.crt#pki/other-ca.crt#" "$W/hub.kubeconfig" > "$W/bad.kubeconfig"
 "$HUB" --kubeconfig "$W/bad.kubeconfig" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --cache "$W/bad.db" --debug \
