@@ -205,9 +205,11 @@ static enum fwd forward(eb_client_t *cl, eb_conn_t *up, const eb_http_head_t *h,
     build_upstream_head(hub, h, body->len, upgrade, &head);
     /* A kept-alive upstream connection may have been closed by the
      * apiserver meanwhile: one retry on a fresh one, before any byte of a
-     * response arrived. */
+     * response arrived - for a write only if it could not even be sent
+     * (it may have been applied otherwise). */
     for (attempt = 0;; attempt++) {
-        int fresh = up->fd < 0, rc;
+        int fresh = up->fd < 0, rc, sent = 0;
+        int idempotent = !strcmp(h->method, "GET") || !strcmp(h->method, "HEAD");
         if (fresh && eb_hub_dial(hub, up, DIAL_TIMEOUT_MS, &err) < 0) {
             eb_debug("hub: %s", err.msg);
             ret = FWD_UNREACHABLE;
@@ -215,13 +217,14 @@ static enum fwd forward(eb_client_t *cl, eb_conn_t *up, const eb_http_head_t *h,
         }
         up->timeout_ms = UPSTREAM_TIMEOUT_MS;
         if (eb_conn_write(up, head.p, head.len) == 0 && (!body->len || eb_conn_write(up, body->p, body->len) == 0)) {
+            sent = 1;
             rc = eb_http_read_head(up, 0, &rh, &err);
             if (rc == 0)
                 break;
             eb_http_head_free(&rh);
         }
         eb_conn_close(up);
-        if (fresh || attempt) {
+        if (fresh || attempt || (sent && !idempotent)) {
             ret = FWD_UNREACHABLE;
             goto out;
         }
