@@ -80,15 +80,14 @@ static const char *accept_of(enum eb_fmt fmt)
     return fmt == EB_FMT_PB ? "application/vnd.kubernetes.protobuf" : "application/json";
 }
 
-static int refresh_one(eb_hub_t *hub, eb_conn_t *up, const char *comp, const char *res, enum eb_fmt fmt,
-                       const char *target, eb_error_t *err)
+static int refresh_one(eb_hub_t *hub, eb_conn_t *up, const char *comp, enum eb_fmt fmt, const char *target,
+                       eb_error_t *err)
 {
     eb_buf_t body = { .limit = (size_t) hub->cfg.max_body };
     _cleanup_free_ char *ctype = NULL;
     eb_kreq_t r;
     int status = 0, rc = -1;
 
-    (void) res;
     if (up->fd < 0 && eb_hub_dial(hub, up, hub->cfg.health_timeout_ms, err) < 0)
         return -1;
     up->timeout_ms = 60000;
@@ -138,7 +137,7 @@ void eb_hub_refresh(eb_hub_t *hub)
             query_escape(&t, lists[i].q.fsel);
         }
         eb_error_clear(&err);
-        if (refresh_one(hub, &up, lists[i].comp, lists[i].res, lists[i].fmt, t.p, &err) < 0) {
+        if (refresh_one(hub, &up, lists[i].comp, lists[i].fmt, t.p, &err) < 0) {
             failed++;
             eb_warn("hub: refresh of %s for %s: %s", t.p, lists[i].comp, err.msg);
         } else {
@@ -151,7 +150,7 @@ void eb_hub_refresh(eb_hub_t *hub)
         if (!path)
             continue;
         eb_error_clear(&err);
-        if (refresh_one(hub, &up, objs[i].comp, objs[i].res, objs[i].fmt, path, &err) < 0) {
+        if (refresh_one(hub, &up, objs[i].comp, objs[i].fmt, path, &err) < 0) {
             failed++;
             eb_warn("hub: refresh of %s for %s: %s", path, objs[i].comp, err.msg);
         } else {

@@ -80,6 +80,9 @@ typedef struct eb_watch_capture {
 void eb_watch_capture_feed(eb_watch_capture_t *w, const void *data, size_t len);
 void eb_watch_capture_free(eb_watch_capture_t *w);
 
+/* The raw-cache key of a non-resource GET (discovery): target and Accept. */
+char *eb_hub_raw_key(const eb_http_head_t *h);
+
 /* Answers from the cache and the hub's own errors. */
 int eb_serve_status(eb_conn_t *c, int keep, int code, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

@@ -179,7 +179,6 @@ static int raw_cacheable(const eb_http_head_t *h, const eb_kreq_t *r, const char
            || strncmp(p, "/apis/", 6) == 0 || strcmp(p, "/version") == 0 || strncmp(p, "/openapi/", 9) == 0;
 }
 
-char *eb_hub_raw_key(const eb_http_head_t *h);
 char *eb_hub_raw_key(const eb_http_head_t *h)
 {
     const char *acc = eb_http_header(h, "Accept");
@@ -192,7 +191,7 @@ static enum fwd forward(eb_client_t *cl, eb_conn_t *up, const eb_http_head_t *h,
 {
     eb_hub_t *hub = cl->hub;
     int upgrade = eb_http_header_has(h, "Connection", "upgrade") && eb_http_header(h, "Upgrade");
-    int attempt, is_table = 0, fmt_ok = 0, capture = 0, raw = 0, sent_any = 0;
+    int attempt, is_table = 0, fmt_ok = 0, capture = 0, raw = 0;
     eb_buf_t head = { 0 }, out = { 0 }, full = { .limit = (size_t) hub->cfg.max_body };
     eb_watch_capture_t wc = { 0 };
     eb_http_head_t rh = { 0 };
@@ -318,7 +317,6 @@ static enum fwd forward(eb_client_t *cl, eb_conn_t *up, const eb_http_head_t *h,
             capture = 0;
             break;
         }
-        sent_any = 1;
         wr = rb.mode == EB_BODY_LENGTH ? eb_conn_write(&cl->c, buf, (size_t) n) : write_chunk(&cl->c, buf, (size_t) n);
         if (wr < 0) {
             eb_conn_close(up);   /* the client left: stop the upstream too */
@@ -330,7 +328,6 @@ static enum fwd forward(eb_client_t *cl, eb_conn_t *up, const eb_http_head_t *h,
         else if ((capture || raw) && eb_buf_add(&full, buf, (size_t) n) < 0)
             capture = raw = 0;    /* too large to cache: forwarded only */
     }
-    (void) sent_any;
     if (rb.mode == EB_BODY_CHUNKED || rb.mode == EB_BODY_CLOSE) {
         if (eb_conn_write(&cl->c, "0\r\n\r\n", 5) < 0)
             ret = FWD_CLOSE;
@@ -378,7 +375,7 @@ out:
     return ret;
 }
 
-static int read_request_body(eb_client_t *cl, const eb_http_head_t *h, eb_buf_t *body, int keep)
+static int read_request_body(eb_client_t *cl, const eb_http_head_t *h, eb_buf_t *body)
 {
     eb_error_t err = { 0 };
     eb_body_t b;
@@ -394,7 +391,6 @@ static int read_request_body(eb_client_t *cl, const eb_http_head_t *h, eb_buf_t 
                             cl->hub->cfg.max_body);
         return -1;
     }
-    (void) keep;
     return 0;
 }
 
@@ -436,7 +432,7 @@ void *eb_hub_client_thread(void *arg)
                 break;
             continue;
         }
-        if (read_request_body(cl, &h, &body, keep) < 0) {
+        if (read_request_body(cl, &h, &body) < 0) {
             eb_kreq_free(&r);
             eb_http_head_free(&h);
             eb_buf_free(&body);

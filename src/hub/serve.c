@@ -428,8 +428,6 @@ static int serve_watch(eb_hub_t *hub, eb_conn_t *c, int keep, const eb_kreq_t *r
     return eb_conn_write(c, "0\r\n\r\n", 5);
 }
 
-char *eb_hub_raw_key(const eb_http_head_t *h);
-
 int eb_serve_from_cache(eb_hub_t *hub, eb_conn_t *c, int keep, const eb_http_head_t *h,
                         const eb_kreq_t *r, const char *comp)
 {

@@ -11,7 +11,7 @@
 
 enum {
     ST_PUT, ST_DEL, ST_GET, ST_SCAN_ALL, ST_SCAN_NS, ST_SCAN_NODE, ST_SCAN_NS_NODE,
-    ST_GET_RV, ST_LIST_REC, ST_RV_GET, ST_RV_SET, ST_KIND_SET, ST_ORPHANS, ST_LISTS, ST_RAW_PUT, ST_RAW_GET, ST_COUNT, ST_FORMATS,
+    ST_GET_RV, ST_LIST_REC, ST_RV_GET, ST_RV_SET, ST_KIND_SET, ST_ORPHANS, ST_LISTS, ST_RAW_PUT, ST_RAW_GET, ST_COUNT,
     ST_N
 };
 
@@ -42,7 +42,6 @@ static const char *const sql[ST_N] = {
     [ST_RAW_PUT] = "INSERT OR REPLACE INTO raw(comp,key,ctype,body) VALUES(?1,?2,?3,?4)",
     [ST_RAW_GET] = "SELECT ctype,body FROM raw WHERE comp=?1 AND key=?2",
     [ST_COUNT] = "SELECT count(*) FROM objects",
-    [ST_FORMATS] = "SELECT DISTINCT fmt FROM lists WHERE comp=?1 AND res=?2",
 };
 
 static const char schema[] =
@@ -502,22 +501,6 @@ int eb_store_list_covers(eb_store_t *s, const eb_scope_t *sc, const eb_list_quer
     sqlite3_reset(st);
     pthread_mutex_unlock(&s->lock);
     return covered;
-}
-
-int eb_store_formats(eb_store_t *s, const char *comp, const char *res)
-{
-    sqlite3_stmt *st;
-    int mask = 0;
-
-    pthread_mutex_lock(&s->lock);
-    st = stmt(s, ST_FORMATS, NULL);
-    sqlite3_bind_text(st, 1, comp, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, res, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW)
-        mask |= 1 << sqlite3_column_int(st, 0);
-    sqlite3_reset(st);
-    pthread_mutex_unlock(&s->lock);
-    return mask;
 }
 
 int eb_store_lists(eb_store_t *s, eb_list_rec_t **out, size_t *n, eb_error_t *err)

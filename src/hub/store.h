@@ -72,8 +72,6 @@ int eb_store_scan(eb_store_t *s, const eb_scope_t *sc, const char *ns, const cha
 /* Was a list made that answers Q (same selectors, or none, over a
  * namespace that contains Q's)? */
 int eb_store_list_covers(eb_store_t *s, const eb_scope_t *sc, const eb_list_query_t *q);
-/* Formats the scope's component has cached for RES (bit 1<<fmt). */
-int eb_store_formats(eb_store_t *s, const char *comp, const char *res);
 
 /* Every recorded list, for the refresh after reconnecting. */
 typedef struct eb_list_rec {
