@@ -160,33 +160,12 @@ static int pb_meta(const uint8_t *p, size_t len, eb_kobj_t *o)
     return rc;
 }
 
-/* Selectable fields read from protobuf: {resource, path, message field of
- * the object, field inside it, is a bool}. */
-static const struct pb_field {
-    const char *resource, *path;
-    uint32_t outer, inner;
-    int is_bool;
-} pb_fields[] = {
-    { "pods", "spec.restartPolicy", 2, 3, 0 },
-    { "pods", "spec.serviceAccountName", 2, 8, 0 },
-    { "pods", "spec.nodeName", 2, 10, 0 },
-    { "pods", "spec.hostNetwork", 2, 11, 1 },
-    { "pods", "spec.schedulerName", 2, 19, 0 },
-    { "pods", "status.phase", 3, 1, 0 },
-    { "pods", "status.podIP", 3, 6, 0 },
-    { "pods", "status.nominatedNodeName", 3, 11, 0 },
-    { "secrets", "type", 3, 0, 0 },
-    { "nodes", "spec.unschedulable", 2, 4, 1 },
-    { "namespaces", "status.phase", 3, 1, 0 },
-    { "services", "spec.clusterIP", 2, 3, 0 },
-    { "services", "spec.type", 2, 4, 0 },
-};
-
 int eb_kobj_from_pb(const uint8_t *raw, size_t len, const char *resource, eb_kobj_t *o, eb_error_t *err)
 {
+    const eb_field_def_t *defs;
     eb_pb_t r;
     eb_pb_field_t f;
-    size_t i;
+    size_t i, ndefs;
     int rc;
 
     memset(o, 0, sizeof(*o));
@@ -200,18 +179,19 @@ int eb_kobj_from_pb(const uint8_t *raw, size_t len, const char *resource, eb_kob
         return eb_error_set(err, EINVAL, rc < 0 ? "malformed protobuf object" : "object without metadata.name");
     }
     add_fields(o, resource, NULL);
-    for (i = 0; i < sizeof(pb_fields) / sizeof(pb_fields[0]); i++) {
-        const struct pb_field *d = &pb_fields[i];
+    defs = eb_field_defs(&ndefs);
+    for (i = 0; i < ndefs; i++) {
+        const eb_field_def_t *d = &defs[i];
         eb_pb_t t;
         char *val = NULL;
 
-        if (strcmp(d->resource, resource) != 0)
+        if (!d->pb_outer || strcmp(d->resource, resource) != 0)
             continue;
         eb_pb_init(&t, raw, len);
         while (eb_pb_next(&t, &f) == 1) {
-            if (f.num != d->outer)
+            if (f.num != d->pb_outer)
                 continue;
-            if (d->inner == 0) {      /* a top-level field */
+            if (d->pb_inner == 0) {      /* a top-level field */
                 if (f.wire == 2)
                     free(val), val = pb_str(&f);
                 continue;
@@ -221,10 +201,10 @@ int eb_kobj_from_pb(const uint8_t *raw, size_t len, const char *resource, eb_kob
                 eb_pb_field_t g;
                 eb_pb_init(&u, f.data, f.len);
                 while (eb_pb_next(&u, &g) == 1) {
-                    if (g.num != d->inner)
+                    if (g.num != d->pb_inner)
                         continue;
                     free(val);
-                    val = d->is_bool ? eb_xstrdup(g.v ? "true" : "false") : g.wire == 2 ? pb_str(&g) : NULL;
+                    val = d->pb_bool ? eb_xstrdup(g.v ? "true" : "false") : g.wire == 2 ? pb_str(&g) : NULL;
                 }
             }
         }
