@@ -212,9 +212,8 @@ static int start_qemu(monitor_t *m, eb_error_t *err)
     argv[n++] = "microvm,x-option-roms=off,rtc=off,memory-backend=mem";
     argv[n++] = "-accel";
     /* TCG's translation cache defaults to 1 GiB, touched as code runs.
-     * A booted guest running a container fills about 40 MiB; 32 MiB costs
-     * a few flushes (bench/RESULTS.md: no measurable time) and keeps the
-     * sandbox's memory near the bare VM's. */
+     * 32 MiB kept runv-bench's time within run-to-run noise of 64 MiB
+     * (bench/RESULTS.md) and the sandbox's memory near the bare VM's. */
     argv[n++] = strcmp(accel, "kvm") == 0 ? "kvm" : "tcg,tb-size=32";
     /* The guest's CRNG must be ready before anything reads randomness
      * (json-c seeds its hash from /dev/urandom, containers call getrandom):
