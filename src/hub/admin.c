@@ -57,13 +57,13 @@ void eb_hub_admin_serve(eb_hub_t *hub, eb_conn_t *c)
     }
     if (strcmp(h.target, "/metrics") == 0) {
         metrics(hub, &b);
-        eb_serve_response(c, 0, 200, "text/plain; version=0.0.4; charset=utf-8", b.p, b.len);
+        eb_http_respond(c, 0, 200, "text/plain; version=0.0.4; charset=utf-8", b.p, b.len);
     } else if (strcmp(h.target, "/healthz") == 0 || strcmp(h.target, "/readyz") == 0
                || strcmp(h.target, "/livez") == 0) {
         eb_buf_printf(&b, "ok\napiserver: %s\n", atomic_load(&hub->online) ? "online" : "offline");
-        eb_serve_response(c, 0, 200, "text/plain; charset=utf-8", b.p, b.len);
+        eb_http_respond(c, 0, 200, "text/plain; charset=utf-8", b.p, b.len);
     } else {
-        eb_serve_response(c, 0, 404, "text/plain; charset=utf-8", "not found\n", 10);
+        eb_http_respond(c, 0, 404, "text/plain; charset=utf-8", "not found\n", 10);
     }
     eb_buf_free(&b);
     eb_http_head_free(&h);

@@ -3,6 +3,7 @@
  * comes back: every recorded list is read again (objects deleted meanwhile
  * drop out), every object fetched alone is read again (404 drops it). */
 #include "hub/hub.h"
+#include "kube/client.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -42,37 +43,6 @@ static int check_once(eb_hub_t *hub)
     eb_conn_close(&up);
     eb_buf_free(&body);
     return ok;
-}
-
-/* "v1/pods" -> /api/v1, "apps/v1/deployments" -> /apis/apps/v1 */
-static char *resource_path(const char *res, const char *ns, const char *name)
-{
-    const char *s1 = strchr(res, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
-    eb_buf_t b = { 0 };
-
-    if (!s1)
-        return NULL;
-    if (s2)
-        eb_buf_printf(&b, "/apis/%.*s", (int) (s2 - res), res);
-    else
-        eb_buf_printf(&b, "/api/%.*s", (int) (s1 - res), res);
-    if (ns && ns[0])
-        eb_buf_printf(&b, "/namespaces/%s", ns);
-    eb_buf_printf(&b, "/%s", s2 ? s2 + 1 : s1 + 1);
-    if (name)
-        eb_buf_printf(&b, "/%s", name);
-    return b.p;
-}
-
-static void query_escape(eb_buf_t *b, const char *s)
-{
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char) *s;
-        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || strchr("-_.~", ch))
-            eb_buf_add(b, s, 1);
-        else
-            eb_buf_printf(b, "%%%02X", ch);
-    }
 }
 
 static const char *accept_of(enum eb_fmt fmt)
@@ -121,7 +91,7 @@ void eb_hub_refresh(eb_hub_t *hub)
         goto out;
     }
     for (i = 0; i < nl && atomic_load(&hub->online); i++) {
-        _cleanup_free_ char *path = resource_path(lists[i].res, lists[i].q.ns, NULL);
+        _cleanup_free_ char *path = eb_kube_resource_path(lists[i].res, lists[i].q.ns, NULL);
         eb_buf_t t = { 0 };
         const char *sep = "?";
 
@@ -130,11 +100,11 @@ void eb_hub_refresh(eb_hub_t *hub)
         eb_buf_puts(&t, path);
         if (lists[i].q.lsel[0]) {
             eb_buf_printf(&t, "%slabelSelector=", sep), sep = "&";
-            query_escape(&t, lists[i].q.lsel);
+            eb_kube_query_escape(&t, lists[i].q.lsel);
         }
         if (lists[i].q.fsel[0]) {
             eb_buf_printf(&t, "%sfieldSelector=", sep);
-            query_escape(&t, lists[i].q.fsel);
+            eb_kube_query_escape(&t, lists[i].q.fsel);
         }
         eb_error_clear(&err);
         if (refresh_one(hub, &up, lists[i].comp, lists[i].fmt, t.p, &err) < 0) {
@@ -146,7 +116,7 @@ void eb_hub_refresh(eb_hub_t *hub)
         eb_buf_free(&t);
     }
     for (i = 0; i < no && atomic_load(&hub->online); i++) {
-        _cleanup_free_ char *path = resource_path(objs[i].res, objs[i].ns, objs[i].name);
+        _cleanup_free_ char *path = eb_kube_resource_path(objs[i].res, objs[i].ns, objs[i].name);
         if (!path)
             continue;
         eb_error_clear(&err);

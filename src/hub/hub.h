@@ -86,7 +86,6 @@ char *eb_hub_raw_key(const eb_http_head_t *h);
 /* Answers from the cache and the hub's own errors. */
 int eb_serve_status(eb_conn_t *c, int keep, int code, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
-int eb_serve_response(eb_conn_t *c, int keep, int code, const char *ctype, const void *body, size_t len);
 /* 0 served, -1 connection broken. */
 int eb_serve_from_cache(eb_hub_t *hub, eb_conn_t *c, int keep, const eb_http_head_t *h,
                         const eb_kreq_t *r, const char *comp);

@@ -46,39 +46,6 @@ static void usage(FILE *f)
             "  --log FILE  --debug\n");
 }
 
-static int listen_on(const char *addr, eb_error_t *err)
-{
-    _cleanup_free_ char *host = NULL;
-    const char *colon = strrchr(addr, ':');
-    struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *res = NULL;
-    int fd, one = 1, rc;
-
-    if (!colon || !colon[1])
-        return eb_error_set(err, EINVAL, "address `%s` is not HOST:PORT", addr);
-    host = strndup(addr, (size_t) (colon - addr));
-    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-        memmove(host, host + 1, strlen(host));
-        host[strlen(host) - 1] = 0;
-    }
-    rc = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res);
-    if (rc != 0)
-        return eb_error_set(err, EINVAL, "address `%s`: %s", addr, gai_strerror(rc));
-    fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        freeaddrinfo(res);
-        return eb_error_set(err, errno, "socket for %s", addr);
-    }
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 128) < 0) {
-        int e = errno;
-        freeaddrinfo(res);
-        close(fd);
-        return eb_error_set(err, e, "listen on %s", addr);
-    }
-    freeaddrinfo(res);
-    return fd;
-}
-
 static int server_tls(eb_hub_t *hub, eb_error_t *err)
 {
     hub->server_ctx = SSL_CTX_new(TLS_server_method());
@@ -211,8 +178,8 @@ int main(int argc, char **argv)
         goto fail;
     if (hub.cfg.secure_listen && server_tls(&hub, &err) < 0)
         goto fail;
-    if ((lfd = listen_on(hub.cfg.listen, &err)) < 0 || (afd = listen_on(hub.cfg.admin_listen, &err)) < 0
-        || (hub.cfg.secure_listen && (sfd = listen_on(hub.cfg.secure_listen, &err)) < 0))
+    if ((lfd = eb_conn_listen(hub.cfg.listen, &err)) < 0 || (afd = eb_conn_listen(hub.cfg.admin_listen, &err)) < 0
+        || (hub.cfg.secure_listen && (sfd = eb_conn_listen(hub.cfg.secure_listen, &err)) < 0))
         goto fail;
     pthread_mutex_init(&hub.lock, NULL);
     pthread_cond_init(&hub.changed, NULL);

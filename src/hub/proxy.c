@@ -3,6 +3,8 @@
  * spliced as raw streams), fill the cache from what passes, and answer
  * from the cache when the apiserver is offline or unreachable. */
 #include "hub/hub.h"
+#include "kube/client.h"
+#include "eb_config.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -60,13 +62,7 @@ char *eb_hub_component(const eb_hub_t *hub, const eb_http_head_t *h)
 
 int eb_hub_dial(eb_hub_t *hub, eb_conn_t *up, int timeout_ms, eb_error_t *err)
 {
-    if (eb_conn_dial(up, hub->kc.host, hub->kc.port, timeout_ms, err) < 0)
-        return -1;
-    if (hub->kc.tls && eb_conn_tls_client(up, hub->kc.ctx, hub->kc.server_name, err) < 0) {
-        eb_conn_close(up);
-        return -1;
-    }
-    return 0;
+    return eb_kube_dial(&hub->kc, up, timeout_ms, err);
 }
 
 /* The request head as it goes upstream: the client's headers without the
@@ -92,39 +88,9 @@ static void build_upstream_head(eb_hub_t *hub, const eb_http_head_t *h, size_t b
 int eb_hub_fetch(eb_hub_t *hub, eb_conn_t *up, const char *target, const char *accept,
                  int *status, eb_buf_t *out, char **ctype, eb_error_t *err)
 {
-    eb_buf_t req = { 0 };
-    eb_http_head_t h;
-    eb_body_t b;
-    int rc;
+    eb_kube_call_t call = { .method = "GET", .target = target, .accept = accept };
 
-    eb_buf_printf(&req, "GET %s HTTP/1.1\r\nHost: %s:%s\r\nAccept: %s\r\nUser-Agent: edgebox-hub/" "0.1\r\n",
-                  target, hub->kc.host, hub->kc.port, accept);
-    if (hub->kc.token)
-        eb_buf_printf(&req, "Authorization: Bearer %s\r\n", hub->kc.token);
-    eb_buf_puts(&req, "\r\n");
-    rc = eb_conn_write(up, req.p, req.len);
-    eb_buf_free(&req);
-    if (rc < 0)
-        return eb_error_set(err, errno, "send request to the apiserver");
-    rc = eb_http_read_head(up, 0, &h, err);
-    if (rc != 0) {
-        if (rc == 1)
-            eb_error_set(err, ECONNRESET, "apiserver closed the connection");
-        eb_http_head_free(&h);
-        return -1;
-    }
-    *status = h.status;
-    if (ctype)
-        *ctype = eb_xstrdup(eb_http_header(&h, "Content-Type") ? eb_http_header(&h, "Content-Type") : "");
-    if (eb_body_init_response(&b, &h, "GET") < 0) {
-        eb_http_head_free(&h);
-        return eb_error_set(err, EPROTO, "apiserver response: bad Content-Length");
-    }
-    rc = eb_body_read_all(up, &b, out, err);
-    if (rc == 0 && (eb_http_header_has(&h, "Connection", "close") || b.mode == EB_BODY_CLOSE))
-        eb_conn_close(up);
-    eb_http_head_free(&h);
-    return rc;
+    return eb_kube_do(&hub->kc, up, "edgebox-hub/" EB_VERSION, &call, status, out, ctype, err);
 }
 
 /* Both directions until either side closes: exec, attach, port-forward. */

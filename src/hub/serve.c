@@ -17,42 +17,6 @@
 #include <strings.h>
 #include <time.h>
 
-static const char *reason_phrase(int code)
-{
-    switch (code) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 406: return "Not Acceptable";
-    case 413: return "Request Entity Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
-    }
-}
-
-int eb_serve_response(eb_conn_t *c, int keep, int code, const char *ctype, const void *body, size_t len)
-{
-    char head[512];
-    int n = snprintf(head, sizeof(head),
-                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nCache-Control: no-cache, private\r\n"
-                     "Content-Length: %zu\r\n%s\r\n",
-                     code, reason_phrase(code), ctype, len, keep ? "" : "Connection: close\r\n");
-
-    /* one write for small answers: one segment, one TLS record */
-    if (len && len <= 16384) {
-        char buf[sizeof(head) + 16384];
-        memcpy(buf, head, (size_t) n);
-        memcpy(buf + n, body, len);
-        return eb_conn_write(c, buf, (size_t) n + len);
-    }
-    if (eb_conn_write(c, head, (size_t) n) < 0 || (len && eb_conn_write(c, body, len) < 0))
-        return -1;
-    return 0;
-}
-
 int eb_serve_status(eb_conn_t *c, int keep, int code, const char *reason, const char *fmt, ...)
 {
     json_object *st = json_object_new_object();
@@ -72,7 +36,7 @@ int eb_serve_status(eb_conn_t *c, int keep, int code, const char *reason, const 
     json_object_object_add(st, "reason", json_object_new_string(reason));
     json_object_object_add(st, "code", json_object_new_int(code));
     text = json_object_to_json_string_ext(st, JSON_C_TO_STRING_PLAIN);
-    rc = eb_serve_response(c, keep, code, "application/json", text, strlen(text));
+    rc = eb_http_respond(c, keep, code, "application/json", text, strlen(text));
     json_object_put(st);
     return rc;
 }
@@ -249,7 +213,7 @@ static int serve_get(eb_hub_t *hub, eb_conn_t *c, int keep, const eb_kreq_t *r, 
 
         if (rc == 1) {
             const char *ct = wants[i] == W_PB ? CT_PB : wants[i] == W_TABLE ? CT_TABLE : CT_JSON;
-            rc = eb_serve_response(c, keep, 200, ct, g.body.p, g.body.len);
+            rc = eb_http_respond(c, keep, 200, ct, g.body.p, g.body.len);
             eb_buf_free(&g.body);
             return served(hub, r, rc);
         }
@@ -383,7 +347,7 @@ static int serve_list(eb_hub_t *hub, eb_conn_t *c, int keep, const eb_kreq_t *r,
             eb_buf_puts(&body, "]}");
         }
         eb_buf_free(&l.items);
-        rc = eb_serve_response(c, keep, 200, wants[i] == W_PB ? CT_PB : wants[i] == W_TABLE ? CT_TABLE : CT_JSON,
+        rc = eb_http_respond(c, keep, 200, wants[i] == W_PB ? CT_PB : wants[i] == W_TABLE ? CT_TABLE : CT_JSON,
                                body.p, body.len);
         eb_buf_free(&body);
         return served(hub, r, rc);
@@ -452,7 +416,7 @@ int eb_serve_from_cache(eb_hub_t *hub, eb_conn_t *c, int keep, const eb_http_hea
             if (eb_store_raw_get(hub->store, comp, key, &ctype, &body, &len) == 1) {
                 atomic_fetch_add(&hub->cache_hits, 1);
                 eb_hub_count(hub, r, EB_RES_CACHE);
-                return eb_serve_response(c, keep, 200, ctype, body, len);
+                return eb_http_respond(c, keep, 200, ctype, body, len);
             }
             atomic_fetch_add(&hub->cache_misses, 1);
         }

@@ -1,5 +1,6 @@
 /* conn.c - TCP/TLS byte streams with a read buffer and timeouts. */
 #include "kube/conn.h"
+#include "common/cleanup.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +11,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -260,4 +262,37 @@ void eb_conn_close(eb_conn_t *c)
         close(c->fd);
     c->fd = -1;
     c->rpos = c->rlen = 0;
+}
+
+int eb_conn_listen(const char *addr, eb_error_t *err)
+{
+    _cleanup_free_ char *host = NULL;
+    const char *colon = strrchr(addr, ':');
+    struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *res = NULL;
+    int fd, one = 1, rc;
+
+    if (!colon || !colon[1])
+        return eb_error_set(err, EINVAL, "address `%s` is not HOST:PORT", addr);
+    host = strndup(addr, (size_t) (colon - addr));
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        memmove(host, host + 1, strlen(host));
+        host[strlen(host) - 1] = 0;
+    }
+    rc = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res);
+    if (rc != 0)
+        return eb_error_set(err, EINVAL, "address `%s`: %s", addr, gai_strerror(rc));
+    fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        freeaddrinfo(res);
+        return eb_error_set(err, errno, "socket for %s", addr);
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+        int e = errno;
+        freeaddrinfo(res);
+        close(fd);
+        return eb_error_set(err, e, "listen on %s", addr);
+    }
+    freeaddrinfo(res);
+    return fd;
 }

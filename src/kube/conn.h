@@ -35,5 +35,7 @@ ssize_t eb_conn_read_more(eb_conn_t *c);
 int eb_conn_pending(const eb_conn_t *c);
 int eb_conn_write(eb_conn_t *c, const void *buf, size_t n);
 void eb_conn_close(eb_conn_t *c);
+/* A listening TCP socket on HOST:PORT ("[::1]:80", ":8080"): the fd, or -1. */
+int eb_conn_listen(const char *addr, eb_error_t *err);
 
 #endif

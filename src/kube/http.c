@@ -4,6 +4,7 @@
 #include "common/util.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -379,4 +380,42 @@ int eb_http_parse_bool(const char *s)
             return 0;
     }
     return -1;
+}
+
+static const char *reason_phrase(int code)
+{
+    switch (code) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 409: return "Conflict";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 406: return "Not Acceptable";
+    case 413: return "Request Entity Too Large";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+    }
+}
+
+int eb_http_respond(eb_conn_t *c, int keep, int code, const char *ctype, const void *body, size_t len)
+{
+    char head[512];
+    int n = snprintf(head, sizeof(head),
+                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nCache-Control: no-cache, private\r\n"
+                     "Content-Length: %zu\r\n%s\r\n",
+                     code, reason_phrase(code), ctype, len, keep ? "" : "Connection: close\r\n");
+
+    /* one write for small answers: one segment, one TLS record */
+    if (len && len <= 16384) {
+        char buf[sizeof(head) + 16384];
+        memcpy(buf, head, (size_t) n);
+        memcpy(buf + n, body, len);
+        return eb_conn_write(c, buf, (size_t) n + len);
+    }
+    if (eb_conn_write(c, head, (size_t) n) < 0 || (len && eb_conn_write(c, body, len) < 0))
+        return -1;
+    return 0;
 }

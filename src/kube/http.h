@@ -57,4 +57,7 @@ char *eb_http_query(const char *target, const char *name);
 /* Go's strconv.ParseBool; -1 when not a boolean. */
 int eb_http_parse_bool(const char *s);
 
+/* A whole response: head and body (KEEP: the connection stays open). */
+int eb_http_respond(eb_conn_t *c, int keep, int code, const char *ctype, const void *body, size_t len);
+
 #endif

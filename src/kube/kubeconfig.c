@@ -318,20 +318,15 @@ static int parse_server(eb_kubeconfig_t *kc, eb_error_t *err)
     return 0;
 }
 
-int eb_kubeconfig_load(const char *path, const char *context, eb_kubeconfig_t *kc, eb_error_t *err)
+/* ROOT (consumed) as a kubeconfig read from PATH, relative files in DIR. */
+static int from_tree(json_object *root, const char *path, const char *dir, const char *context, eb_kubeconfig_t *kc,
+                     eb_error_t *err)
 {
-    _cleanup_free_ char *text = NULL, *pathcopy = eb_xstrdup(path);
-    json_object *root = NULL, *ctx, *cluster, *user;
+    json_object *ctx, *cluster, *user;
     const char *cname, *clname, *uname, *v;
-    const char *dir = dirname(pathcopy);
     size_t len;
     int ret = -1;
 
-    memset(kc, 0, sizeof(*kc));
-    if (eb_read_file(path, KUBECONFIG_MAX, &text, &len, err) < 0)
-        return -1;
-    if (eb_yaml_to_json(text, len, &root, err) < 0)
-        return eb_error_wrap(err, "kubeconfig %s", path);
     if (!json_object_is_type(root, json_type_object)) {
         eb_error_set(err, EINVAL, "kubeconfig %s: not a mapping", path);
         goto out;
@@ -379,6 +374,62 @@ out:
     if (ret < 0)
         eb_kubeconfig_free(kc);
     return ret;
+}
+
+int eb_kubeconfig_load(const char *path, const char *context, eb_kubeconfig_t *kc, eb_error_t *err)
+{
+    _cleanup_free_ char *text = NULL, *pathcopy = eb_xstrdup(path);
+    json_object *root = NULL;
+    size_t len;
+
+    memset(kc, 0, sizeof(*kc));
+    if (eb_read_file(path, KUBECONFIG_MAX, &text, &len, err) < 0)
+        return -1;
+    if (eb_yaml_to_json(text, len, &root, err) < 0)
+        return eb_error_wrap(err, "kubeconfig %s", path);
+    return from_tree(root, path, dirname(pathcopy), context, kc, err);
+}
+
+int eb_kubeconfig_in_cluster(eb_kubeconfig_t *kc, eb_error_t *err)
+{
+    const char *host = getenv("KUBERNETES_SERVICE_HOST"), *port = getenv("KUBERNETES_SERVICE_PORT");
+    const char *sa = getenv("EDGEBOX_SERVICEACCOUNT_DIR");
+    _cleanup_free_ char *server = NULL, *ca = NULL, *token = NULL;
+    json_object *root, *cl, *cluster, *us, *user, *cx, *context;
+
+    memset(kc, 0, sizeof(*kc));
+    if (!host || !host[0] || !port || !port[0])
+        return eb_error_set(err, 0, "not in a cluster: KUBERNETES_SERVICE_HOST/PORT are not set (use --kubeconfig)");
+    if (!sa || !sa[0])
+        sa = "/var/run/secrets/kubernetes.io/serviceaccount";
+    server = strchr(host, ':') ? eb_strdup_printf("https://[%s]:%s", host, port)
+                               : eb_strdup_printf("https://%s:%s", host, port);
+    ca = eb_strdup_printf("%s/ca.crt", sa);
+    token = eb_strdup_printf("%s/token", sa);
+    /* the kubeconfig client-go's rest.InClusterConfig amounts to */
+    root = json_object_new_object();
+    cl = json_object_new_object(), cluster = json_object_new_object();
+    json_object_object_add(cluster, "server", json_object_new_string(server));
+    json_object_object_add(cluster, "certificate-authority", json_object_new_string(ca));
+    json_object_object_add(cl, "name", json_object_new_string("in-cluster"));
+    json_object_object_add(cl, "cluster", cluster);
+    us = json_object_new_object(), user = json_object_new_object();
+    json_object_object_add(user, "tokenFile", json_object_new_string(token));
+    json_object_object_add(us, "name", json_object_new_string("serviceaccount"));
+    json_object_object_add(us, "user", user);
+    cx = json_object_new_object(), context = json_object_new_object();
+    json_object_object_add(context, "cluster", json_object_new_string("in-cluster"));
+    json_object_object_add(context, "user", json_object_new_string("serviceaccount"));
+    json_object_object_add(cx, "name", json_object_new_string("in-cluster"));
+    json_object_object_add(cx, "context", context);
+    json_object_object_add(root, "clusters", json_object_new_array());
+    json_object_array_add(json_object_object_get(root, "clusters"), cl);
+    json_object_object_add(root, "users", json_object_new_array());
+    json_object_array_add(json_object_object_get(root, "users"), us);
+    json_object_object_add(root, "contexts", json_object_new_array());
+    json_object_array_add(json_object_object_get(root, "contexts"), cx);
+    json_object_object_add(root, "current-context", json_object_new_string("in-cluster"));
+    return from_tree(root, "(in-cluster service account)", sa, NULL, kc, err);
 }
 
 void eb_kubeconfig_free(eb_kubeconfig_t *kc)

@@ -21,6 +21,11 @@ typedef struct eb_kubeconfig {
 } eb_kubeconfig_t;
 
 int eb_kubeconfig_load(const char *path, const char *context, eb_kubeconfig_t *kc, eb_error_t *err);
+/* The pod's own service account, as client-go's InClusterConfig:
+ * KUBERNETES_SERVICE_HOST/PORT, the token and CA under
+ * /var/run/secrets/kubernetes.io/serviceaccount (or
+ * $EDGEBOX_SERVICEACCOUNT_DIR). */
+int eb_kubeconfig_in_cluster(eb_kubeconfig_t *kc, eb_error_t *err);
 void eb_kubeconfig_free(eb_kubeconfig_t *kc);
 
 /* YAML text into the json-c tree of the same shape (scalars as strings);

@@ -5,6 +5,7 @@
 #include "common/util.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,4 +239,34 @@ int eb_rv_newer(const char *a, const char *b)
     if (eb_parse_u64(a, &x) == 0 && eb_parse_u64(b, &y) == 0)
         return x > y;
     return strcmp(a, b) != 0;
+}
+
+static json_object *json_walk(json_object *obj, va_list ap)
+{
+    const char *key;
+
+    while (obj && (key = va_arg(ap, const char *)))
+        if (!json_object_is_type(obj, json_type_object) || !json_object_object_get_ex(obj, key, &obj))
+            obj = NULL;
+    return obj;
+}
+
+json_object *eb_json_at(json_object *obj, ...)
+{
+    va_list ap;
+
+    va_start(ap, obj);
+    obj = json_walk(obj, ap);
+    va_end(ap);
+    return obj;
+}
+
+const char *eb_json_str_at(json_object *obj, ...)
+{
+    va_list ap;
+
+    va_start(ap, obj);
+    obj = json_walk(obj, ap);
+    va_end(ap);
+    return obj && json_object_is_type(obj, json_type_string) ? json_object_get_string(obj) : NULL;
 }

@@ -27,4 +27,11 @@ void eb_kobj_free(eb_kobj_t *o);
  * must carry the newest: compare numerically when both are numbers. */
 int eb_rv_newer(const char *a, const char *b);
 
+/* The member reached by the NULL-terminated keys ("metadata",
+ * "annotations", "node.edgebox.io/autonomy", NULL) - keys, not a dotted
+ * path, since annotation keys hold dots - or NULL.  _str: only when it is
+ * a string. */
+json_object *eb_json_at(json_object *obj, ...) __attribute__((sentinel));
+const char *eb_json_str_at(json_object *obj, ...) __attribute__((sentinel));
+
 #endif

@@ -12,6 +12,13 @@ JSON and protobuf, server-side Tables, aggregated and legacy discovery,
 Status objects for every error. State can persist in a JSON file so a test
 can stop the server, change the world, and start it again.
 
+Pods get the DefaultTolerationSeconds admission (the real flags set the
+seconds) and the validation of pod updates (only images,
+activeDeadlineSeconds and tolerations - additions or a new
+tolerationSeconds - may change).  With --taint-eviction the server also
+plays kube-controller-manager's taint eviction controller (the tests set
+node taints as the node lifecycle controller would).
+
 Test-only endpoints: POST /_test/compact (expire every older
 resourceVersion), GET /_test/requests (requests served, by User-Agent
 product and verb).
@@ -243,6 +250,142 @@ def json_patch(target, ops):
         else:
             raise ApiError(422, "Invalid", "unsupported patch op %s" % op["op"])
     return doc
+
+
+PODS = ("", "v1", "pods")
+NODES = ("", "v1", "nodes")
+TAINT_NOT_READY = "node.kubernetes.io/not-ready"
+TAINT_UNREACHABLE = "node.kubernetes.io/unreachable"
+
+
+def default_toleration_seconds(pod, not_ready_s, unreachable_s):
+    """The DefaultTolerationSeconds admission plugin: a pod that tolerates
+    neither outage taint for NoExecute gets a toleration with a limit."""
+    tols = pod.setdefault("spec", {}).get("tolerations") or []
+    nr = any((t.get("key") in (TAINT_NOT_READY, None, "")) and t.get("effect") in ("NoExecute", None, "")
+             for t in tols)
+    ur = any((t.get("key") in (TAINT_UNREACHABLE, None, "")) and t.get("effect") in ("NoExecute", None, "")
+             for t in tols)
+    if not nr:
+        tols.append({"key": TAINT_NOT_READY, "operator": "Exists", "effect": "NoExecute",
+                     "tolerationSeconds": not_ready_s})
+    if not ur:
+        tols.append({"key": TAINT_UNREACHABLE, "operator": "Exists", "effect": "NoExecute",
+                     "tolerationSeconds": unreachable_s})
+    pod["spec"]["tolerations"] = tols
+
+
+def validate_tolerations(name, tols):
+    """ValidateTolerations, the parts a client can get wrong."""
+    for i, t in enumerate(tols or []):
+        fld = "spec.tolerations[%d]" % i
+        op = t.get("operator") or "Equal"
+        if not t.get("key") and op != "Exists":
+            raise ApiError(422, "Invalid", 'Pod "%s" is invalid: %s.operator: Invalid value: "%s": operator must be '
+                           'Exists when `key` is empty, which means "match all values and all keys"' % (name, fld, op))
+        if op == "Exists" and t.get("value"):
+            raise ApiError(422, "Invalid", 'Pod "%s" is invalid: %s.operator: Invalid value: "Exists": value must '
+                           'be empty when `operator` is \'Exists\'' % (name, fld))
+        if t.get("tolerationSeconds") is not None and t.get("effect") != "NoExecute":
+            raise ApiError(422, "Invalid", 'Pod "%s" is invalid: %s.effect: Invalid value: "%s": effect must be '
+                           '\'NoExecute\' when `tolerationSeconds` is set' % (name, fld, t.get("effect", "")))
+
+
+def validate_pod_update(name, old, new):
+    """ValidatePodUpdate: only images, activeDeadlineSeconds and tolerations
+    may change, and tolerations only by additions or a new tolerationSeconds."""
+    os_, ns_ = copy.deepcopy(old.get("spec") or {}), copy.deepcopy(new.get("spec") or {})
+    old_tols, new_tols = os_.pop("tolerations", None) or [], ns_.pop("tolerations", None) or []
+    for spec in (os_, ns_):
+        spec.pop("activeDeadlineSeconds", None)
+        for c in spec.get("containers", []) + spec.get("initContainers", []):
+            c.pop("image", None)
+    if os_ != ns_:
+        raise ApiError(422, "Invalid", 'Pod "%s" is invalid: spec: Forbidden: pod updates may not change fields '
+                       'other than `spec.containers[*].image`, `spec.initContainers[*].image`, '
+                       '`spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations), '
+                       '`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)'
+                       % name)
+
+    def strip(t):
+        t = dict(t)
+        t.pop("tolerationSeconds", None)
+        return t
+    for ot in old_tols:
+        if not any(strip(ot) == strip(nt) for nt in new_tols):
+            raise ApiError(422, "Invalid", 'Pod "%s" is invalid: spec.tolerations: Forbidden: existing toleration '
+                           'can not be modified except its tolerationSeconds' % name)
+    validate_tolerations(name, new_tols)
+
+
+def tolerates(tol, taint):
+    """v1helper ToleratesTaint."""
+    if tol.get("effect") and tol["effect"] != taint.get("effect"):
+        return False
+    if tol.get("key") and tol["key"] != taint.get("key"):
+        return False
+    op = tol.get("operator") or "Equal"
+    if op == "Exists":
+        return True
+    return op == "Equal" and (tol.get("value") or "") == (taint.get("value") or "")
+
+
+def taint_eviction_loop(srv):
+    """What kube-controller-manager's taint eviction controller does to
+    pods on a node with NoExecute taints: a pod that doesn't tolerate them
+    all is deleted at once; otherwise its first matching toleration per
+    taint decides - no tolerationSeconds on any of them: it stays; else it
+    is deleted the smallest tolerationSeconds after the controller first
+    saw it so.  Deletion is graceful (deletionTimestamp set): an
+    unreachable kubelet can't finish it."""
+    scheduled = {}
+    w = srv.world
+    while True:
+        time.sleep(0.2)
+        now = time.time()
+        with w.lock:
+            nodes = {k[2]: o for k, o in w.objects.items() if k[0] == NODES}
+            live = set()
+            for key, pod in list(w.objects.items()):
+                if key[0] != PODS or pod["metadata"].get("deletionTimestamp"):
+                    continue
+                live.add(key)
+                node = nodes.get((pod.get("spec") or {}).get("nodeName") or "")
+                taints = [t for t in ((node or {}).get("spec") or {}).get("taints") or []
+                          if t.get("effect") == "NoExecute"]
+                if not taints:
+                    scheduled.pop(key, None)
+                    continue
+                used, ok = [], True
+                for taint in taints:
+                    m = [t for t in (pod["spec"].get("tolerations") or []) if tolerates(t, taint)]
+                    if not m:
+                        ok = False
+                        break
+                    used.append(m[0])
+                if ok:
+                    secs = [t["tolerationSeconds"] for t in used if t.get("tolerationSeconds") is not None]
+                    if not secs:
+                        if scheduled.pop(key, None) is not None:
+                            print("taint-eviction: %s/%s tolerates forever: eviction cancelled" % (key[1], key[2]),
+                                  flush=True)
+                        continue
+                    start = scheduled.setdefault(key, now)
+                    if now < start + max(0, min(secs)):
+                        continue
+                print("taint-eviction: evicting %s/%s from %s" % (key[1], key[2], node["metadata"]["name"]),
+                      flush=True)
+                pod = copy.deepcopy(pod)
+                pod["metadata"]["deletionTimestamp"] = now_rfc3339()
+                pod["metadata"]["deletionGracePeriodSeconds"] = 30
+                pod["metadata"]["resourceVersion"] = w.next_rv()
+                old = w.objects[key]
+                w.objects[key] = pod
+                w.record("MODIFIED", PODS, pod, copy.deepcopy(old))
+                scheduled.pop(key, None)
+            for k in list(scheduled):
+                if k not in live:
+                    del scheduled[k]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -769,6 +912,9 @@ class Handler(BaseHTTPRequestHandler):
         w = self.server.world
         with w.lock:
             md = self.stamp(rkey, ns, obj, kind, api_version)
+            if rkey == PODS:
+                default_toleration_seconds(obj, self.server.not_ready_s, self.server.unreachable_s)
+                validate_tolerations(md["name"], obj["spec"]["tolerations"])
             key = (rkey, ns or "", md["name"])
             if key in w.objects:
                 raise ApiError(409, "AlreadyExists", '%s "%s" already exists' % (rkey[2], md["name"]),
@@ -798,6 +944,8 @@ class Handler(BaseHTTPRequestHandler):
                                % (rkey[2], name), {"name": name, "kind": rkey[2]})
             kind, _, _, _ = RESOURCES[rkey]
             new.setdefault("metadata", {})["name"] = name
+            if rkey == PODS:
+                validate_pod_update(name, old, new)
             self.stamp(rkey, ns, new, kind, old["apiVersion"])
             for k in ("uid", "creationTimestamp"):
                 new["metadata"][k] = old["metadata"][k]
@@ -864,6 +1012,10 @@ def main():
     ap.add_argument("--bookmark-interval", type=float, default=1.0)
     ap.add_argument("--watch-timeout", type=int, default=1800)
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--default-not-ready-toleration-seconds", type=int, default=300)
+    ap.add_argument("--default-unreachable-toleration-seconds", type=int, default=300)
+    ap.add_argument("--taint-eviction", action="store_true",
+                    help="also act as kube-controller-manager's taint eviction controller")
     a = ap.parse_args()
     host, port = a.listen.rsplit(":", 1)
     srv = Server((host, int(port)), Handler)
@@ -876,6 +1028,10 @@ def main():
     srv.token, srv.verbose, srv.stopping = a.token, a.verbose, False
     srv.bookmark_interval, srv.watch_timeout = a.bookmark_interval, a.watch_timeout
     srv.address = a.listen
+    srv.not_ready_s = a.default_not_ready_toleration_seconds
+    srv.unreachable_s = a.default_unreachable_toleration_seconds
+    if a.taint_eviction:
+        threading.Thread(target=taint_eviction_loop, args=(srv,), daemon=True).start()
     with srv.world.lock:
         if (("", "v1", "namespaces"), "", "default") not in srv.world.objects:
             for nsname in ("default", "kube-system"):
