@@ -42,7 +42,7 @@ for t in build/tests/unit/test_*; do
     [ -x "$t" ] && [ -f "$t" ] && run_step "unit $(basename "$t")" "$t"
 done
 if { [ -d build-asan ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null; } \
-   && ninja -C build-asan tests/unit/test_spec tests/unit/test_core tests/unit/test_bpf tests/unit/test_proto tests/unit/test_kube >/dev/null 2>"$LOG.build"; then
+   && ninja -C build-asan tests/unit/test_spec tests/unit/test_core tests/unit/test_bpf tests/unit/test_proto tests/unit/test_kube tests/unit/test_ecm >/dev/null 2>"$LOG.build"; then
     for t in build-asan/tests/unit/test_*; do
         [ -x "$t" ] && [ -f "$t" ] || continue
         out=$(ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$t" 2>&1); rc=$?
@@ -54,7 +54,7 @@ else
 fi
 
 # 2b. the CLI itself under ASan + UBSan, through the lifecycle and error tests
-if ninja -C build-asan src/cli/edgebox src/hub/edgebox-hub >/dev/null 2>"$LOG.build"; then
+if ninja -C build-asan src/cli/edgebox src/hub/edgebox-hub src/ecm/edgebox-ecm >/dev/null 2>"$LOG.build"; then
     alog=$(mktemp -d)
     for t in lifecycle errors; do
         EB_TEST_PREFIX="asan+ubsan " EDGEBOX=$SRC/build-asan/src/cli/edgebox \
@@ -65,11 +65,15 @@ if ninja -C build-asan src/cli/edgebox src/hub/edgebox-hub >/dev/null 2>"$LOG.bu
     EB_TEST_PREFIX="asan+ubsan " EDGEBOX_HUB=$SRC/build-asan/src/hub/edgebox-hub \
     ASAN_OPTIONS=detect_leaks=1:log_path=$alog/asan UBSAN_OPTIONS=print_stacktrace=1:log_path=$alog/ubsan \
         run_step "integration hub (asan+ubsan)" timeout 900 bash tests/integration/hub.sh
+    # and the ECM: watch streams and pods from the apiserver
+    EB_TEST_PREFIX="asan+ubsan " EDGEBOX_ECM=$SRC/build-asan/src/ecm/edgebox-ecm \
+    ASAN_OPTIONS=detect_leaks=1:log_path=$alog/asan UBSAN_OPTIONS=print_stacktrace=1:log_path=$alog/ubsan \
+        run_step "integration ecm (asan+ubsan)" timeout 900 bash tests/integration/ecm.sh
     if ls "$alog"/* >/dev/null 2>&1; then
         head -50 "$alog"/* | tee -a "$LOG"
         say "not ok - asan+ubsan: the CLI reported errors (above)"
     else
-        say "ok - asan+ubsan: no sanitizer report from the CLI (lifecycle, errors) or the hub (hub)"
+        say "ok - asan+ubsan: no sanitizer report from the CLI (lifecycle, errors), the hub (hub) or the ECM (ecm)"
     fi
     rm -rf "$alog"
 else
@@ -79,8 +83,8 @@ fi
 # 3. fuzzing
 if command -v clang >/dev/null; then
     if { [ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null; } \
-       && ninja -C build-fuzz tests/fuzz/fuzz_spec tests/fuzz/fuzz_netdev tests/fuzz/fuzz_agent_channel tests/fuzz/fuzz_kube_http tests/fuzz/fuzz_hub_capture >/dev/null 2>"$LOG.build"; then
-        for f in spec netdev agent_channel kube_http hub_capture; do
+       && ninja -C build-fuzz tests/fuzz/fuzz_spec tests/fuzz/fuzz_netdev tests/fuzz/fuzz_agent_channel tests/fuzz/fuzz_kube_http tests/fuzz/fuzz_hub_capture tests/fuzz/fuzz_ecm_watch >/dev/null 2>"$LOG.build"; then
+        for f in spec netdev agent_channel kube_http hub_capture ecm_watch; do
             work=$(mktemp -d)
             out=$(build-fuzz/tests/fuzz/fuzz_$f -max_total_time="$FUZZ_SECONDS" -max_len=16384 -timeout=10 \
                   "$work" "tests/fuzz/corpus/$f" 2>&1); rc=$?

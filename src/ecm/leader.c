@@ -229,6 +229,8 @@ void *eb_ecm_lease_thread(void *arg)
             }
         }
     }
+    eb_conn_close(&ls.c);
+    free(ls.observed);
     atomic_store(&ecm->lease_running, 0);
     return NULL;
 }
