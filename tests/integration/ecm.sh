@@ -119,6 +119,7 @@ first_notready() { podj "$1" '[.spec.tolerations[] | select((.key == "node.kuber
 protected() { [ "$(first_unreachable "$1")" = null ] && [ "$(first_notready "$1")" = null ]; }
 saved() { podj "$1" '.metadata.annotations["node.edgebox.io/saved-toleration-seconds"]'; }
 evicted() { [ "$(podj "$1" '.metadata.deletionTimestamp != null')" = true ]; }
+not_evicted() { [ "$(podj "$1" '.metadata.deletionTimestamp == null')" = true ]; }
 
 check "test apiserver starts (DefaultTolerationSeconds 3 s, taint eviction)" start_api
 node edge-a true | create; node edge-b | create; node edge-c | create
@@ -174,6 +175,18 @@ check_eq "autonomous node unreachable for 2x the toleration: no pod evicted" "" 
 check_match "structured log: the outage of the autonomous node" '"msg":"autonomous node tainted for an outage: its pods stay".*"node":"edge-a"' \
     "$(cat "$W/ecm-$l.log")"
 outage edge-a off; outage edge-b off
+
+# a node that opts in during its outage: the scheduled eviction is cancelled
+node edge-e | create
+pod e-late edge-e '[{"key":"node.kubernetes.io/unreachable","operator":"Exists","effect":"NoExecute","tolerationSeconds":6}]' | create
+outage edge-e on
+sleep 1
+kc annotate node edge-e node.edgebox.io/autonomy=true >/dev/null
+check "late opt-in during an outage: pod protected in time" wait_until 20 protected e-late
+sleep 7
+check "late opt-in during an outage: not evicted after its 6 s" not_evicted e-late
+check_match "late opt-in during an outage: the taint eviction controller cancelled it" "default/e-late tolerates forever: eviction cancelled" "$(cat "$W/api.log")"
+outage edge-e off
 
 # ------------------------------------------------- annotation off: restore
 kc annotate node edge-a node.edgebox.io/autonomy- >/dev/null
