@@ -23,9 +23,6 @@
 
 #define USER_AGENT "edgebox-ecm/" EB_VERSION
 
-static inline void json_putp(json_object **o) { json_object_put(*o); }
-#define _cleanup_json_ __attribute__((cleanup(json_putp)))
-
 void eb_ecm_log(const char *level, const char *msg, ...)
 {
     json_object *o = json_object_new_object();

@@ -79,9 +79,6 @@ size_t eb_informer_count(eb_informer_t *inf)
     return n;
 }
 
-static inline void eb_json_putp(json_object **o) { json_object_put(*o); }
-#define _cleanup_json_ __attribute__((cleanup(eb_json_putp)))
-
 static const char *rv_of(json_object *obj)
 {
     const char *rv = eb_json_str_at(obj, "metadata", "resourceVersion", NULL);

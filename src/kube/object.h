@@ -27,6 +27,10 @@ void eb_kobj_free(eb_kobj_t *o);
  * must carry the newest: compare numerically when both are numbers. */
 int eb_rv_newer(const char *a, const char *b);
 
+/* A json-c reference dropped when the variable goes out of scope. */
+static inline void eb_json_putp(json_object **o) { json_object_put(*o); }
+#define _cleanup_json_ __attribute__((cleanup(eb_json_putp)))
+
 /* The member reached by the NULL-terminated keys ("metadata",
  * "annotations", "node.edgebox.io/autonomy", NULL) - keys, not a dotted
  * path, since annotation keys hold dots - or NULL.  _str: only when it is
