@@ -4,6 +4,7 @@
 #include "runv/runv.h"
 #include "core/container.h"
 #include "core/stats.h"
+#include "stats/sample.h"
 #include "common/cleanup.h"
 #include "common/util.h"
 
@@ -31,60 +32,65 @@ static int parse_interval(const char *s, int *ms)
     return 0;
 }
 
-static int emit_stats(eb_container_t *c, eb_error_t *err)
+/* One stats event, measured by the collector edgebox-stats uses too
+ * (runc: the host cgroup and the container's network namespace; runv:
+ * the guest, through the agent, validated).  *OOMS: the OOM kill count. */
+static int emit_stats(eb_global_t *g, const char *id, uint64_t *ooms, eb_error_t *err)
 {
-    eb_stats_t *st = eb_xcalloc(1, sizeof(*st));
-    eb_error_t nerr = { 0 };
+    eb_sample_t s;
     char *data;
-    if (eb_cgroup_stats(c->cgroup, st, err) < 0) {
-        free(st);
+
+    if (eb_sample_collect(g->root, id, &s, err) < 0) {
+        eb_sample_free(&s);
         return -1;
     }
-    if (c->state->pid > 0)
-        eb_stats_read_netdev(c->state->pid, st, &nerr);
-    data = eb_stats_to_json(st);
-    printf("{\"type\":\"stats\",\"id\":\"%s\",\"data\":%s}\n", c->state->id, data);
+    data = eb_stats_to_json(&s.st);
+    printf("{\"type\":\"stats\",\"id\":\"%s\",\"data\":%s}\n", id, data);
     fflush(stdout);
+    if (ooms)
+        *ooms = s.st.memory.oom_kill;
     free(data);
-    free(st);
+    eb_sample_free(&s);
     return 0;
 }
 
-/* runv: the numbers are measured in the guest; OOM kills are noticed from
- * the guest cgroup's oom_kill counter, polled every second. */
+/* runv: OOM kills are noticed from the guest cgroup's oom_kill counter,
+ * polled every second. */
 static int runv_events(eb_global_t *g, const char *id, bool stats, int ms, eb_error_t *err)
 {
     uint64_t ooms = UINT64_MAX;
     int waited = ms;
 
+    if (stats)
+        return emit_stats(g, id, NULL, err);
     for (;;) {
         json_object *data = NULL;
         uint64_t now = 0;
 
-        if (eb_runv_stats(g->root, id, &data, &now, err) < 0) {
-            /* A stream ends with the container, not with one slow answer
-             * from a guest under memory pressure. */
-            if (stats || eb_runv_status(g->root, id, NULL) == EB_STATUS_STOPPED)
-                return stats ? -1 : 0;
+        if (waited >= ms) {
+            if (emit_stats(g, id, &now, err) == 0) {
+                waited = 0;
+            } else {
+                /* A stream ends with the container, not with one slow answer
+                 * from a guest under memory pressure. */
+                if (eb_runv_status(g->root, id, NULL) == EB_STATUS_STOPPED)
+                    return 0;
+                eb_error_clear(err);
+                now = ooms;
+            }
+        } else if (eb_runv_stats(g->root, id, &data, &now, err) < 0) {
+            if (eb_runv_status(g->root, id, NULL) == EB_STATUS_STOPPED)
+                return 0;
             eb_error_clear(err);
-            usleep(1000 * 1000);
-            waited += 1000;
-            continue;
+            now = ooms;
         }
-        if (ooms != UINT64_MAX && now > ooms) {
+        json_object_put(data);
+        if (ooms != UINT64_MAX && now != UINT64_MAX && now > ooms) {
             printf("{\"type\":\"oom\",\"id\":\"%s\"}\n", id);
             fflush(stdout);
         }
-        ooms = now;
-        if (stats || waited >= ms) {
-            printf("{\"type\":\"stats\",\"id\":\"%s\",\"data\":%s}\n", id,
-                   json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN));
-            fflush(stdout);
-            waited = 0;
-        }
-        json_object_put(data);
-        if (stats)
-            return 0;
+        if (now != UINT64_MAX)
+            ooms = now;
         usleep(1000 * 1000);
         waited += 1000;
         if (eb_runv_status(g->root, id, NULL) == EB_STATUS_STOPPED)
@@ -120,7 +126,7 @@ int eb_cmd_events(eb_global_t *g, int argc, char **argv, eb_error_t *err)
         goto out;
     }
     if (stats) {
-        ret = emit_stats(c, err);
+        ret = emit_stats(g, argv[pos], NULL, err);
         goto out;
     }
     ofd = eb_cgroup_oom_watch(c->cgroup, err);
@@ -151,7 +157,7 @@ int eb_cmd_events(eb_global_t *g, int argc, char **argv, eb_error_t *err)
             ret = 0;
             goto out;
         }
-        if (emit_stats(c, err) < 0)
+        if (emit_stats(g, argv[pos], NULL, err) < 0)
             goto out;
     }
 out:

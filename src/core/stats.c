@@ -150,3 +150,168 @@ char *eb_stats_to_json(const eb_stats_t *st)
     json_object_put(d);
     return out;
 }
+
+/* ---- the other way: what a guest agent sends, validated ---- */
+
+/* A counter: a non-negative JSON integer; absent reads as 0. */
+static int num(json_object *o, const char *key, uint64_t *out, const char *where, eb_error_t *err)
+{
+    json_object *v = NULL;
+
+    *out = 0;
+    if (!o || !json_object_object_get_ex(o, key, &v) || !v)
+        return 0;
+    if (!json_object_is_type(v, json_type_int) || (json_object_get_int64(v) < 0 && json_object_get_uint64(v) == 0))
+        return eb_error_set(err, EPROTO, "stats: %s.%s is not a non-negative integer", where, key);
+    *out = json_object_get_uint64(v);
+    return 0;
+}
+
+static json_object *member(json_object *o, const char *key, json_type type)
+{
+    json_object *v = NULL;
+
+    if (!o || !json_object_object_get_ex(o, key, &v) || !v || !json_object_is_type(v, type))
+        return NULL;
+    return v;
+}
+
+static int mem_entry_from(json_object *mem, const char *key, eb_mem_entry_t *e, eb_error_t *err)
+{
+    json_object *o = member(mem, key, json_type_object);
+
+    return num(o, "limit", &e->limit, key, err) < 0 || num(o, "usage", &e->usage, key, err) < 0
+                   || num(o, "max", &e->max, key, err) < 0 || num(o, "failcnt", &e->failcnt, key, err) < 0
+               ? -1
+               : 0;
+}
+
+static int blkio_from(json_object *blk, const char *key, eb_blkio_entry_t *e, size_t *n, eb_error_t *err)
+{
+    json_object *a = member(blk, key, json_type_array);
+    size_t i;
+
+    *n = 0;
+    for (i = 0; a && i < json_object_array_length(a) && *n < EB_STATS_MAX_ENTRIES; i++) {
+        json_object *o = json_object_array_get_idx(a, i);
+        const char *op = json_object_get_string(member(o, "op", json_type_string));
+        if (!o || num(o, "major", &e[*n].major, key, err) < 0 || num(o, "minor", &e[*n].minor, key, err) < 0
+            || num(o, "value", &e[*n].value, key, err) < 0)
+            return -1;
+        if (!op || strlen(op) >= sizeof(e[*n].op))
+            return eb_error_set(err, EPROTO, "stats: %s[%zu].op missing or too long", key, i);
+        strcpy(e[*n].op, op);
+        (*n)++;
+    }
+    return 0;
+}
+
+int eb_stats_from_json(json_object *d, eb_stats_t *st, eb_error_t *err)
+{
+    json_object *cpu = member(d, "cpu", json_type_object), *usage = member(cpu, "usage", json_type_object);
+    json_object *thr = member(cpu, "throttling", json_type_object), *mem = member(d, "memory", json_type_object);
+    json_object *pc = member(usage, "percpu", json_type_array), *raw = member(mem, "raw", json_type_object);
+    json_object *pids = member(d, "pids", json_type_object), *blk = member(d, "blkio", json_type_object);
+    json_object *net = member(d, "network_interfaces", json_type_array);
+    size_t i;
+
+    memset(st, 0, sizeof(*st));
+    if (!json_object_is_type(d, json_type_object))
+        return eb_error_set(err, EPROTO, "stats: not an object");
+    if (num(usage, "total", &st->cpu.total, "cpu.usage", err) < 0 || num(usage, "kernel", &st->cpu.kernel, "cpu.usage", err) < 0
+        || num(usage, "user", &st->cpu.user, "cpu.usage", err) < 0
+        || num(thr, "periods", &st->cpu.periods, "cpu.throttling", err) < 0
+        || num(thr, "throttledPeriods", &st->cpu.throttled_periods, "cpu.throttling", err) < 0
+        || num(thr, "throttledTime", &st->cpu.throttled_time, "cpu.throttling", err) < 0)
+        return -1;
+    for (i = 0; pc && i < json_object_array_length(pc) && i < EB_STATS_MAX_CPUS; i++) {
+        json_object *v = json_object_array_get_idx(pc, i);
+        if (!v || !json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+            return eb_error_set(err, EPROTO, "stats: cpu.usage.percpu[%zu] is not a non-negative integer", i);
+        st->cpu.percpu[st->cpu.n_percpu++] = (uint64_t) json_object_get_int64(v);
+    }
+    if (num(mem, "cache", &st->memory.cache, "memory", err) < 0 || mem_entry_from(mem, "usage", &st->memory.usage, err) < 0
+        || mem_entry_from(mem, "swap", &st->memory.swap, err) < 0 || mem_entry_from(mem, "kernel", &st->memory.kernel, err) < 0
+        || mem_entry_from(mem, "kernelTCP", &st->memory.kernel_tcp, err) < 0)
+        return -1;
+    if (raw) {
+        json_object_object_foreach(raw, k, v) {
+            eb_stat_kv_t *kv = &st->memory.raw[st->memory.n_raw];
+            if (st->memory.n_raw >= EB_STATS_MAX_ENTRIES)
+                break;
+            if (strlen(k) >= sizeof(kv->key))
+                return eb_error_set(err, EPROTO, "stats: memory.raw key too long");
+            (void) v;
+            strcpy(kv->key, k);
+            if (num(raw, k, &kv->value, "memory.raw", err) < 0)
+                return -1;
+            st->memory.n_raw++;
+        }
+    }
+    if (num(pids, "current", &st->pids.current, "pids", err) < 0 || num(pids, "limit", &st->pids.limit, "pids", err) < 0)
+        return -1;
+    if (blkio_from(blk, "ioServiceBytesRecursive", st->blkio.service_bytes, &st->blkio.n_service_bytes, err) < 0
+        || blkio_from(blk, "ioServicedRecursive", st->blkio.serviced, &st->blkio.n_serviced, err) < 0)
+        return -1;
+    for (i = 0; net && i < json_object_array_length(net) && st->n_net < sizeof(st->net) / sizeof(st->net[0]); i++) {
+        json_object *o = json_object_array_get_idx(net, i);
+        const char *name = json_object_get_string(member(o, "name", json_type_string));
+        eb_netif_stats_t *n = &st->net[st->n_net];
+        if (!name || !name[0] || strlen(name) >= sizeof(n->name))
+            return eb_error_set(err, EPROTO, "stats: network_interfaces[%zu].name missing or too long", i);
+        strcpy(n->name, name);
+        if (num(o, "rx_bytes", &n->rx_bytes, name, err) < 0 || num(o, "rx_packets", &n->rx_packets, name, err) < 0
+            || num(o, "rx_errors", &n->rx_errors, name, err) < 0 || num(o, "rx_dropped", &n->rx_dropped, name, err) < 0
+            || num(o, "tx_bytes", &n->tx_bytes, name, err) < 0 || num(o, "tx_packets", &n->tx_packets, name, err) < 0
+            || num(o, "tx_errors", &n->tx_errors, name, err) < 0 || num(o, "tx_dropped", &n->tx_dropped, name, err) < 0)
+            return -1;
+        st->n_net++;
+    }
+    return 0;
+}
+
+uint64_t eb_stats_raw(const eb_stats_t *st, const char *key)
+{
+    size_t i;
+
+    for (i = 0; i < st->memory.n_raw; i++)
+        if (strcmp(st->memory.raw[i].key, key) == 0)
+            return st->memory.raw[i].value;
+    return 0;
+}
+
+/* cgroup v1's memory.stat has "total_*" (hierarchical) keys; v2's has
+ * none and names things differently: look for each in turn. */
+static uint64_t raw2(const eb_stats_t *st, const char *v1, const char *v2, int *found)
+{
+    size_t i;
+
+    for (i = 0; i < st->memory.n_raw; i++)
+        if (strcmp(st->memory.raw[i].key, v1) == 0 || strcmp(st->memory.raw[i].key, v2) == 0) {
+            *found = 1;
+            return st->memory.raw[i].value;
+        }
+    *found = 0;
+    return 0;
+}
+
+void eb_stats_memory(const eb_stats_t *st, eb_mem_view_t *m)
+{
+    int f;
+    uint64_t inactive = raw2(st, "total_inactive_file", "inactive_file", &f);
+
+    m->usage = st->memory.usage.usage;
+    /* kubelet's (cAdvisor's) working set: usage minus inactive file pages */
+    m->working_set = m->usage > inactive ? m->usage - inactive : 0;
+    m->rss = raw2(st, "total_rss", "anon", &f);
+    m->cache = raw2(st, "total_cache", "file", &f);
+    if (!f)
+        m->cache = st->memory.cache;
+    m->pgfault = raw2(st, "total_pgfault", "pgfault", &f);
+    m->pgmajfault = raw2(st, "total_pgmajfault", "pgmajfault", &f);
+    m->swap = st->memory.swap.usage;
+    /* no limit reads as the largest number the kernel has (v1: a page
+     * multiple near 2^63, v2: "max"): report 0 = none, as cAdvisor */
+    m->limit = st->memory.usage.limit >= (UINT64_C(1) << 62) ? 0 : st->memory.usage.limit;
+    m->failcnt = st->memory.usage.failcnt;
+}

@@ -56,5 +56,17 @@ int eb_stats_read_netdev(pid_t pid, eb_stats_t *st, eb_error_t *err);
 int eb_stats_parse_netdev(const char *text, eb_stats_t *st);
 /* runc's events JSON "data" object for ST (heap string). */
 char *eb_stats_to_json(const eb_stats_t *st);
+/* The reverse, for what a runv guest agent sends: every number must be a
+ * non-negative integer, names bounded, lists capped at the sizes above. */
+struct json_object;
+int eb_stats_from_json(struct json_object *data, eb_stats_t *st, eb_error_t *err);
+
+/* A memory.stat value by key (0 when absent). */
+uint64_t eb_stats_raw(const eb_stats_t *st, const char *key);
+/* Memory as kubelet and cAdvisor report it, from v1 or v2 numbers. */
+typedef struct {
+    uint64_t usage, working_set, rss, cache, swap, pgfault, pgmajfault, limit, failcnt;
+} eb_mem_view_t;
+void eb_stats_memory(const eb_stats_t *st, eb_mem_view_t *m);
 
 #endif

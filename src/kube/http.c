@@ -390,6 +390,7 @@ static const char *reason_phrase(int code)
     case 409: return "Conflict";
     case 400: return "Bad Request";
     case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
     case 406: return "Not Acceptable";
     case 413: return "Request Entity Too Large";
     case 431: return "Request Header Fields Too Large";

@@ -1,0 +1,349 @@
+/* main.c - edgebox-stats: the node daemon.  A collector thread measures
+ * the node and every container under the runtime roots each interval
+ * (like kubelet's cAdvisor housekeeping, so a scrape never waits on a
+ * guest and the CPU rate has two samples); the accept loop renders the
+ * latest snapshot. */
+#include "stats/render.h"
+#include "kube/conn.h"
+#include "kube/http.h"
+#include "core/state.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "eb_config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <malloc.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_ROOTS 8
+#define ROOTFS_WALK_MAX 200000
+
+typedef struct daemon {
+    const char *roots[MAX_ROOTS];
+    size_t nroots;
+    const char *fs_path;
+    char node_name[256];
+    int interval_ms, percpu, rootfs;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    eb_snapshot_t snap;           /* under lock */
+    int have_snap;
+    atomic_int stopping;
+    /* own metrics */
+    atomic_ulong rounds, errors;
+    double last_round_s;
+} daemon_t;
+
+typedef struct prev { char *key; uint64_t cpu, t; } prev_t;
+
+static void snapshot_free(eb_snapshot_t *s)
+{
+    size_t i;
+
+    for (i = 0; i < s->n; i++)
+        eb_sample_free(&s->c[i]);
+    free(s->c);
+    free(s->nanocores);
+    memset(s, 0, sizeof(*s));
+}
+
+/* CPU rate between two samples of the same container (or the node): -1
+ * when there is no earlier one or the counter went back (a new container
+ * with the old id). */
+static double rate(prev_t **prev, size_t *nprev, const char *key, uint64_t cpu, uint64_t t)
+{
+    size_t i;
+    double r = -1;
+
+    for (i = 0; i < *nprev; i++)
+        if (strcmp((*prev)[i].key, key) == 0)
+            break;
+    if (i < *nprev) {
+        if (t > (*prev)[i].t && cpu >= (*prev)[i].cpu)
+            r = (double) (cpu - (*prev)[i].cpu) * 1e9 / (double) (t - (*prev)[i].t);
+    } else {
+        *prev = eb_xrealloc(*prev, (*nprev + 1) * sizeof(**prev));
+        (*prev)[i].key = eb_xstrdup(key);
+        (*nprev)++;
+    }
+    (*prev)[i].cpu = cpu;
+    (*prev)[i].t = t;
+    return r;
+}
+
+static void *collector(void *arg)
+{
+    daemon_t *d = arg;
+    prev_t *prev = NULL;
+    size_t nprev = 0, i;
+
+    while (!atomic_load(&d->stopping)) {
+        eb_snapshot_t s = { .node_name = d->node_name, .percpu = d->percpu };
+        uint64_t t0 = eb_now_ms();
+        size_t r;
+        struct timespec ts;
+
+        eb_node_collect(d->fs_path, &s.node);
+        s.node_nanocores = rate(&prev, &nprev, "", s.node.cpu_ns, s.node.time_ns);
+        for (r = 0; r < d->nroots; r++) {
+            char **ids = NULL;
+            size_t n = 0;
+            eb_error_t err = { 0 };
+
+            if (eb_state_list(d->roots[r], &ids, &n, &err) < 0) {
+                free(ids);
+                continue;
+            }
+            for (i = 0; i < n; i++) {
+                eb_sample_t smp;
+                char key[2048];
+
+                eb_error_clear(&err);
+                if (eb_sample_collect(d->roots[r], ids[i], &smp, &err) < 0) {
+                    /* stopped containers are simply not measured */
+                    if (err.code != ESRCH && err.code != ENOENT) {
+                        s.errors++;
+                        eb_debug("stats: %s", err.msg);
+                    }
+                    eb_sample_free(&smp);
+                    free(ids[i]);
+                    continue;
+                }
+                if (d->rootfs)
+                    eb_sample_rootfs_usage(&smp, ROOTFS_WALK_MAX);
+                snprintf(key, sizeof(key), "%s/%s", d->roots[r], ids[i]);
+                s.c = eb_xrealloc(s.c, (s.n + 1) * sizeof(*s.c));
+                s.nanocores = eb_xrealloc(s.nanocores, (s.n + 1) * sizeof(*s.nanocores));
+                s.c[s.n] = smp;
+                s.nanocores[s.n] = rate(&prev, &nprev, key, smp.st.cpu.total, smp.time_ns);
+                s.n++;
+                free(ids[i]);
+            }
+            free(ids);
+        }
+        /* containers gone: forget their last sample */
+        for (i = 0; i < nprev;) {
+            size_t j;
+            int seen = prev[i].key[0] == 0;
+            for (j = 0; j < s.n && !seen; j++) {
+                char key[2048];
+                for (r = 0; r < d->nroots; r++) {
+                    snprintf(key, sizeof(key), "%s/%s", d->roots[r], s.c[j].id);
+                    seen |= strcmp(key, prev[i].key) == 0;
+                }
+            }
+            if (seen) {
+                i++;
+                continue;
+            }
+            free(prev[i].key);
+            prev[i] = prev[--nprev];
+        }
+        atomic_fetch_add(&d->errors, s.errors);
+        pthread_mutex_lock(&d->lock);
+        snapshot_free(&d->snap);
+        d->snap = s;
+        d->have_snap = 1;
+        d->last_round_s = (double) (eb_now_ms() - t0) / 1000.0;
+        atomic_fetch_add(&d->rounds, 1);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += d->interval_ms / 1000;
+        ts.tv_nsec += (long) (d->interval_ms % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L)
+            ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        if (!atomic_load(&d->stopping))
+            pthread_cond_timedwait(&d->wake, &d->lock, &ts);
+        pthread_mutex_unlock(&d->lock);
+        malloc_trim(0);
+    }
+    for (i = 0; i < nprev; i++)
+        free(prev[i].key);
+    free(prev);
+    return NULL;
+}
+
+static void serve(daemon_t *d, eb_conn_t *c)
+{
+    eb_error_t err = { 0 };
+    eb_http_head_t h;
+    eb_buf_t b = { 0 };
+    const char *prom = "text/plain; version=0.0.4; charset=utf-8";
+    size_t plen;
+
+    c->timeout_ms = 5000;
+    if (eb_http_read_head(c, 1, &h, &err) != 0) {
+        eb_http_head_free(&h);
+        return;
+    }
+    plen = strcspn(h.target, "?");
+#define IS(p) (plen == strlen(p) && strncmp(h.target, p, plen) == 0)
+    if (strcmp(h.method, "GET") != 0) {
+        eb_http_respond(c, 0, 405, "text/plain", "only GET\n", 9);
+    } else if (IS("/healthz")) {
+        eb_http_respond(c, 0, 200, "text/plain", "ok\n", 3);
+    } else if (IS("/stats/summary") || IS("/metrics/cadvisor") || IS("/metrics/resource") || IS("/metrics")) {
+        pthread_mutex_lock(&d->lock);
+        if (!d->have_snap) {
+            pthread_mutex_unlock(&d->lock);
+            eb_http_respond(c, 0, 503, "text/plain", "no measurement yet\n", 19);
+        } else if (IS("/stats/summary")) {
+            char *json = eb_render_summary(&d->snap);
+            pthread_mutex_unlock(&d->lock);
+            eb_http_respond(c, 0, 200, "application/json", json, strlen(json));
+            free(json);
+        } else {
+            if (IS("/metrics/cadvisor"))
+                eb_render_cadvisor(&d->snap, &b);
+            else if (IS("/metrics/resource"))
+                eb_render_resource(&d->snap, &b);
+            else
+                eb_buf_printf(&b,
+                              "# HELP edgebox_stats_rounds_total Collection rounds done.\n"
+                              "# TYPE edgebox_stats_rounds_total counter\nedgebox_stats_rounds_total %lu\n"
+                              "# HELP edgebox_stats_errors_total Containers that could not be measured.\n"
+                              "# TYPE edgebox_stats_errors_total counter\nedgebox_stats_errors_total %lu\n"
+                              "# HELP edgebox_stats_containers Containers measured in the last round.\n"
+                              "# TYPE edgebox_stats_containers gauge\nedgebox_stats_containers %zu\n"
+                              "# HELP edgebox_stats_round_seconds Duration of the last collection round.\n"
+                              "# TYPE edgebox_stats_round_seconds gauge\nedgebox_stats_round_seconds %.6f\n",
+                              atomic_load(&d->rounds), atomic_load(&d->errors), d->snap.n, d->last_round_s);
+            pthread_mutex_unlock(&d->lock);
+            eb_http_respond(c, 0, 200, prom, b.p, b.len);
+        }
+    } else {
+        eb_http_respond(c, 0, 404, "text/plain", "not found\n", 10);
+    }
+#undef IS
+    eb_buf_free(&b);
+    eb_http_head_free(&h);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: edgebox-stats [options]\n"
+               "Serves the node's and its edgebox containers' usage (both classes) as kubelet does:\n"
+               "/stats/summary, /metrics/cadvisor, /metrics/resource; and its own /metrics, /healthz.\n\n"
+               "  --root DIR          a runtime root to watch (repeatable; default /run/edgebox)\n"
+               "  --listen ADDR       HOST:PORT (default 127.0.0.1:10256)\n"
+               "  --interval SECONDS  between measurements (default 10; fractions allowed)\n"
+               "  --node-name NAME    default: the host name\n"
+               "  --fs-path PATH      the filesystem reported as the node's and the rootfs' (default /)\n"
+               "  --no-rootfs         don't measure containers' writable layers\n"
+               "  --percpu            cAdvisor's per-cpu series too\n"
+               "  --debug\n");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "root", required_argument, 0, 'r' }, { "listen", required_argument, 0, 'l' },
+        { "interval", required_argument, 0, 'i' }, { "node-name", required_argument, 0, 'n' },
+        { "fs-path", required_argument, 0, 'f' }, { "no-rootfs", no_argument, 0, 'R' },
+        { "percpu", no_argument, 0, 'p' }, { "debug", no_argument, 0, 'd' }, { "version", no_argument, 0, 'V' },
+        { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+    };
+    static daemon_t d;
+    const char *listen_addr = "127.0.0.1:10256";
+    eb_error_t err = { 0 };
+    pthread_t th;
+    sigset_t mask;
+    int opt, debug = 0, lfd, sigfd, rc;
+    double secs;
+    char *end;
+
+    d.fs_path = "/";
+    d.interval_ms = 10000;
+    d.rootfs = 1;
+    gethostname(d.node_name, sizeof(d.node_name) - 1);
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'r':
+            if (d.nroots == MAX_ROOTS) {
+                eb_error_set(&err, EINVAL, "at most %d --root", MAX_ROOTS);
+                goto fail;
+            }
+            d.roots[d.nroots++] = optarg;
+            break;
+        case 'l': listen_addr = optarg; break;
+        case 'i':
+            secs = strtod(optarg, &end);
+            if (end == optarg || *end || secs < 0.1 || secs > 3600) {
+                eb_error_set(&err, EINVAL, "--interval: `%s` is not a number of seconds in [0.1, 3600]", optarg);
+                goto fail;
+            }
+            d.interval_ms = (int) (secs * 1000);
+            break;
+        case 'n': snprintf(d.node_name, sizeof(d.node_name), "%s", optarg); break;
+        case 'f': d.fs_path = optarg; break;
+        case 'R': d.rootfs = 0; break;
+        case 'p': d.percpu = 1; break;
+        case 'd': debug = 1; break;
+        case 'V': printf("edgebox-stats %s\n", EB_VERSION); return 0;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        eb_error_set(&err, EINVAL, "unexpected argument `%s`", argv[optind]);
+        goto fail;
+    }
+    if (!d.nroots)
+        d.roots[d.nroots++] = "/run/edgebox";
+    if (eb_log_init(NULL, EB_LOG_TEXT, debug, &err) < 0)
+        goto fail;
+    signal(SIGPIPE, SIG_IGN);
+    if ((lfd = eb_conn_listen(listen_addr, &err)) < 0)
+        goto fail;
+    pthread_mutex_init(&d.lock, NULL);
+    pthread_cond_init(&d.wake, NULL);
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &mask, NULL);
+    sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+    if ((rc = pthread_create(&th, NULL, collector, &d)) != 0) {
+        eb_error_set(&err, rc, "start the collector");
+        goto fail;
+    }
+    eb_info("edgebox-stats: listening on %s, node %s, every %d ms", listen_addr, d.node_name, d.interval_ms);
+    for (;;) {
+        struct pollfd p[2] = { { lfd, POLLIN, 0 }, { sigfd, POLLIN, 0 } };
+        int fd;
+
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (p[1].revents)
+            break;
+        if (p[0].revents && (fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+            eb_conn_t c;
+            eb_conn_init(&c, fd);
+            serve(&d, &c);
+            eb_conn_close(&c);
+        }
+    }
+    atomic_store(&d.stopping, 1);
+    pthread_mutex_lock(&d.lock);
+    pthread_cond_broadcast(&d.wake);
+    pthread_mutex_unlock(&d.lock);
+    pthread_join(th, NULL);
+    snapshot_free(&d.snap);
+    close(lfd);
+    return 0;
+fail:
+    fprintf(stderr, "edgebox-stats: %s\n", err.msg);
+    return 1;
+}

@@ -1,0 +1,217 @@
+/* sample.c - the one collector of both classes. */
+#include "stats/sample.h"
+#include "core/cgroup.h"
+#include "core/container.h"
+#include "runv/runv.h"
+#include "common/cleanup.h"
+#include "common/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *ann(json_object *a, const char *k1, const char *k2)
+{
+    json_object *v = NULL;
+
+    if ((json_object_object_get_ex(a, k1, &v) || (k2 && json_object_object_get_ex(a, k2, &v)))
+        && json_object_is_type(v, json_type_string))
+        return json_object_get_string(v);
+    return NULL;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? eb_xstrdup(s) : NULL;
+}
+
+/* containerd's keys first, then CRI-O's. */
+static void identity(eb_sample_t *s, const char *annotations_json)
+{
+    json_object *a = annotations_json ? json_tokener_parse(annotations_json) : NULL;
+    const char *type;
+
+    if (!a || !json_object_is_type(a, json_type_object)) {
+        json_object_put(a);
+        return;
+    }
+    type = ann(a, "io.kubernetes.cri.container-type", "io.kubernetes.cri-o.ContainerType");
+    s->is_sandbox = type && strcmp(type, "sandbox") == 0;
+    s->sandbox_id = dup_or_null(ann(a, "io.kubernetes.cri.sandbox-id", "io.kubernetes.cri-o.SandboxID"));
+    s->pod_name = dup_or_null(ann(a, "io.kubernetes.cri.sandbox-name", "io.kubernetes.pod.name"));
+    s->pod_namespace = dup_or_null(ann(a, "io.kubernetes.cri.sandbox-namespace", "io.kubernetes.pod.namespace"));
+    s->pod_uid = dup_or_null(ann(a, "io.kubernetes.cri.sandbox-uid", "io.kubernetes.pod.uid"));
+    s->container_name = dup_or_null(ann(a, "io.kubernetes.cri.container-name", "io.kubernetes.container.name"));
+    s->image = dup_or_null(ann(a, "io.kubernetes.cri.image-name", "io.kubernetes.cri-o.ImageName"));
+    /* a sandbox is its own sandbox; CRI-O names it POD as kubelet does */
+    if (s->is_sandbox && !s->sandbox_id)
+        s->sandbox_id = eb_xstrdup(s->id);
+    json_object_put(a);
+}
+
+static double rfc3339_seconds(const char *ts)
+{
+    struct tm tm = { 0 };
+    const char *rest;
+    double frac = 0;
+
+    if (!ts || !(rest = strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm)))
+        return 0;
+    if (*rest == '.')
+        frac = strtod(rest, NULL);
+    return (double) timegm(&tm) + frac;
+}
+
+static uint64_t wall_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+}
+
+static int collect_runv(const char *root, eb_sample_t *s, eb_error_t *err)
+{
+    json_object *data = NULL;
+    uint64_t ooms = 0;
+    int rc;
+
+    if (eb_runv_status(root, s->id, NULL) == EB_STATUS_STOPPED)
+        return eb_error_set(err, ESRCH, "container `%s` is not running", s->id);
+    if (eb_runv_stats(root, s->id, &data, &ooms, err) < 0)
+        return -1;
+    rc = eb_stats_from_json(data, &s->st, err);
+    json_object_put(data);
+    if (rc < 0)
+        return eb_error_wrap(err, "container `%s`: from the guest", s->id);
+    s->st.memory.oom_kill = ooms;
+    return 0;
+}
+
+int eb_sample_collect(const char *root, const char *id, eb_sample_t *s, eb_error_t *err)
+{
+    eb_container_t *c = NULL;
+    eb_state_t *state = NULL;
+    int rc = -1;
+
+    memset(s, 0, sizeof(*s));
+    s->id = eb_xstrdup(id);
+    if (eb_class_is_runv(root, id)) {
+        s->klass = "runv";
+        if (eb_state_load(root, id, false, &state, err) < 0)
+            return -1;
+        identity(s, state->annotations_json);
+        s->created = rfc3339_seconds(state->created);
+        s->rootfs = dup_or_null(state->rootfs);
+        s->pid = state->pid;
+        s->cgroup = dup_or_null(state->cgroup_path);
+        eb_state_free(state);
+        rc = collect_runv(root, s, err);
+    } else {
+        eb_error_t nerr = { 0 };
+
+        s->klass = "runc";
+        if (eb_container_load(root, id, 0, &c, err) < 0)
+            return -1;
+        identity(s, c->state->annotations_json);
+        s->created = rfc3339_seconds(c->state->created);
+        s->rootfs = dup_or_null(c->state->rootfs);
+        s->pid = c->state->pid;
+        s->cgroup = dup_or_null(c->state->cgroup_path);
+        if (c->status == EB_STATUS_STOPPED || !c->cgroup) {
+            eb_error_set(err, ESRCH, "container `%s` is not running", id);
+        } else if (eb_cgroup_stats(c->cgroup, &s->st, err) == 0) {
+            if (c->state->pid > 0)
+                eb_stats_read_netdev(c->state->pid, &s->st, &nerr);
+            rc = 0;
+        }
+        eb_container_free(c);
+    }
+    s->time_ns = wall_ns();
+    return rc;
+}
+
+/* The upper dir of the overlay mounted at PATH, from mountinfo. */
+static char *overlay_upper(const char *path)
+{
+    _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+    char *line = NULL, *found = NULL;
+    size_t cap = 0;
+
+    while (f && getline(&line, &cap, f) > 0) {
+        char mnt[4096], fstype[64];
+        const char *sep = strstr(line, " - "), *up;
+        if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 || strcmp(mnt, path) != 0)
+            continue;
+        if (sscanf(sep + 3, "%63s", fstype) != 1 || strcmp(fstype, "overlay") != 0)
+            continue;
+        up = strstr(sep, "upperdir=");
+        free(found);
+        found = up ? strndup(up + 9, strcspn(up + 9, ", \n")) : NULL;
+    }
+    free(line);
+    return found;
+}
+
+static void walk(int dfd, uint64_t *bytes, uint64_t *inodes, size_t *left, int depth)
+{
+    DIR *d = fdopendir(dfd);
+    struct dirent *e;
+
+    if (!d) {
+        close(dfd);
+        return;
+    }
+    while (*left && (e = readdir(d))) {
+        struct stat st;
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        (*left)--;
+        (*inodes)++;
+        *bytes += (uint64_t) st.st_blocks * 512;
+        if (S_ISDIR(st.st_mode) && depth < 64) {
+            int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0)
+                walk(sub, bytes, inodes, left, depth + 1);
+        }
+    }
+    closedir(d);
+}
+
+int eb_sample_rootfs_usage(eb_sample_t *s, size_t max_entries)
+{
+    _cleanup_free_ char *upper = s->rootfs ? overlay_upper(s->rootfs) : NULL;
+    const char *dir = upper ? upper : s->rootfs;
+    size_t left = max_entries;
+    int fd;
+
+    if (!dir || (fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return -1;
+    s->rootfs_bytes = s->rootfs_inodes = 0;
+    walk(fd, &s->rootfs_bytes, &s->rootfs_inodes, &left, 0);
+    s->have_rootfs = left > 0;    /* a cut-short walk is not a measurement */
+    return s->have_rootfs ? 0 : -1;
+}
+
+void eb_sample_free(eb_sample_t *s)
+{
+    free(s->id);
+    free(s->sandbox_id);
+    free(s->pod_name);
+    free(s->pod_namespace);
+    free(s->pod_uid);
+    free(s->container_name);
+    free(s->image);
+    free(s->cgroup);
+    free(s->rootfs);
+    memset(s, 0, sizeof(*s));
+}
