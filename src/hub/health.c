@@ -32,7 +32,7 @@ static int check_once(eb_hub_t *hub)
     eb_buf_t body = { .limit = 4096 };
     int status = 0, ok;
 
-    if (eb_hub_dial(hub, &up, hub->cfg.health_timeout_ms, &err) < 0) {
+    if (eb_kube_dial(&hub->kc, &up, hub->cfg.health_timeout_ms, &err) < 0) {
         eb_debug("hub: health: %s", err.msg);
         return 0;
     }
@@ -58,7 +58,7 @@ static int refresh_one(eb_hub_t *hub, eb_conn_t *up, const char *comp, enum eb_f
     eb_kreq_t r;
     int status = 0, rc = -1;
 
-    if (up->fd < 0 && eb_hub_dial(hub, up, hub->cfg.health_timeout_ms, err) < 0)
+    if (up->fd < 0 && eb_kube_dial(&hub->kc, up, hub->cfg.health_timeout_ms, err) < 0)
         return -1;
     up->timeout_ms = 60000;
     if (eb_kreq_parse("GET", target, &r, err) < 0)

@@ -8,6 +8,7 @@
 
 #include "common/buf.h"
 #include "hub/store.h"
+#include "kube/client.h"
 #include "kube/conn.h"
 #include "kube/http.h"
 #include "kube/kubeconfig.h"
@@ -58,8 +59,6 @@ void *eb_hub_client_thread(void *arg);
  * or NULL when the hub does not cache for it. */
 char *eb_hub_component(const eb_hub_t *hub, const eb_http_head_t *h);
 
-/* Upstream: a connection to the apiserver with the kubeconfig's trust. */
-int eb_hub_dial(eb_hub_t *hub, eb_conn_t *up, int timeout_ms, eb_error_t *err);
 /* A request of the hub's own (health, refresh): the status, and the body
  * into OUT (bounded by OUT->limit), with CTYPE the response's. */
 int eb_hub_fetch(eb_hub_t *hub, eb_conn_t *up, const char *target, const char *accept,

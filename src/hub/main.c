@@ -189,7 +189,7 @@ int main(int argc, char **argv)
     {
         eb_conn_t up;
         eb_error_t e2 = { 0 };
-        if (eb_hub_dial(&hub, &up, hub.cfg.health_timeout_ms, &e2) == 0)
+        if (eb_kube_dial(&hub.kc, &up, hub.cfg.health_timeout_ms, &e2) == 0)
             eb_conn_close(&up);
         else {
             atomic_store(&hub.online, 0);

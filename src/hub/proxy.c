@@ -60,11 +60,6 @@ char *eb_hub_component(const eb_hub_t *hub, const eb_http_head_t *h)
     return NULL;
 }
 
-int eb_hub_dial(eb_hub_t *hub, eb_conn_t *up, int timeout_ms, eb_error_t *err)
-{
-    return eb_kube_dial(&hub->kc, up, timeout_ms, err);
-}
-
 /* The request head as it goes upstream: the client's headers without the
  * hop-by-hop ones, the apiserver's Host, the hub's credentials unless the
  * client brought its own. */
@@ -175,7 +170,7 @@ static enum fwd forward(eb_client_t *cl, eb_conn_t *up, const eb_http_head_t *h,
     for (attempt = 0;; attempt++) {
         int fresh = up->fd < 0, rc, sent = 0;
         int idempotent = !strcmp(h->method, "GET") || !strcmp(h->method, "HEAD");
-        if (fresh && eb_hub_dial(hub, up, DIAL_TIMEOUT_MS, &err) < 0) {
+        if (fresh && eb_kube_dial(&hub->kc, up, DIAL_TIMEOUT_MS, &err) < 0) {
             eb_debug("hub: %s", err.msg);
             ret = FWD_UNREACHABLE;
             goto out;

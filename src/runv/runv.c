@@ -6,6 +6,7 @@
  * the lock work alike) plus runv.json: the sandbox id, the guest pid of the
  * container's init and whether this container booted the sandbox. */
 #include "runv/runv.h"
+#include "spec/cri.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -26,10 +27,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-#define CRI_TYPE "io.kubernetes.cri.container-type"
-#define CRI_SANDBOX "io.kubernetes.cri.sandbox-id"
-#define CRIO_TYPE "io.kubernetes.cri-o.ContainerType"
-#define CRIO_SANDBOX "io.kubernetes.cri-o.SandboxID"
 
 typedef struct {
     char *sandbox;
@@ -384,12 +381,12 @@ int eb_runv_create(const eb_create_opts_t *o, const char *log_path, pid_t *relay
         return eb_error_set(err, EINVAL, "%s: process: required to create a container", cfgpath);
     }
     /* Which sandbox: the pod's (CRI annotations) or a VM of its own. */
-    type = eb_spec_annotation(spec, CRI_TYPE);
+    type = eb_spec_annotation(spec, EB_CRI_TYPE);
     if (type == NULL)
-        type = eb_spec_annotation(spec, CRIO_TYPE);
-    sid = eb_spec_annotation(spec, CRI_SANDBOX);
+        type = eb_spec_annotation(spec, EB_CRIO_TYPE);
+    sid = eb_spec_annotation(spec, EB_CRI_SANDBOX_ID);
     if (sid == NULL)
-        sid = eb_spec_annotation(spec, CRIO_SANDBOX);
+        sid = eb_spec_annotation(spec, EB_CRIO_SANDBOX_ID);
     if (type == NULL || strcmp(type, "sandbox") == 0 || sid == NULL)
         sid = o->id;
     if (!eb_id_valid(sid)) {

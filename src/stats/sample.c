@@ -3,6 +3,7 @@
 #include "core/cgroup.h"
 #include "core/container.h"
 #include "runv/runv.h"
+#include "spec/cri.h"
 #include "common/cleanup.h"
 #include "common/util.h"
 
@@ -42,15 +43,15 @@ static void identity(eb_sample_t *s, const char *annotations_json)
         json_object_put(a);
         return;
     }
-    type = ann(a, "io.kubernetes.cri.container-type", "io.kubernetes.cri-o.ContainerType");
+    type = ann(a, EB_CRI_TYPE, EB_CRIO_TYPE);
     s->is_sandbox = type && strcmp(type, "sandbox") == 0;
-    s->sandbox_id = dup_or_null(ann(a, "io.kubernetes.cri.sandbox-id", "io.kubernetes.cri-o.SandboxID"));
-    s->pod_name = dup_or_null(ann(a, "io.kubernetes.cri.sandbox-name", "io.kubernetes.pod.name"));
-    s->pod_namespace = dup_or_null(ann(a, "io.kubernetes.cri.sandbox-namespace", "io.kubernetes.pod.namespace"));
-    s->pod_uid = dup_or_null(ann(a, "io.kubernetes.cri.sandbox-uid", "io.kubernetes.pod.uid"));
-    s->container_name = dup_or_null(ann(a, "io.kubernetes.cri.container-name", "io.kubernetes.container.name"));
-    s->image = dup_or_null(ann(a, "io.kubernetes.cri.image-name", "io.kubernetes.cri-o.ImageName"));
-    /* a sandbox is its own sandbox; CRI-O names it POD as kubelet does */
+    s->sandbox_id = dup_or_null(ann(a, EB_CRI_SANDBOX_ID, EB_CRIO_SANDBOX_ID));
+    s->pod_name = dup_or_null(ann(a, EB_CRI_POD_NAME, EB_CRIO_POD_NAME));
+    s->pod_namespace = dup_or_null(ann(a, EB_CRI_POD_NAMESPACE, EB_CRIO_POD_NAMESPACE));
+    s->pod_uid = dup_or_null(ann(a, EB_CRI_POD_UID, EB_CRIO_POD_UID));
+    s->container_name = dup_or_null(ann(a, EB_CRI_CONTAINER_NAME, EB_CRIO_CONTAINER_NAME));
+    s->image = dup_or_null(ann(a, EB_CRI_IMAGE, EB_CRIO_IMAGE));
+    /* a sandbox without the sandbox-id annotation is its own sandbox */
     if (s->is_sandbox && !s->sandbox_id)
         s->sandbox_id = eb_xstrdup(s->id);
     json_object_put(a);

@@ -1,0 +1,24 @@
+/* cri.h - the annotations CRI runtimes put in config.json to say which
+ * pod a container belongs to: containerd's keys and CRI-O's.  The runv
+ * class reads them to share a VM per pod, edgebox-stats to group
+ * containers into pods. */
+#ifndef EB_SPEC_CRI_H
+#define EB_SPEC_CRI_H
+
+#define EB_CRI_TYPE "io.kubernetes.cri.container-type"          /* "sandbox" | "container" */
+#define EB_CRI_SANDBOX_ID "io.kubernetes.cri.sandbox-id"
+#define EB_CRI_POD_NAME "io.kubernetes.cri.sandbox-name"
+#define EB_CRI_POD_NAMESPACE "io.kubernetes.cri.sandbox-namespace"
+#define EB_CRI_POD_UID "io.kubernetes.cri.sandbox-uid"
+#define EB_CRI_CONTAINER_NAME "io.kubernetes.cri.container-name"
+#define EB_CRI_IMAGE "io.kubernetes.cri.image-name"
+
+#define EB_CRIO_TYPE "io.kubernetes.cri-o.ContainerType"
+#define EB_CRIO_SANDBOX_ID "io.kubernetes.cri-o.SandboxID"
+#define EB_CRIO_POD_NAME "io.kubernetes.pod.name"
+#define EB_CRIO_POD_NAMESPACE "io.kubernetes.pod.namespace"
+#define EB_CRIO_POD_UID "io.kubernetes.pod.uid"
+#define EB_CRIO_CONTAINER_NAME "io.kubernetes.container.name"
+#define EB_CRIO_IMAGE "io.kubernetes.cri-o.ImageName"
+
+#endif
