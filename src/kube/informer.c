@@ -204,12 +204,12 @@ static int list_all(eb_informer_t *inf, eb_conn_t *c, eb_error_t *err)
     _cleanup_free_ char *cont = NULL;
     char rv[sizeof(inf->rv)] = "";
     json_object *gone;
-    int restarted = 0;
+    int restarted = 0, rc;
 
     if (!path)
         return eb_error_set(err, EINVAL, "resource `%s` is not GROUP/VERSION/RESOURCE", inf->res);
     atomic_fetch_add(&inf->lists, 1);
-    do {
+    for (;;) {
         eb_buf_t t = { 0 }, body = { .limit = inf->max_list };
         eb_kube_call_t call = { .method = "GET" };
         _cleanup_json_ json_object *list = NULL;
@@ -231,12 +231,13 @@ static int list_all(eb_informer_t *inf, eb_conn_t *c, eb_error_t *err)
             return -1;
         }
         set_active(inf, c->fd);
-        if (eb_kube_do(inf->kc, c, inf->user_agent, &call, &status, &body, NULL, err) < 0) {
+        rc = eb_kube_do(inf->kc, c, inf->user_agent, &call, &status, &body, NULL, err);
+        set_active(inf, -1);
+        if (rc < 0) {
             eb_buf_free(&t);
             eb_buf_free(&body);
             return -1;
         }
-        set_active(inf, -1);
         if (status == 410 && cont && !restarted) {
             /* the continue token expired mid-list: start over, once */
             eb_buf_free(&t);
@@ -273,7 +274,9 @@ static int list_all(eb_informer_t *inf, eb_conn_t *c, eb_error_t *err)
         next = eb_json_str_at(list, "metadata", "continue", NULL);
         free(cont);
         cont = next && next[0] ? eb_xstrdup(next) : NULL;
-    } while (cont);
+        if (!cont)
+            break;
+    }
 
     /* swap in, then tell the handler what changed */
     pthread_mutex_lock(&inf->lock);
