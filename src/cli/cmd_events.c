@@ -32,65 +32,59 @@ static int parse_interval(const char *s, int *ms)
     return 0;
 }
 
-/* One stats event, measured by the collector edgebox-stats uses too
- * (runc: the host cgroup and the container's network namespace; runv:
- * the guest, through the agent, validated).  *OOMS: the OOM kill count. */
-static int emit_stats(eb_global_t *g, const char *id, uint64_t *ooms, eb_error_t *err)
+static void print_stats(const char *id, const eb_sample_t *s)
 {
-    eb_sample_t s;
-    char *data;
+    char *data = eb_stats_to_json(&s->st);
 
-    if (eb_sample_collect(g->root, id, &s, err) < 0) {
-        eb_sample_free(&s);
-        return -1;
-    }
-    data = eb_stats_to_json(&s.st);
     printf("{\"type\":\"stats\",\"id\":\"%s\",\"data\":%s}\n", id, data);
     fflush(stdout);
-    if (ooms)
-        *ooms = s.st.memory.oom_kill;
     free(data);
-    eb_sample_free(&s);
-    return 0;
 }
 
-/* runv: OOM kills are noticed from the guest cgroup's oom_kill counter,
- * polled every second. */
+/* One stats event, measured by the collector edgebox-stats uses too
+ * (runc: the host cgroup and the container's network namespace; runv:
+ * the guest, through the agent, validated). */
+static int emit_stats(eb_global_t *g, const char *id, eb_error_t *err)
+{
+    eb_sample_t s;
+    int rc = eb_sample_collect(g->root, id, &s, err);
+
+    if (rc == 0)
+        print_stats(id, &s);
+    eb_sample_free(&s);
+    return rc;
+}
+
+/* runv: one sample a second from the guest; an OOM kill is a rise of the
+ * guest cgroup's oom_kill counter, stats go out every interval. */
 static int runv_events(eb_global_t *g, const char *id, bool stats, int ms, eb_error_t *err)
 {
     uint64_t ooms = UINT64_MAX;
     int waited = ms;
 
     if (stats)
-        return emit_stats(g, id, NULL, err);
+        return emit_stats(g, id, err);
     for (;;) {
-        json_object *data = NULL;
-        uint64_t now = 0;
+        eb_sample_t s;
 
-        if (waited >= ms) {
-            if (emit_stats(g, id, &now, err) == 0) {
-                waited = 0;
-            } else {
-                /* A stream ends with the container, not with one slow answer
-                 * from a guest under memory pressure. */
-                if (eb_runv_status(g->root, id, NULL) == EB_STATUS_STOPPED)
-                    return 0;
-                eb_error_clear(err);
-                now = ooms;
+        if (eb_sample_collect(g->root, id, &s, err) == 0) {
+            if (ooms != UINT64_MAX && s.st.memory.oom_kill > ooms) {
+                printf("{\"type\":\"oom\",\"id\":\"%s\"}\n", id);
+                fflush(stdout);
             }
-        } else if (eb_runv_stats(g->root, id, &data, &now, err) < 0) {
+            ooms = s.st.memory.oom_kill;
+            if (waited >= ms) {
+                print_stats(id, &s);
+                waited = 0;
+            }
+        } else {
+            /* A stream ends with the container, not with one slow answer
+             * from a guest under memory pressure. */
             if (eb_runv_status(g->root, id, NULL) == EB_STATUS_STOPPED)
                 return 0;
             eb_error_clear(err);
-            now = ooms;
         }
-        json_object_put(data);
-        if (ooms != UINT64_MAX && now != UINT64_MAX && now > ooms) {
-            printf("{\"type\":\"oom\",\"id\":\"%s\"}\n", id);
-            fflush(stdout);
-        }
-        if (now != UINT64_MAX)
-            ooms = now;
+        eb_sample_free(&s);
         usleep(1000 * 1000);
         waited += 1000;
         if (eb_runv_status(g->root, id, NULL) == EB_STATUS_STOPPED)
@@ -126,7 +120,7 @@ int eb_cmd_events(eb_global_t *g, int argc, char **argv, eb_error_t *err)
         goto out;
     }
     if (stats) {
-        ret = emit_stats(g, argv[pos], NULL, err);
+        ret = emit_stats(g, argv[pos], err);
         goto out;
     }
     ofd = eb_cgroup_oom_watch(c->cgroup, err);
@@ -157,7 +151,7 @@ int eb_cmd_events(eb_global_t *g, int argc, char **argv, eb_error_t *err)
             ret = 0;
             goto out;
         }
-        if (emit_stats(g, argv[pos], NULL, err) < 0)
+        if (emit_stats(g, argv[pos], err) < 0)
             goto out;
     }
 out:

@@ -45,7 +45,7 @@ typedef struct daemon {
     double last_round_s;
 } daemon_t;
 
-typedef struct prev { char *key; uint64_t cpu, t; } prev_t;
+typedef struct prev { char *key; uint64_t cpu, t; unsigned long round; } prev_t;
 
 static void snapshot_free(eb_snapshot_t *s)
 {
@@ -61,7 +61,7 @@ static void snapshot_free(eb_snapshot_t *s)
 /* CPU rate between two samples of the same container (or the node): -1
  * when there is no earlier one or the counter went back (a new container
  * with the old id). */
-static double rate(prev_t **prev, size_t *nprev, const char *key, uint64_t cpu, uint64_t t)
+static double rate(prev_t **prev, size_t *nprev, unsigned long round, const char *key, uint64_t cpu, uint64_t t)
 {
     size_t i;
     double r = -1;
@@ -79,6 +79,7 @@ static double rate(prev_t **prev, size_t *nprev, const char *key, uint64_t cpu, 
     }
     (*prev)[i].cpu = cpu;
     (*prev)[i].t = t;
+    (*prev)[i].round = round;
     return r;
 }
 
@@ -87,6 +88,7 @@ static void *collector(void *arg)
     daemon_t *d = arg;
     prev_t *prev = NULL;
     size_t nprev = 0, i;
+    unsigned long round = 0;
 
     while (!atomic_load(&d->stopping)) {
         eb_snapshot_t s = { .node_name = d->node_name, .percpu = d->percpu };
@@ -95,7 +97,8 @@ static void *collector(void *arg)
         struct timespec ts;
 
         eb_node_collect(d->fs_path, &s.node);
-        s.node_nanocores = rate(&prev, &nprev, "", s.node.cpu_ns, s.node.time_ns);
+        round++;
+        s.node_nanocores = rate(&prev, &nprev, round, "", s.node.cpu_ns, s.node.time_ns);
         for (r = 0; r < d->nroots; r++) {
             char **ids = NULL;
             size_t n = 0;
@@ -126,24 +129,15 @@ static void *collector(void *arg)
                 s.c = eb_xrealloc(s.c, (s.n + 1) * sizeof(*s.c));
                 s.nanocores = eb_xrealloc(s.nanocores, (s.n + 1) * sizeof(*s.nanocores));
                 s.c[s.n] = smp;
-                s.nanocores[s.n] = rate(&prev, &nprev, key, smp.st.cpu.total, smp.time_ns);
+                s.nanocores[s.n] = rate(&prev, &nprev, round, key, smp.st.cpu.total, smp.time_ns);
                 s.n++;
                 free(ids[i]);
             }
             free(ids);
         }
-        /* containers gone: forget their last sample */
+        /* containers not measured this round are gone: forget them */
         for (i = 0; i < nprev;) {
-            size_t j;
-            int seen = prev[i].key[0] == 0;
-            for (j = 0; j < s.n && !seen; j++) {
-                char key[2048];
-                for (r = 0; r < d->nroots; r++) {
-                    snprintf(key, sizeof(key), "%s/%s", d->roots[r], s.c[j].id);
-                    seen |= strcmp(key, prev[i].key) == 0;
-                }
-            }
-            if (seen) {
+            if (prev[i].round == round) {
                 i++;
                 continue;
             }
