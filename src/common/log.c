@@ -1,5 +1,6 @@
 /* log.c - text or JSON log lines to a file or stderr. */
 #include "common/log.h"
+#include "common/buf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,12 +48,30 @@ static size_t json_escape(char *out, size_t outlen, const char *in)
     return o;
 }
 
-void eb_log(enum eb_log_level level, const char *fmt, ...)
+static const char *const level_names[] = { "error", "warning", "info", "debug" };
+
+static void timestamp(char *ts, size_t len)
 {
-    static const char *names[] = { "error", "warning", "info", "debug" };
-    char msg[2048], esc[4200], line[4400], ts[64];
     struct timespec now;
     struct tm tm;
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &tm);
+    snprintf(ts, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec);
+}
+
+/* One write per line: lines of threads and processes never interleave. */
+static void write_line(const char *line, size_t n)
+{
+    if (write(log_fd, line, n) < 0) {
+        /* nowhere left to report a failing log */
+    }
+}
+
+void eb_log(enum eb_log_level level, const char *fmt, ...)
+{
+    char msg[2048], esc[4200], line[4400], ts[64];
     va_list ap;
     int n, saved = errno;
 
@@ -61,23 +80,54 @@ void eb_log(enum eb_log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
-    snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec);
+    timestamp(ts, sizeof(ts));
     if (log_format == EB_LOG_JSON) {
         json_escape(esc, sizeof(esc), msg);
         n = snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n",
-                     names[level], esc, ts);
+                     level_names[level], esc, ts);
     } else {
-        n = snprintf(line, sizeof(line), "time=\"%s\" level=%s msg=\"%s\"\n", ts, names[level], msg);
+        n = snprintf(line, sizeof(line), "time=\"%s\" level=%s msg=\"%s\"\n", ts, level_names[level], msg);
     }
     if (n > 0) {
         if ((size_t) n >= sizeof(line))
             n = sizeof(line) - 1;
-        if (write(log_fd, line, (size_t) n) < 0) {
-            /* nowhere left to report a failing log */
-        }
+        write_line(line, (size_t) n);
     }
+    errno = saved;
+}
+
+void eb_log_fields(enum eb_log_level level, const char *msg, ...)
+{
+    char esc[4200], ts[64];
+    eb_buf_t b = { 0 };
+    const char *k;
+    va_list ap;
+    int saved = errno, json = log_format == EB_LOG_JSON;
+
+    if (level == EB_LOG_DEBUG && !log_debug)
+        return;
+    timestamp(ts, sizeof(ts));
+    json_escape(esc, sizeof(esc), msg);
+    if (json)
+        eb_buf_printf(&b, "{\"level\":\"%s\",\"msg\":\"%s\"", level_names[level], esc);
+    else
+        eb_buf_printf(&b, "time=\"%s\" level=%s msg=\"%s\"", ts, level_names[level], esc);
+    va_start(ap, msg);
+    while ((k = va_arg(ap, const char *))) {
+        const char *v = va_arg(ap, const char *);
+        /* values are bounded like messages: a long one is cut, never the line */
+        if (v)
+            json_escape(esc, sizeof(esc), v);
+        if (json)
+            eb_buf_printf(&b, v ? ",\"%s\":\"%s\"" : ",\"%s\":null", k, esc);
+        else if (v)
+            eb_buf_printf(&b, " %s=\"%s\"", k, esc);
+    }
+    va_end(ap);
+    if (json)
+        eb_buf_printf(&b, ",\"time\":\"%s\"}", ts);
+    eb_buf_puts(&b, "\n");
+    write_line(b.p, b.len);
+    eb_buf_free(&b);
     errno = saved;
 }

@@ -14,6 +14,10 @@ enum eb_log_format { EB_LOG_TEXT, EB_LOG_JSON };
 /* PATH may be NULL (stderr).  Returns -1 and fills ERR when PATH can't be opened. */
 int eb_log_init(const char *path, enum eb_log_format format, int debug, eb_error_t *err);
 void eb_log(enum eb_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A structured line: MSG and the NULL-terminated key/value string pairs
+ * after it (a NULL value is JSON null, left out in text), as JSON fields
+ * or text key="value" pairs. */
+void eb_log_fields(enum eb_log_level level, const char *msg, ...) __attribute__((sentinel));
 /* True when the log goes somewhere other than stderr (then errors are
  * printed to both, as runc does). */
 int eb_log_is_file(void);

@@ -9,57 +9,16 @@
 #include "kube/client.h"
 #include "kube/object.h"
 #include "common/cleanup.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "eb_config.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
-#include <unistd.h>
 
 #define USER_AGENT "edgebox-ecm/" EB_VERSION
-
-void eb_ecm_log(const char *level, const char *msg, ...)
-{
-    json_object *o = json_object_new_object();
-    struct timeval tv;
-    struct tm tm;
-    char ts[64];
-    const char *k, *line;
-    va_list ap;
-    size_t len;
-
-    gettimeofday(&tv, NULL);
-    gmtime_r(&tv.tv_sec, &tm);
-    snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, (long) (tv.tv_usec / 1000));
-    json_object_object_add(o, "ts", json_object_new_string(ts));
-    json_object_object_add(o, "level", json_object_new_string(level));
-    json_object_object_add(o, "msg", json_object_new_string(msg));
-    va_start(ap, msg);
-    while ((k = va_arg(ap, const char *))) {
-        const char *v = va_arg(ap, const char *);
-        json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
-    }
-    va_end(ap);
-    line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    len = strlen(line);
-    {
-        /* one write per line: replicas and threads never interleave */
-        char *buf = eb_xcalloc(1, len + 2);
-        memcpy(buf, line, len);
-        buf[len] = '\n';
-        if (write(STDERR_FILENO, buf, len + 1) < 0) {
-            /* nowhere else to report it */
-        }
-        free(buf);
-    }
-    json_object_put(o);
-}
 
 /* Does NODE carry the NoExecute taint of an outage? */
 static const char *outage_of(json_object *node)
@@ -104,12 +63,12 @@ void eb_ecm_on_node(void *ud, enum eb_inf_event ev, json_object *node)
     pthread_mutex_unlock(&ecm->lock);
 
     if (aut != was_aut && (known || aut))
-        eb_ecm_log("info", aut ? "node opted into autonomy" : "node left autonomy", "node", name, NULL);
+        eb_log_fields(EB_LOG_INFO, aut ? "node opted into autonomy" : "node left autonomy", "node", name, NULL);
     if (aut && !was_out && outage)
-        eb_ecm_log("info", "autonomous node tainted for an outage: its pods stay", "node", name, "taint", outage,
+        eb_log_fields(EB_LOG_INFO, "autonomous node tainted for an outage: its pods stay", "node", name, "taint", outage,
                    NULL);
     else if (aut && was_out && !outage)
-        eb_ecm_log("info", "autonomous node back", "node", name, NULL);
+        eb_log_fields(EB_LOG_INFO, "autonomous node back", "node", name, NULL);
     /* pods follow the node's autonomy; a new node may have pods already */
     if ((aut != was_aut || !known) && atomic_load(&ecm->leader)) {
         char key[300];
@@ -202,7 +161,7 @@ static int reconcile_pod(eb_ecm_t *ecm, eb_conn_t *c, const char *key)
     plan = eb_autonomy_plan(pod, node && eb_node_autonomous(node), &patch, &err);
     if (plan < 0) {
         atomic_fetch_add(&ecm->patch_errors, 1);
-        eb_ecm_log("error", "pod left unchanged", "pod", key, "node", node_name, "error", err.msg, NULL);
+        eb_log_fields(EB_LOG_ERROR, "pod left unchanged", "pod", key, "node", node_name, "error", err.msg, NULL);
         return 0;
     }
     if (plan == EB_PLAN_NONE)
@@ -217,13 +176,13 @@ static int reconcile_pod(eb_ecm_t *ecm, eb_conn_t *c, const char *key)
     call.len = strlen(call.body);
     if (eb_kube_do(&ecm->kc, c, USER_AGENT, &call, &status, &body, NULL, &err) < 0) {
         atomic_fetch_add(&ecm->patch_errors, 1);
-        eb_ecm_log("warning", "pod update failed, will retry", "pod", key, "node", node_name, "action", action,
+        eb_log_fields(EB_LOG_WARNING, "pod update failed, will retry", "pod", key, "node", node_name, "action", action,
                    "error", err.msg, NULL);
         rc = 1;
     } else if (status == 200) {
         json_object *saved = eb_json_at(patch, "metadata", "annotations", EB_SAVED_ANNOTATION, NULL);
         atomic_fetch_add(plan == EB_PLAN_PROTECT ? &ecm->protected_total : &ecm->restored_total, 1);
-        eb_ecm_log("info", plan == EB_PLAN_PROTECT ? "pod protected from eviction: unlimited node outage tolerations"
+        eb_log_fields(EB_LOG_INFO, plan == EB_PLAN_PROTECT ? "pod protected from eviction: unlimited node outage tolerations"
                                                    : "pod eviction tolerations restored",
                    "action", action, "pod", key, "node", node_name, "savedTolerationSeconds",
                    saved ? json_object_get_string(saved) : NULL, NULL);
@@ -237,7 +196,7 @@ static int reconcile_pod(eb_ecm_t *ecm, eb_conn_t *c, const char *key)
         char code[16];
         snprintf(code, sizeof(code), "%d", status);
         atomic_fetch_add(&ecm->patch_errors, 1);
-        eb_ecm_log("warning", "pod update refused", "pod", key, "node", node_name, "action", action, "status", code,
+        eb_log_fields(EB_LOG_WARNING, "pod update refused", "pod", key, "node", node_name, "action", action, "status", code,
                    "answer", body.p ? eb_buf_str(&body) : "", NULL);
         /* 4xx other than a conflict won't change by retrying soon; the
          * backoff keeps trying (an admission webhook may come back) */

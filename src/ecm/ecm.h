@@ -65,10 +65,6 @@ typedef struct eb_ecm {
     atomic_ulong lease_errors;
 } eb_ecm_t;
 
-/* Structured log: one JSON object per line on stderr, with MSG and the
- * NULL-terminated key/value string pairs after it. */
-void eb_ecm_log(const char *level, const char *msg, ...) __attribute__((sentinel));
-
 /* Informer handlers: enqueue what changed. */
 void eb_ecm_on_node(void *ud, enum eb_inf_event ev, json_object *node);
 void eb_ecm_on_pod(void *ud, enum eb_inf_event ev, json_object *pod);

@@ -12,6 +12,7 @@
 #include "kube/client.h"
 #include "kube/object.h"
 #include "common/cleanup.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "eb_config.h"
 
@@ -56,7 +57,7 @@ static int call(eb_ecm_t *ecm, lease_state_t *ls, const char *method, const char
     ls->c.timeout_ms = ecm->cfg.renew_deadline_s * 1000 / 2;
     rc = eb_kube_do(&ecm->kc, &ls->c, USER_AGENT, &kc, status, &b, NULL, err);
     if (rc == 0 && out) {
-        *out = b.len < (1 << 20) ? json_tokener_parse(eb_buf_str(&b)) : NULL;
+        *out = json_tokener_parse(eb_buf_str(&b));      /* b.limit bounds it */
         if (*status == 200 || *status == 201) {
             if (!*out || !json_object_is_type(*out, json_type_object)) {
                 json_object_put(*out);
@@ -195,7 +196,7 @@ void *eb_ecm_lease_thread(void *arg)
 
         if (r < 0) {
             atomic_fetch_add(&ecm->lease_errors, 1);
-            eb_ecm_log("warning", "lease: cannot read or write", "lease", ecm->cfg.lease_name, "error", err.msg, NULL);
+            eb_log_fields(EB_LOG_WARNING, "lease: cannot read or write", "lease", ecm->cfg.lease_name, "error", err.msg, NULL);
         }
         if (atomic_load(&ecm->leader)) {
             if (r == 1) {
@@ -204,7 +205,7 @@ void *eb_ecm_lease_thread(void *arg)
                 /* taken over, or not renewed in time: stop before the others may start */
                 atomic_store(&ecm->leader, 0);
                 atomic_fetch_add(&ecm->leader_lost, 1);
-                eb_ecm_log("warning", "lost leadership: stopped acting", "identity", ecm->cfg.identity, "lease",
+                eb_log_fields(EB_LOG_WARNING, "lost leadership: stopped acting", "identity", ecm->cfg.identity, "lease",
                            ecm->cfg.lease_name, NULL);
             }
         } else if (r == 1) {
@@ -212,12 +213,12 @@ void *eb_ecm_lease_thread(void *arg)
             atomic_store(&ecm->leader, 1);
             atomic_fetch_add(&ecm->leader_gained, 1);
             logged_holder = 0;
-            eb_ecm_log("info", "became leader: acting on pods", "identity", ecm->cfg.identity, "lease",
+            eb_log_fields(EB_LOG_INFO, "became leader: acting on pods", "identity", ecm->cfg.identity, "lease",
                        ecm->cfg.lease_name, NULL);
             eb_ecm_enqueue_all(ecm);
         } else if (r == 0 && !logged_holder) {
             logged_holder = 1;
-            eb_ecm_log("info", "another replica leads: standing by", "identity", ecm->cfg.identity, "lease",
+            eb_log_fields(EB_LOG_INFO, "another replica leads: standing by", "identity", ecm->cfg.identity, "lease",
                        ecm->cfg.lease_name, NULL);
         }
         {
@@ -258,10 +259,10 @@ void eb_ecm_release(eb_ecm_t *ecm)
     /* as client-go's ReleaseOnCancel: no holder, a one-second lease */
     json_object_object_add(lease, "spec", new_spec("", 1, NULL, tr ? json_object_get_int64(tr) : 0));
     if (call(ecm, &ls, "PUT", path, lease, &status, &answer, &err) == 0 && status == 200)
-        eb_ecm_log("info", "released the lease", "identity", ecm->cfg.identity, "lease", ecm->cfg.lease_name, NULL);
+        eb_log_fields(EB_LOG_INFO, "released the lease", "identity", ecm->cfg.identity, "lease", ecm->cfg.lease_name, NULL);
 out:
     if (err.msg[0])
-        eb_ecm_log("warning", "lease: release failed", "error", err.msg, NULL);
+        eb_log_fields(EB_LOG_WARNING, "lease: release failed", "error", err.msg, NULL);
     json_object_put(lease);
     json_object_put(answer);
     eb_conn_close(&ls.c);

@@ -146,7 +146,7 @@ int main(int argc, char **argv)
         eb_error_set(&err, rc, "start threads");
         goto fail;
     }
-    eb_ecm_log("info", "edgebox-ecm started", "identity", ecm.cfg.identity, "apiserver", ecm.kc.server, "lease",
+    eb_log_fields(EB_LOG_INFO, "edgebox-ecm started", "identity", ecm.cfg.identity, "apiserver", ecm.kc.server, "lease",
                ecm.cfg.lease_name, "leaseNamespace", ecm.cfg.lease_namespace, "admin", ecm.cfg.admin_listen, NULL);
     for (;;) {
         struct pollfd p[2] = { { afd, POLLIN, 0 }, { sigfd, POLLIN, 0 } };
@@ -175,7 +175,7 @@ int main(int argc, char **argv)
     eb_ecm_release(&ecm);
     eb_informer_stop(&ecm.nodes);
     eb_informer_stop(&ecm.pods);
-    eb_ecm_log("info", "edgebox-ecm stopped", "identity", ecm.cfg.identity, NULL);
+    eb_log_fields(EB_LOG_INFO, "edgebox-ecm stopped", "identity", ecm.cfg.identity, NULL);
     eb_queue_free(&ecm.queue);
     json_object_put(ecm.seen);
     json_object_put(ecm.attempts);
