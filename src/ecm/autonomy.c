@@ -79,7 +79,7 @@ static json_object *forever(const char *key)
     return t;
 }
 
-/* A deep copy of the pod's tolerations with NEW_T inserted at AT (or none). */
+/* A deep copy of the pod's tolerations with NEW_T inserted at AT (0..length; or none). */
 static json_object *copy_with(json_object *tols, int at, json_object *new_t)
 {
     json_object *out = json_object_new_array();
@@ -94,8 +94,6 @@ static json_object *copy_with(json_object *tols, int at, json_object *new_t)
             json_object_array_add(out, c);
         }
     }
-    if (new_t && at > (int) n)
-        json_object_array_add(out, new_t);
     return out;
 }
 
