@@ -190,8 +190,12 @@ static int boot_sandbox(const eb_create_opts_t *o, const eb_spec_t *spec, const 
     mo.vcpus = vm_cpus(spec);
     mo.ready_fd = pfd[1];
     mo.log_path = log_path;
+    /* The notice goes to the runtime's log file only: without --log our
+     * stderr is the container's (conmon, the shim) and would put the
+     * notice into every pod's log.  `edgebox check` says it too. */
     if (strcmp(eb_vm_accel(), "tcg") == 0)
-        eb_info("runv: /dev/kvm is not usable, the sandbox runs under TCG emulation (slower)");
+        eb_log(eb_log_is_file() ? EB_LOG_INFO : EB_LOG_DEBUG,
+               "runv: /dev/kvm is not usable, the sandbox runs under TCG emulation (slower)");
     pid = fork();
     if (pid < 0) {
         close(pfd[0]), close(pfd[1]);
