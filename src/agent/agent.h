@@ -39,11 +39,21 @@ typedef struct eb_aproc {
     struct eb_aproc *next;
 } eb_aproc_t;
 
+typedef struct eb_lfollow eb_lfollow_t;
+
 typedef struct {
     int chan;                      /* the virtio-serial port */
     eb_frame_reader_t rd;
     eb_outbuf_t out;
     eb_aproc_t *procs;
+    /* in-guest log files (logs.c) */
+    eb_lfollow_t *follows;
+    uint32_t log_stream;           /* the host writer's stream; 0: none yet */
+    uint32_t log_credit;
+    uint64_t log_sent, log_acked;  /* LOG payload bytes sent, and granted back */
+    uint64_t log_due_ms;           /* next scan of the patterns */
+    uint32_t log_next_file;
+    bool log_more;                 /* a file had more than the credit */
 } eb_agent_t;
 
 /* boot.c */
@@ -63,6 +73,15 @@ void eb_agent_event(eb_agent_t *a, json_object *ev);
 
 void eb_agent_forget_container(eb_agent_t *a, const char *id);
 int eb_agent_loop(eb_agent_t *a, eb_error_t *err);
+
+/* logs.c: follow the log files a container declared (io.edgebox.log-files). */
+int eb_agent_logs_add(eb_agent_t *a, const char *container, json_object *patterns, eb_error_t *err);
+void eb_agent_logs_started(eb_agent_t *a, const char *container, pid_t pid);
+void eb_agent_logs_forget(eb_agent_t *a, const char *container);
+int eb_agent_logs_subscribe(eb_agent_t *a, json_object *req, eb_error_t *err);
+void eb_agent_logs_window(eb_agent_t *a, uint32_t n);
+/* Scan and send what is due; the poll timeout until the next work, -1: none. */
+int eb_agent_logs_run(eb_agent_t *a);
 
 /* net.c: apply the pod's interfaces and routes (the "sandbox" request). */
 int eb_agent_net_setup(json_object *req, eb_error_t *err);

@@ -223,6 +223,10 @@ static int handle_frame(eb_agent_t *a, const eb_frame_t *f, eb_error_t *err)
         p->inlen += f->len;
         return 0;
     case EB_FRAME_WINDOW:
+        if (f->id != 0 && f->id == a->log_stream) {
+            eb_agent_logs_window(a, eb_frame_window(f));
+            return 0;
+        }
         p = eb_agent_proc_find(a, f->id);
         if (p) {
             uint32_t n = eb_frame_window(f);
@@ -251,12 +255,13 @@ int eb_agent_loop(eb_agent_t *a, eb_error_t *err)
     for (;;) {
         nfds_t n = 0, i;
         eb_aproc_t *p;
-        int timeout = -1;
+        int timeout;
 
         pfd[n++] = (struct pollfd) { a->chan, POLLIN | (eb_outbuf_pending(&a->out) ? POLLOUT : 0), 0 };
         pfd[n++] = (struct pollfd) { sfd, POLLIN, 0 };
+        timeout = eb_agent_logs_run(a);
         for (p = a->procs; p && n + 3 <= EB_MAX_POLL; p = p->next) {
-            if (p->exited && !p->reported)
+            if (p->exited && !p->reported && (timeout < 0 || timeout > 200))
                 timeout = 200;
             /* Output waits for credit: the pipe fills and the process
              * blocks, which is the back-pressure the host asked for. */

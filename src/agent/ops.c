@@ -97,6 +97,7 @@ static int op_create(eb_agent_t *a, json_object *req, json_object *resp, eb_erro
     eb_create_opts_t o = { 0 };
     int theirs[3] = { -1, -1, -1 }, ours[3] = { -1, -1, -1 }, master = -1;
     pid_t pid = -1;
+    json_object *logs;
 
     if (spec == NULL || get_id(req, &id, err) < 0 || get_stream(req, &stream, err) < 0
         || eb_msg_bool(req, "terminal", &tty, err) < 0)
@@ -124,6 +125,14 @@ static int op_create(eb_agent_t *a, json_object *req, json_object *resp, eb_erro
     }
     close3(theirs);
     track(a, stream, id, true, tty, pid, master, ours, resp);
+    /* The host checked the patterns: a log problem must not fail the
+     * container once it exists. */
+    logs = eb_msg_obj(req, "log_files", json_type_array, true, err);
+    if (logs)
+        eb_agent_logs_add(a, id, logs, err);
+    if (eb_error_is_set(err))
+        eb_warn("container %s: its log files are not followed: %s", id, err->msg);
+    eb_error_clear(err);
     return 0;
 }
 
@@ -338,6 +347,7 @@ static int op_delete(eb_agent_t *a, json_object *req, eb_error_t *err)
     cfg = eb_strdup_printf("%s/config.json", bundle);
     unlink(cfg);
     rmdir(bundle);
+    eb_agent_logs_forget(a, id);
     eb_agent_forget_container(a, id);
     return 0;
 }
@@ -357,8 +367,12 @@ json_object *eb_agent_handle(eb_agent_t *a, json_object *req)
         rc = op_create(a, req, resp, &err);
     else if (strcmp(op, "exec") == 0)
         rc = op_exec(a, req, resp, &err);
-    else if (strcmp(op, "start") == 0)
+    else if (strcmp(op, "start") == 0) {
         rc = get_id(req, &id, &err) < 0 ? -1 : eb_container_start(EB_AGENT_STATE, id, &err);
+        if (rc == 0 && eb_agent_proc_init(a, id))
+            eb_agent_logs_started(a, id, eb_agent_proc_init(a, id)->pid);
+    } else if (strcmp(op, "logs") == 0)
+        rc = eb_agent_logs_subscribe(a, req, &err);
     else if (strcmp(op, "kill") == 0)
         rc = get_id(req, &id, &err) < 0 || eb_msg_int(req, "signal", 1, 64, false, &sig, &err) < 0
                      || eb_msg_bool(req, "all", &all, &err) < 0

@@ -24,7 +24,7 @@ static void put_le32(uint8_t *p, uint32_t v)
 static const char *const type_names[] = {
     [EB_FRAME_HELLO] = "hello", [EB_FRAME_REQUEST] = "request", [EB_FRAME_RESPONSE] = "response",
     [EB_FRAME_EVENT] = "event", [EB_FRAME_STDIN] = "stdin", [EB_FRAME_STDOUT] = "stdout",
-    [EB_FRAME_STDERR] = "stderr", [EB_FRAME_WINDOW] = "window",
+    [EB_FRAME_STDERR] = "stderr", [EB_FRAME_WINDOW] = "window", [EB_FRAME_LOG] = "log",
 };
 
 const char *eb_frame_type_name(uint8_t type)
@@ -39,6 +39,8 @@ static uint32_t max_payload(uint8_t type)
         return EB_FRAME_MAX_DATA;
     case EB_FRAME_WINDOW:
         return 4;
+    case EB_FRAME_LOG:
+        return EB_FRAME_LOG_HDR + EB_FRAME_MAX_DATA;
     default:
         return EB_FRAME_MAX_JSON;
     }
@@ -63,6 +65,9 @@ int eb_frame_check_header(const uint8_t *h, eb_frame_t *f, eb_error_t *err)
                             len, max_payload(h[5]));
     if (h[5] == EB_FRAME_WINDOW && len != 4)
         return eb_error_set(err, EPROTO, "frame: window payload of %u bytes (want 4)", len);
+    if (h[5] == EB_FRAME_LOG && len < EB_FRAME_LOG_HDR)
+        return eb_error_set(err, EPROTO, "frame: log payload of %u bytes (want at least %u)", len,
+                            EB_FRAME_LOG_HDR);
     f->type = h[5];
     f->id = get_le32(h + 8);
     f->len = len;
@@ -160,9 +165,11 @@ int eb_frame_next(eb_frame_reader_t *r, eb_frame_t *f, eb_error_t *err)
     return 1;
 }
 
-void eb_outbuf_frame(eb_outbuf_t *o, uint8_t type, uint32_t id, const void *payload, uint32_t len)
+/* A frame whose payload is HEAD then BODY, copied once into the buffer. */
+static void outbuf_frame2(eb_outbuf_t *o, uint8_t type, uint32_t id, const void *head, uint32_t hlen,
+                          const void *body, uint32_t blen)
 {
-    size_t need = EB_FRAME_HDR + len;
+    size_t need = EB_FRAME_HDR + (size_t) hlen + blen;
 
     if (o->off > 0 && o->off == o->len)
         o->off = o->len = 0;
@@ -177,10 +184,39 @@ void eb_outbuf_frame(eb_outbuf_t *o, uint8_t type, uint32_t id, const void *payl
             o->buf = eb_xrealloc(o->buf, o->cap);
         }
     }
-    eb_frame_header(o->buf + o->len, type, id, len);
-    if (len)
-        memcpy(o->buf + o->len + EB_FRAME_HDR, payload, len);
+    eb_frame_header(o->buf + o->len, type, id, hlen + blen);
+    if (hlen)
+        memcpy(o->buf + o->len + EB_FRAME_HDR, head, hlen);
+    if (blen)
+        memcpy(o->buf + o->len + EB_FRAME_HDR + hlen, body, blen);
     o->len += need;
+}
+
+void eb_outbuf_frame(eb_outbuf_t *o, uint8_t type, uint32_t id, const void *payload, uint32_t len)
+{
+    outbuf_frame2(o, type, id, payload, len, NULL, 0);
+}
+
+void eb_outbuf_log(eb_outbuf_t *o, uint32_t stream, uint32_t file, uint64_t offset, const void *data, uint32_t len)
+{
+    uint8_t h[EB_FRAME_LOG_HDR];
+
+    put_le32(h, file);
+    put_le32(h + 4, (uint32_t) offset);
+    put_le32(h + 8, (uint32_t) (offset >> 32));
+    outbuf_frame2(o, EB_FRAME_LOG, stream, h, sizeof(h), data, len > EB_FRAME_MAX_DATA ? EB_FRAME_MAX_DATA : len);
+}
+
+int eb_frame_log(const eb_frame_t *f, eb_log_chunk_t *c, eb_error_t *err)
+{
+    c->file = get_le32(f->payload);
+    c->offset = (uint64_t) get_le32(f->payload + 4) | (uint64_t) get_le32(f->payload + 8) << 32;
+    c->data = f->payload + EB_FRAME_LOG_HDR;
+    c->len = f->len - EB_FRAME_LOG_HDR;
+    /* Offsets beyond 2^62 are no file a guest could have written. */
+    if (c->offset > (UINT64_C(1) << 62))
+        return eb_error_set(err, EPROTO, "log frame: offset %llu out of range", (unsigned long long) c->offset);
+    return 0;
 }
 
 int eb_outbuf_flush(eb_outbuf_t *o, int fd)

@@ -9,11 +9,12 @@
  *        5    1  type    enum eb_frame_type
  *        6    2  flags   0 (reserved; anything else is refused)
  *        8    4  id      request id (REQUEST/RESPONSE), stream id
- *                        (STDIN/STDOUT/STDERR/WINDOW), 0 otherwise
+ *                        (STDIN/STDOUT/STDERR/WINDOW/LOG), 0 otherwise
  *       12    4  length  payload bytes, bounded per type (below)
  *       16  ...  payload JSON text for HELLO/REQUEST/RESPONSE/EVENT,
  *                raw bytes for the stdio types (length 0 = end of stream),
- *                a little-endian u32 credit for WINDOW
+ *                a little-endian u32 credit for WINDOW, for LOG a u32
+ *                file id and a u64 offset in that file, then its bytes
  *
  * All integers are little-endian.  The reader never trusts the peer: a bad
  * magic, version, type, flag or length is a protocol error that ends the
@@ -35,6 +36,7 @@
 #define EB_FRAME_MAX_JSON (1u << 20)      /* a config.json with room to spare */
 #define EB_FRAME_MAX_DATA (64u << 10)     /* one stdio chunk */
 #define EB_STREAM_WINDOW (256u << 10)     /* initial credit per stream and direction */
+#define EB_FRAME_LOG_HDR 12               /* LOG payload: u32 file id, u64 offset */
 
 enum eb_frame_type {
     EB_FRAME_HELLO = 1,
@@ -45,7 +47,8 @@ enum eb_frame_type {
     EB_FRAME_STDOUT,
     EB_FRAME_STDERR,
     EB_FRAME_WINDOW,
-    EB_FRAME_TYPE_MAX = EB_FRAME_WINDOW,
+    EB_FRAME_LOG,                  /* bytes of a followed in-guest log file */
+    EB_FRAME_TYPE_MAX = EB_FRAME_LOG,
 };
 
 typedef struct {
@@ -99,5 +102,17 @@ const char *eb_frame_type_name(uint8_t type);
 uint32_t eb_frame_window(const eb_frame_t *f);
 void eb_outbuf_window(eb_outbuf_t *o, uint32_t stream, uint32_t credit);
 int eb_frame_write_window(int fd, uint32_t stream, uint32_t credit, eb_error_t *err);
+
+/* LOG frames: the file, the offset of the first byte, the bytes. */
+typedef struct {
+    uint32_t file;
+    uint64_t offset;
+    const uint8_t *data;
+    uint32_t len;
+} eb_log_chunk_t;
+
+void eb_outbuf_log(eb_outbuf_t *o, uint32_t stream, uint32_t file, uint64_t offset, const void *data, uint32_t len);
+/* Split a LOG frame; -1 when the offset and length overflow. */
+int eb_frame_log(const eb_frame_t *f, eb_log_chunk_t *c, eb_error_t *err);
 
 #endif

@@ -54,6 +54,7 @@ typedef struct mstream {
     uint8_t *pend;
     size_t plen;
     bool pend_eof, eof_sent;
+    bool log;                  /* the in-guest log files' stream (one per sandbox) */
     struct mstream *next;
 } mstream_t;
 
@@ -78,6 +79,9 @@ typedef struct {
     char tail[CONSOLE_TAIL];
     size_t tail_len;
     pid_t qemu, vfsd;
+    pid_t logger;              /* the host writer of in-guest log files */
+    bool want_logger;          /* a container declared log files */
+    uint64_t logger_due;       /* when to start it (again) */
     mconn_t *conns;
     mstream_t *streams;
     mpending_t *pending;
@@ -293,6 +297,36 @@ out:
     return ret;
 }
 
+/* The log writer: a process of its own (a slow disk must not stall the
+ * channel), restarted a second after it ends while the sandbox lives. */
+static void start_logger(monitor_t *m)
+{
+    pid_t pid = fork();
+    eb_error_t err = { 0 };
+
+    if (pid == 0) {
+        int keep = eb_log_fd();
+        eb_close_fds_except(&keep, 1);
+        eb_logger_main(m->o->root, m->o->sid, m->o->dir);
+    }
+    if (pid < 0) {
+        m->logger_due = eb_now_ms() + 1000;
+        return;
+    }
+    m->logger = pid;
+    if (eb_sandbox_write_pid(m->o->dir, "logger", pid, &err) < 0)
+        eb_warn("sandbox %s: %s", m->o->sid, err.msg);
+}
+
+static void stop_logger(monitor_t *m)
+{
+    if (m->logger > 0) {
+        kill(m->logger, SIGKILL);
+        waitpid(m->logger, NULL, 0);
+        m->logger = 0;
+    }
+}
+
 static void stop_vm(monitor_t *m)
 {
     if (m->qemu > 0) {
@@ -443,12 +477,29 @@ static void conn_request(monitor_t *m, mconn_t *c, const eb_frame_t *f)
         json_object_put(req);
         return;
     }
-    if (strcmp(op, "create") == 0 || strcmp(op, "exec") == 0) {
-        /* The requesting connection (a relay) owns the new stream. */
-        mstream_t *s = eb_xcalloc(1, sizeof(*s));
+    if (strcmp(op, "create") == 0 || strcmp(op, "exec") == 0 || strcmp(op, "logs") == 0) {
+        /* The requesting connection (a relay, the log writer) owns the new
+         * stream.  One log stream at a time: a writer that (re)subscribes
+         * takes the place of one that is gone. */
+        mstream_t *s, *old;
+        for (old = m->streams; old; old = old->next)
+            if (old->log && strcmp(op, "logs") == 0)
+                break;
+        if (old && old->owner && !old->owner->dead) {
+            eb_error_set(&err, EBUSY, "sandbox %s: the log files have a writer already", m->o->sid);
+            goto fail;
+        }
+        if (old)
+            stream_drop(m, old);
+        if (strcmp(op, "create") == 0 && json_object_object_get_ex(req, "log_files", NULL) && !m->want_logger) {
+            m->want_logger = true;
+            m->logger_due = eb_now_ms();
+        }
+        s = eb_xcalloc(1, sizeof(*s));
         s->id = ++m->next_stream;
         s->owner = c;
         s->out_credit = s->in_credit = EB_STREAM_WINDOW;
+        s->log = strcmp(op, "logs") == 0;
         s->next = m->streams;
         m->streams = s;
         stream = s->id;
@@ -480,9 +531,10 @@ static void conn_close(monitor_t *m, mconn_t *c)
     for (s = m->streams; s; s = s->next)
         if (s->owner == c) {
             /* The relay is gone (the shim killed it?): so is the process
-             * it stood for, as a runc container's init would be. */
+             * it stood for, as a runc container's init would be.  The log
+             * writer's stream waits for the next writer. */
             s->owner = NULL;
-            if (m->phase == READY)
+            if (m->phase == READY && !s->log)
                 internal_signal(m, s->id, SIGKILL);
         }
     for (p = m->pending; p; p = p->next)
@@ -558,7 +610,7 @@ static void finish_pending(monitor_t *m, mpending_t *p, json_object *resp, bool 
         }
         return;
     }
-    if ((strcmp(p->op, "create") == 0 || strcmp(p->op, "exec") == 0) && p->stream) {
+    if ((strcmp(p->op, "create") == 0 || strcmp(p->op, "exec") == 0 || strcmp(p->op, "logs") == 0) && p->stream) {
         mstream_t *s = stream_find(m, p->stream);
         if (!ok && s)
             stream_drop(m, s);
@@ -620,9 +672,25 @@ static int agent_event(monitor_t *m, const eb_frame_t *f, eb_error_t *err)
             eb_error_set(err, EPROTO, "exit of unknown stream %lld", (long long) stream);
             goto bad;
         }
+        if (s->log) {
+            eb_error_set(err, EPROTO, "exit on the log stream %lld", (long long) stream);
+            goto bad;
+        }
         if (s->owner && !s->owner->dead)
             eb_msg_queue(&s->owner->out, EB_FRAME_EVENT, 0, ev);
         stream_drop(m, s);
+    } else if (strcmp(name, "logfile") == 0 || strcmp(name, "logclosed") == 0 || strcmp(name, "logend") == 0) {
+        /* For the writer, which checks the rest of it. */
+        if (eb_msg_int(ev, "stream", 1, UINT32_MAX, false, &stream, err) < 0)
+            goto bad;
+        s = stream_find(m, (uint32_t) stream);
+        if (s && !s->log) {
+            eb_error_set(err, EPROTO, "%s event on stream %lld, not the log stream", name, (long long) stream);
+            goto bad;
+        }
+        /* A stream replaced meanwhile: the new writer hears it again. */
+        if (s && s->owner && !s->owner->dead)
+            eb_msg_queue(&s->owner->out, EB_FRAME_EVENT, 0, ev);
     }
     /* Other events are informational; they are not forwarded. */
     json_object_put(ev);
@@ -667,15 +735,28 @@ static int agent_frame(monitor_t *m, const eb_frame_t *f, eb_error_t *err)
         return agent_event(m, f, err);
     case EB_FRAME_STDOUT:
     case EB_FRAME_STDERR:
+    case EB_FRAME_LOG:
         s = stream_find(m, f->id);
-        if (s == NULL)
+        if (s == NULL) {
+            /* The log stream may have been replaced by a new writer's:
+             * what was in flight for the old one is dropped (the new
+             * writer resumes from its checkpoint). */
+            if (f->type == EB_FRAME_LOG)
+                return 0;
             return eb_error_set(err, EPROTO, "%s on unknown stream %u", eb_frame_type_name(f->type), f->id);
+        }
+        if (s->log != (f->type == EB_FRAME_LOG))
+            return eb_error_set(err, EPROTO, "%s frame on %s stream %u", eb_frame_type_name(f->type),
+                                s->log ? "the log" : "a process", f->id);
         if (f->len > s->out_credit)
             return eb_error_set(err, EPROTO, "stream %u: %u bytes beyond the %u granted", f->id, f->len,
                                 s->out_credit);
         s->out_credit -= f->len;
         if (s->owner && !s->owner->dead) {
             eb_outbuf_frame(&s->owner->out, f->type, f->id, f->payload, f->len);
+        } else if (s->log) {
+            /* No writer: the bytes stay in the guest's file; no credit
+             * back, so the agent waits for the next writer. */
         } else if (f->len) {
             /* Nobody listens: discard, but keep the guest process moving. */
             s->out_credit += f->len;
@@ -849,6 +930,7 @@ static __attribute__((noreturn)) void finish(monitor_t *m)
      * without a writeback cache), so killing QEMU loses nothing and saves
      * an emulated power-off. */
     flush_conns(m, 2000);
+    stop_logger(m);
     stop_vm(m);
     eb_podnet_free(&m->net);
     eb_sandbox_teardown(m->o->dir);
@@ -1005,6 +1087,11 @@ static void on_child(monitor_t *m)
                 snprintf(m->reason, sizeof(m->reason), "the VM stopped");
                 m->phase = DYING;
             }
+        } else if (pid == m->logger) {
+            m->logger = 0;
+            m->logger_due = eb_now_ms() + 1000;
+            eb_warn("sandbox %s: the log writer ended (%s %d); starting another in a second", m->o->sid,
+                    WIFEXITED(status) ? "status" : "signal", WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
         } else if (pid == m->vfsd) {
             m->vfsd = 0;
             if (m->phase == BOOTING || m->phase == SETUP)
@@ -1072,7 +1159,11 @@ void eb_monitor_main(const eb_monitor_opts_t *o)
             pfd[n++] = (struct pollfd) { c->fd, ev, 0 };
         }
         now = eb_now_ms();
+        if (m.phase == READY && m.want_logger && m.logger == 0 && now >= m.logger_due)
+            start_logger(&m);
         timeout = m.phase == READY ? (int) ping_every : (int) (m.deadline > now ? m.deadline - now : 0);
+        if (m.phase == READY && m.want_logger && m.logger == 0 && (uint64_t) timeout > m.logger_due - now)
+            timeout = (int) (m.logger_due - now);
         if (poll(pfd, n, timeout) < 0 && errno != EINTR)
             continue;
         now = eb_now_ms();

@@ -439,6 +439,10 @@ int eb_runv_create(const eb_create_opts_t *o, const char *log_path, pid_t *relay
     req = req_new("create", o->id);
     json_object_object_add(req, "spec", gspec);
     gspec = NULL;
+    if (eb_logger_prepare(sbdir, o->id, spec, req, err) < 0) {
+        json_object_put(req);
+        goto out;
+    }
     json_object_object_add(req, "terminal", json_object_new_boolean(spec->process.terminal));
     if (spawn_relay(o->root, sid, req, spec->process.terminal, stdio, &relay, &gpid, err) < 0) {
         json_object_put(req);
@@ -473,6 +477,7 @@ out:
         }
         if (shared)
             eb_sandbox_unshare(sbdir, o->id);
+        eb_logger_forget(sbdir, o->id);
         if (booted) {
             json_object *r = req_new("shutdown", NULL);
             json_object *resp = NULL;
@@ -608,6 +613,7 @@ int eb_runv_delete(const char *root, const char *id, bool force, eb_error_t *err
             kill(st->pid, SIGKILL);
     }
     eb_sandbox_unshare(sbdir, id);
+    eb_logger_forget(sbdir, id);
     if (info.owner) {
         pid_t mon = eb_sandbox_read_pid(sbdir, "monitor");
         r = req_new("shutdown", NULL);

@@ -121,6 +121,15 @@ int eb_relay_run(eb_relay_t *r, eb_error_t *err);
 json_object *eb_guest_spec(const eb_spec_t *spec, const char *bundle, const char *sbdir, const char *cid,
                            pid_t sandbox_guest_pid, eb_error_t *err);
 
+/* ---- in-guest log files on the host (logger.c) ---- */
+#define EB_POD_LOG_DIR "/var/log/edgebox/pods"    /* $EDGEBOX_POD_LOG_DIR overrides */
+/* At create: check the io.edgebox.log-files annotation, record where the
+ * container's files go and add "log_files" to the agent's request REQ. */
+int eb_logger_prepare(const char *sbdir, const char *cid, const eb_spec_t *spec, json_object *req, eb_error_t *err);
+void eb_logger_forget(const char *sbdir, const char *cid);
+/* The writer process (forked by the monitor). */
+__attribute__((noreturn)) void eb_logger_main(const char *root, const char *sid, const char *sbdir);
+
 /* ---- the verbs (runv.c) ---- */
 int eb_runv_create(const eb_create_opts_t *o, const char *log_path, pid_t *relay, int *master, eb_error_t *err);
 int eb_runv_start(const char *root, const char *id, eb_error_t *err);

@@ -99,12 +99,14 @@ void eb_sandbox_teardown(const char *dir)
     _cleanup_free_ char *shared = eb_strdup_printf("%s/shared", dir), *netns = NULL;
     _cleanup_free_ char *nsfile = eb_strdup_printf("%s/netns", dir);
     static const char *const files[] = { "monitor.sock", "vfs.sock", "qemu.pid", "virtiofsd.pid",
-                                         "monitor.pid", "netns", "console.log", "reason" };
+                                         "logger.pid", "monitor.pid", "netns", "console.log", "reason" };
+    _cleanup_free_ char *logs = eb_strdup_printf("%s/logs", dir);
     eb_error_t ign = { 0 };
     size_t len, i;
 
     kill_recorded(dir, "qemu");
     kill_recorded(dir, "virtiofsd");
+    kill_recorded(dir, "logger");
     if (eb_read_file(nsfile, 4096, &netns, &len, &ign) == 0 && len > 0)
         eb_podnet_teardown(netns);
     {
@@ -120,6 +122,15 @@ void eb_sandbox_teardown(const char *dir)
     }
     while (umount2(shared, MNT_DETACH) == 0) { }
     rmdir(shared);
+    {
+        /* The log writer's records: <id>.json, <id>.offsets, temporaries. */
+        _cleanup_closedir_ DIR *d = opendir(logs);
+        struct dirent *e;
+        while (d && (e = readdir(d)))
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                unlinkat(dirfd(d), e->d_name, 0);
+        rmdir(logs);
+    }
     for (i = 0; i < EB_ARRAY_SIZE(files); i++) {
         _cleanup_free_ char *p = eb_strdup_printf("%s/%s", dir, files[i]);
         unlink(p);
