@@ -687,6 +687,35 @@ out:
     return ret;
 }
 
+int eb_logger_feed(const char *sbdir, const uint8_t *data, size_t len, eb_error_t *err)
+{
+    logger_t l = { .dir = sbdir };
+    eb_frame_reader_t rd;
+    uint64_t ungranted = 0;
+    uint32_t stream = 0;
+    int ret = 0, rc = 0;
+
+    eb_frame_reader_init(&rd);
+    while (len > 0 && ret == 0 && rc >= 0) {
+        size_t room, n;
+        uint8_t *buf = eb_frame_reader_space(&rd, &room);
+        eb_frame_t f;
+
+        n = len < room ? len : room;
+        memcpy(buf, data, n);
+        eb_frame_reader_commit(&rd, n);
+        data += n, len -= n;
+        while (ret == 0 && (rc = eb_frame_next(&rd, &f, err)) == 1)
+            ret = handle(&l, &f, &stream, &ungranted, err);
+    }
+    if (ret == 0 && rc >= 0)
+        ret = commit(&l, -1, 0, &ungranted, err);
+    eb_frame_reader_free(&rd);
+    while (l.n)
+        container_free(l.c[--l.n]);
+    return ret < 0 || rc < 0 ? -1 : 0;
+}
+
 __attribute__((noreturn)) void eb_logger_main(const char *root, const char *sid, const char *sbdir)
 {
     logger_t l = { .dir = sbdir };

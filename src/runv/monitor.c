@@ -811,8 +811,8 @@ static int agent_input(monitor_t *m, eb_error_t *err)
 }
 
 /* The guest-facing decoder without a guest: a monitor in the READY phase
- * with one relay connection owning streams 1 and 2 and requests 1-4 in
- * flight, fed DATA as if the agent had written it.  For the libFuzzer
+ * with one relay connection owning streams 1 and 2, the log stream 3 and
+ * requests 1-4 in flight, fed DATA as if the agent had written it.  For the libFuzzer
  * target and the unit test; returns -1 where the monitor would end the
  * sandbox. */
 int eb_monitor_feed(const uint8_t *data, size_t len, eb_error_t *err)
@@ -826,9 +826,10 @@ int eb_monitor_feed(const uint8_t *data, size_t len, eb_error_t *err)
     m.o = &o;
     c->fd = -1;
     m.conns = c;
-    for (i = 1; i <= 2; i++) {
+    for (i = 1; i <= 3; i++) {
         mstream_t *s = eb_xcalloc(1, sizeof(*s));
         s->id = (uint32_t) i;
+        s->log = i == 3;
         s->owner = c;
         s->out_credit = s->in_credit = EB_STREAM_WINDOW;
         s->next = m.streams;

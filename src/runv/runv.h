@@ -127,6 +127,9 @@ json_object *eb_guest_spec(const eb_spec_t *spec, const char *bundle, const char
  * container's files go and add "log_files" to the agent's request REQ. */
 int eb_logger_prepare(const char *sbdir, const char *cid, const eb_spec_t *spec, json_object *req, eb_error_t *err);
 void eb_logger_forget(const char *sbdir, const char *cid);
+/* The writer's guest-facing half fed DATA as the monitor would forward it
+ * (fuzz target): -1 where the writer would end and be restarted. */
+int eb_logger_feed(const char *sbdir, const uint8_t *data, size_t len, eb_error_t *err);
 /* The writer process (forked by the monitor). */
 __attribute__((noreturn)) void eb_logger_main(const char *root, const char *sid, const char *sbdir);
 

@@ -7,12 +7,23 @@
 #include "runv/runv.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/util.h"
 
 static size_t put(uint8_t *buf, uint8_t type, uint32_t id, const char *payload, uint32_t len)
 {
     eb_frame_header(buf, type, id, len);
     memcpy(buf + EB_FRAME_HDR, payload, len);
     return EB_FRAME_HDR + len;
+}
+
+static void queue_event(eb_outbuf_t *o, const char *text)
+{
+    json_object *ev = json_tokener_parse(text);
+    eb_msg_queue(o, EB_FRAME_EVENT, 0, ev);
+    json_object_put(ev);
 }
 
 static int feed(const uint8_t *b, size_t n)
@@ -108,5 +119,110 @@ int main(void)
     CHECK(feed(buf, n) < 0, "the guest may not send requests to the host");
     n = put(buf, EB_FRAME_HELLO, 0, "{\"protocol\":1}", 14);
     CHECK(feed(buf, n) < 0, "a second hello ends the sandbox");
+
+    /* In-guest log files: LOG frames and their events on the log stream 3 only. */
+    {
+        eb_outbuf_t o = { 0 };
+        eb_log_chunk_t ch;
+        eb_outbuf_log(&o, 3, 5, (1ull << 33) + 7, "line\n", 5);
+        CHECK(o.len == EB_FRAME_HDR + EB_FRAME_LOG_HDR + 5, "a log frame is header, file id, offset and bytes");
+        eb_frame_reader_init(&r);
+        space = eb_frame_reader_space(&r, &room);
+        memcpy(space, o.buf, o.len);
+        eb_frame_reader_commit(&r, o.len);
+        CHECK(eb_frame_next(&r, &f, &err) == 1 && eb_frame_log(&f, &ch, &err) == 0 && ch.file == 5
+                  && ch.offset == (1ull << 33) + 7 && ch.len == 5 && memcmp(ch.data, "line\n", 5) == 0,
+              "a log frame decodes to its file, 64-bit offset and bytes");
+        eb_frame_reader_free(&r);
+        CHECK(feed(o.buf, o.len) == 0, "log bytes on the log stream are accepted");
+        memcpy(buf, o.buf, o.len);
+        buf[8] = 1;
+        CHECK(feed(buf, o.len) < 0, "log bytes on a process's stream end the sandbox");
+        eb_outbuf_free(&o);
+        {
+            uint8_t h[EB_FRAME_HDR];
+            eb_frame_header(h, EB_FRAME_LOG, 3, EB_FRAME_LOG_HDR - 1);
+            CHECK(eb_frame_check_header(h, &f, &err) < 0, "a log frame shorter than its header is refused");
+            eb_frame_header(h, EB_FRAME_LOG, 3, EB_FRAME_LOG_HDR + EB_FRAME_MAX_DATA + 1);
+            CHECK(eb_frame_check_header(h, &f, &err) < 0, "a log frame beyond one chunk is refused");
+        }
+        n = put(buf, EB_FRAME_STDOUT, 3, "x", 1);
+        CHECK(feed(buf, n) < 0, "stdout on the log stream ends the sandbox");
+        n = 0;
+        for (i = 0; i < 5; i++) {
+            eb_outbuf_t big = { 0 };
+            eb_outbuf_log(&big, 3, 1, i * EB_FRAME_MAX_DATA, buf + (1 << 19), EB_FRAME_MAX_DATA);
+            memcpy(buf + n, big.buf, big.len);
+            n += big.len;
+            eb_outbuf_free(&big);
+        }
+        CHECK(feed(buf, n) < 0, "log bytes beyond the granted credit end the sandbox");
+        n = put(buf, EB_FRAME_EVENT, 0, "{\"event\":\"logfile\",\"stream\":1}", 30);
+        CHECK(feed(buf, n) < 0, "a log event on a process's stream ends the sandbox");
+        n = put(buf, EB_FRAME_EVENT, 0, "{\"event\":\"exit\",\"stream\":3,\"status\":0}", 38);
+        CHECK(feed(buf, n) < 0, "an exit on the log stream ends the sandbox");
+    }
+
+    /* The host writer of in-guest log files, fed what the monitor forwards. */
+    {
+        char sb[] = "/tmp/eb-unit-logs.XXXXXX", path[256], *text = NULL;
+        size_t len = 0;
+        FILE *fp;
+        eb_outbuf_t o = { 0 };
+        static char x[20000];
+        const char *ev1 = "{\"event\":\"logfile\",\"stream\":3,\"id\":\"c1\",\"file\":1,\"path\":\"/var/log/a.log\",\"dev\":37,\"ino\":100,\"offset\":0}";
+        const char *ev2 = "{\"event\":\"logfile\",\"stream\":3,\"id\":\"c1\",\"file\":2,\"path\":\"/var/log/a.log\",\"dev\":37,\"ino\":101,\"offset\":0}";
+        const char *evc = "{\"event\":\"logclosed\",\"stream\":3,\"id\":\"c1\",\"file\":1}";
+        const char *evx = "{\"event\":\"logfile\",\"stream\":3,\"id\":\"c2\",\"file\":3,\"path\":\"/x.log\",\"dev\":1,\"ino\":1,\"offset\":0}";
+
+        CHECK(mkdtemp(sb) != NULL, "temporary sandbox dir");
+        snprintf(path, sizeof(path), "%s/logs", sb);
+        mkdir(path, 0700);
+        snprintf(path, sizeof(path), "%s/logs/c1.json", sb);
+        fp = fopen(path, "w");
+        fprintf(fp, "{\"dir\":\"%s/out\"}", sb);
+        fclose(fp);
+        memset(x, 'x', sizeof(x));
+        queue_event(&o, ev1);
+        eb_outbuf_log(&o, 3, 1, 0, "0 first line\n1 second", 21);
+        eb_outbuf_log(&o, 3, 1, 21, " half\n2 third\n", 14);
+        queue_event(&o, ev2);
+        eb_outbuf_log(&o, 3, 1, 35, "late, no newline", 16);
+        eb_outbuf_log(&o, 3, 2, 0, "new file line\n", 14);
+        eb_outbuf_log(&o, 3, 2, 14, x, sizeof(x));
+        eb_outbuf_log(&o, 3, 2, 14 + sizeof(x), "\n", 1);
+        queue_event(&o, evc);
+        eb_outbuf_log(&o, 3, 2, 0, "truncated, again\n", 17);
+        queue_event(&o, evx);
+        eb_outbuf_log(&o, 3, 3, 0, "not declared\n", 13);
+        CHECK(eb_logger_feed(sb, o.buf, o.len, &err) == 0, "log writer: a session is accepted (%s)", err.msg);
+        eb_outbuf_free(&o);
+        snprintf(path, sizeof(path), "%s/out/var_log_a.log", sb);
+        fp = fopen(path, "r");
+        {
+            char line[32768], got[512] = "";
+            while (fp && fgets(line, sizeof(line), fp)) {
+                char *tag = strchr(strchr(line, ' ') + 1, ' ') + 1, *t = tag + 2;
+                size_t gl = strlen(got);
+                t[strcspn(t, "\n")] = 0;
+                snprintf(got + gl, sizeof(got) - gl, "%c:%s|", *tag, t[0] == 'x' ? "xs" : t);
+            }
+            if (fp)
+                fclose(fp);
+            CHECK(strcmp(got, "F:0 first line|F:1 second half|F:2 third|F:late, no newline|F:new file line|P:xs|F:xs|"
+                              "F:truncated, again|") == 0,
+                  "log writer: lines joined across frames, an old file's unended line closed when the new file "
+                  "speaks, a long line in P pieces, a truncation restarts: %s", got);
+        }
+        snprintf(path, sizeof(path), "%s/logs/c1.offsets", sb);
+        CHECK(eb_read_file(path, 65536, &text, &len, &err) == 0 && strstr(text, "\"ino\":101,\"offset\":17")
+                  && !strstr(text, "\"ino\":100"),
+              "log writer: the checkpoint holds the open file's offset, not the closed one's: %s", text ? text : err.msg);
+        free(text);
+        snprintf(path, sizeof(path), "%s/out/x.log", sb);
+        CHECK(access(path, F_OK) != 0, "log writer: nothing written for a container without a record");
+        snprintf(path, sizeof(path), "rm -rf %s", sb);
+        CHECK(system(path) == 0, "cleanup");
+    }
     return unit_failed;
 }

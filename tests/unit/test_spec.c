@@ -2,6 +2,7 @@
  * every class of bad input is refused with an error naming the field. */
 #include "unit.h"
 #include "spec/spec.h"
+#include "spec/log_files.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,26 @@ int main(void)
         for (i = 0; i < 200; i++) deep[n++] = '[';
         deep[n] = 0;
         expect_error(deep, "invalid JSON");
+    }
+    {
+        /* io.edgebox.log-files */
+        char **v = NULL;
+        size_t n = 0;
+        CHECK(eb_log_patterns_parse(" /var/log/app/*.log , /data/x.log,,", &v, &n, &err) == 0 && n == 2
+                  && strcmp(v[0], "/var/log/app/*.log") == 0 && strcmp(v[1], "/data/x.log") == 0 && v[2] == NULL,
+              "log-files: a comma-separated list, blanks and empty entries ignored");
+        eb_log_patterns_free(v);
+        CHECK(eb_log_patterns_parse("var/log/x", &v, &n, &err) < 0 && strstr(err.msg, "absolute"),
+              "log-files: a relative path refused: %s", err.msg);
+        CHECK(eb_log_patterns_parse("/var/log/../../etc/shadow", &v, &n, &err) < 0 && strstr(err.msg, "`..`"),
+              "log-files: `..` refused: %s", err.msg);
+        CHECK(eb_log_patterns_parse("/var/*/x.log", &v, &n, &err) < 0 && strstr(err.msg, "glob"),
+              "log-files: a glob in a directory refused: %s", err.msg);
+        CHECK(eb_log_patterns_parse("/var/log//x", &v, &n, &err) < 0, "log-files: an empty component refused");
+        CHECK(eb_log_patterns_parse("/var/log/\x01", &v, &n, &err) < 0, "log-files: control characters refused");
+        CHECK(eb_log_patterns_parse("/1,/2,/3,/4,/5,/6,/7,/8,/9,/10,/11,/12,/13,/14,/15,/16,/17", &v, &n, &err) < 0
+                  && strstr(err.msg, "more than"),
+              "log-files: at most %d paths", EB_LOG_PATTERNS_MAX);
     }
     return unit_failed;
 }
