@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -352,6 +353,22 @@ static int op_delete(eb_agent_t *a, json_object *req, eb_error_t *err)
     return 0;
 }
 
+/* The agent's own CPU time and peak memory (its children, the containers,
+ * not included): what serving the host costs the guest (bench/). */
+static int op_usage(json_object *resp, eb_error_t *err)
+{
+    struct rusage ru;
+
+    if (getrusage(RUSAGE_SELF, &ru) < 0)
+        return eb_error_set(err, errno, "getrusage");
+    json_object_object_add(resp, "user_us",
+                           json_object_new_int64((int64_t) ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec));
+    json_object_object_add(resp, "system_us",
+                           json_object_new_int64((int64_t) ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec));
+    json_object_object_add(resp, "maxrss_kib", json_object_new_int64(ru.ru_maxrss));
+    return 0;
+}
+
 json_object *eb_agent_handle(eb_agent_t *a, json_object *req)
 {
     eb_error_t err = { 0 };
@@ -396,6 +413,8 @@ json_object *eb_agent_handle(eb_agent_t *a, json_object *req)
         rc = eb_agent_net_setup(req, &err);
     else if (strcmp(op, "ping") == 0)
         rc = 0;
+    else if (strcmp(op, "usage") == 0)
+        rc = op_usage(resp, &err);
     else if (strcmp(op, "shutdown") == 0)
         eb_agent_poweroff();
     else

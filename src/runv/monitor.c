@@ -1228,6 +1228,8 @@ void eb_monitor_main(const eb_monitor_opts_t *o)
         }
         if (m.phase == READY) {
             mpending_t *p;
+            /* Requests sent above are younger than the poll's `now`. */
+            now = eb_now_ms();
             for (p = m.pending; p; p = p->next)
                 if (now - p->sent_ms > ping_deadline && strcmp(p->op, "ping") == 0) {
                     snprintf(m.reason, sizeof(m.reason), "the agent stopped answering (no reply in %llu s)",

@@ -92,10 +92,10 @@ static void *collector(void *arg)
 
     while (!atomic_load(&d->stopping)) {
         eb_snapshot_t s = { .node_name = d->node_name, .percpu = d->percpu };
-        uint64_t t0 = eb_now_ms();
+        struct timespec ts, t0, t1;
         size_t r;
-        struct timespec ts;
 
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         eb_node_collect(d->fs_path, &s.node);
         round++;
         s.node_nanocores = rate(&prev, &nprev, round, "", s.node.cpu_ns, s.node.time_ns);
@@ -149,7 +149,8 @@ static void *collector(void *arg)
         snapshot_free(&d->snap);
         d->snap = s;
         d->have_snap = 1;
-        d->last_round_s = (double) (eb_now_ms() - t0) / 1000.0;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        d->last_round_s = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
         atomic_fetch_add(&d->rounds, 1);
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += d->interval_ms / 1000;
