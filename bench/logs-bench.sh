@@ -47,7 +47,11 @@ ebv start lb
 timed() { local t0 t1; t0=$(now); "$@"; t1=$(now); echo "$t1 - $t0" | bc -l; }
 floor_null=$(timed ebv exec lb sh -c "eb-loggen file /dev/null 0 $LINES 0")
 floor_tmpfs=$(timed ebv exec lb sh -c "eb-loggen file /var/log/floor 0 $LINES 0 && rm /var/log/floor")
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+qemu=$(cut -d' ' -f1 "$W/state/.runv/lb/qemu.pid"); mon=$(cut -d' ' -f1 "$W/state/.runv/lb/monitor.pid")
+q0=$(ticks "$qemu"); m0=$(ticks "$mon")
 relay=$(timed sh -c "\"$EB\" --root \"$W/state\" exec lb eb-loggen file /dev/stdout 0 $LINES 0 > \"$W/relay.out\"")
+q1=$(ticks "$qemu"); m1=$(ticks "$mon")
 [ "$(stat -c %s "$W/relay.out")" = "$SIZE" ] || { echo "relay: $(stat -c %s "$W/relay.out") bytes, want $SIZE" >&2; exit 1; }
 
 out=$EDGEBOX_POD_LOG_DIR/lb/var_log_bench.log
@@ -65,3 +69,6 @@ row "guest floor: generator to /dev/null" "$floor_null"
 row "guest floor: generator to a tmpfs file" "$floor_tmpfs"
 row "stdio relay: guest stdout to a host file" "$relay"
 row "file follower: guest file to host CRI file" "$follower"
+TCK=$(getconf CLK_TCK)
+printf '\nduring the stdio relay: QEMU %.2f s of CPU, the monitor %.2f s\n' "$(echo "($q1 - $q0) / $TCK" | bc -l)" \
+    "$(echo "($m1 - $m0) / $TCK" | bc -l)"
