@@ -78,10 +78,11 @@ static int open_beneath(int rootfd, const char *path, int flags)
 
 static void announce(eb_agent_t *a, eb_lfollow_t *f, eb_lfile_t *l)
 {
-    json_object *ev = json_object_new_object();
+    json_object *ev;
 
     if (a->log_stream == 0)
-        return json_object_put(ev), (void) 0;
+        return;
+    ev = json_object_new_object();
     json_object_object_add(ev, "event", json_object_new_string("logfile"));
     json_object_object_add(ev, "stream", json_object_new_int64(a->log_stream));
     json_object_object_add(ev, "id", json_object_new_string(f->container));
@@ -359,7 +360,10 @@ void eb_agent_logs_forget(eb_agent_t *a, const char *container)
         }
         *pp = f->next;
         if (a->log_stream) {
-            json_object *ev = json_object_new_object();
+            /* What the credit allows of the last lines, then the end. */
+            json_object *ev;
+            read_files(a, f, eb_now_ms());
+            ev = json_object_new_object();
             json_object_object_add(ev, "event", json_object_new_string("logend"));
             json_object_object_add(ev, "stream", json_object_new_int64(a->log_stream));
             json_object_object_add(ev, "id", json_object_new_string(f->container));

@@ -9,7 +9,10 @@
  *
  * with one file per guest path: the path without its leading '/', every
  * other '/' and any character outside [A-Za-z0-9._-] turned into '_', and
- * ".log" appended unless it ends so.  Lines are in the CRI format
+ * ".log" appended unless it ends so.  A file that reaches
+ * $EDGEBOX_POD_LOG_MAX_SIZE bytes (default 10 MiB) is renamed to
+ * <file>.1 (older ones shift up to <file>.<MAX_FILES-1>, default 5 files
+ * in all) and a new one begins, between two checkpoints.  Lines are in the CRI format
  * (`<RFC 3339 time> stdout F <line>`, P for pieces of lines longer than
  * 16 KiB), as kubelet's collectors expect.
  *
@@ -54,6 +57,11 @@
 #define INPUTS_MAX 256                /* guest inodes per container */
 #define CONTAINERS_MAX 256
 #define COMMIT_BYTES (128u << 10)     /* half the stream window */
+
+/* Host files rotate as kubelet's container logs do (containerLogMaxSize,
+ * containerLogMaxFiles): a tenant cannot fill the node's disk. */
+static uint64_t max_size = 10u << 20;
+static unsigned max_files = 5;
 
 typedef struct {
     char *path;                       /* guest path */
@@ -240,6 +248,33 @@ static output_t *output_get(container_t *c, const char *path, uint64_t size_hint
     *index = (int) c->nout;
     c->outputs[c->nout++] = o;
     return o;
+}
+
+/* Between two checkpoints: the record before says where the old file
+ * ended, the one after that the new one is empty.  Dying in between is
+ * fine too: a host file shorter than its record is taken as it is. */
+static void rotate(container_t *c, output_t *o)
+{
+    _cleanup_free_ char *name = output_name(o->path);
+    _cleanup_free_ char *full = eb_strdup_printf("%s/%s", c->dir, name);
+    unsigned i;
+    int fd;
+
+    for (i = max_files - 1; i >= 1; i--) {
+        _cleanup_free_ char *from = i == 1 ? eb_xstrdup(full) : eb_strdup_printf("%s.%u", full, i - 1);
+        _cleanup_free_ char *to = eb_strdup_printf("%s.%u", full, i);
+        if (rename(from, to) < 0 && errno != ENOENT)
+            eb_warn("logs of %s: rename %s: %s", c->id, from, strerror(errno));
+    }
+    fd = open(full, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (fd < 0) {
+        eb_warn("logs of %s: open %s: %s", c->id, full, strerror(errno));
+        return;   /* go on writing the renamed file; tried again next batch */
+    }
+    close(o->fd);
+    o->fd = fd;
+    o->size = 0;
+    c->dirty = true;
 }
 
 static void timestamp(char out[40])
@@ -619,11 +654,17 @@ static int handle(logger_t *l, const eb_frame_t *f, uint32_t *stream, uint64_t *
 
 static int commit(logger_t *l, int fd, uint32_t stream, uint64_t *ungranted, eb_error_t *err)
 {
-    size_t i;
+    size_t i, j;
 
-    for (i = 0; i < l->n; i++)
+    for (i = 0; i < l->n; i++) {
         if (l->c[i]->dirty)
             checkpoint(l, l->c[i]);
+        for (j = 0; j < l->c[i]->nout; j++)
+            if (l->c[i]->outputs[j]->size >= max_size)
+                rotate(l->c[i], l->c[i]->outputs[j]);
+        if (l->c[i]->dirty)
+            checkpoint(l, l->c[i]);
+    }
     while (*ungranted > 0 && stream) {
         uint32_t n = *ungranted > (1u << 30) ? (1u << 30) : (uint32_t) *ungranted;
         if (eb_frame_write_window(fd, stream, n, err) < 0)
@@ -723,9 +764,16 @@ __attribute__((noreturn)) void eb_logger_main(const char *root, const char *sid,
     sigset_t none;
     int rc;
 
+    const char *v;
+    uint64_t n;
+
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if ((v = getenv("EDGEBOX_POD_LOG_MAX_SIZE")) && eb_parse_u64(v, &n) == 0 && n >= 4096)
+        max_size = n;
+    if ((v = getenv("EDGEBOX_POD_LOG_MAX_FILES")) && eb_parse_u64(v, &n) == 0 && n >= 2 && n <= 100)
+        max_files = (unsigned) n;
     rc = run(&l, root, sid, &err);
     if (rc < 0)
         eb_err("sandbox %s: log writer: %s", sid, err.msg);
