@@ -1,6 +1,7 @@
 /* log.c - text or JSON log lines to a file or stderr. */
 #include "common/log.h"
 #include "common/buf.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,17 +51,6 @@ static size_t json_escape(char *out, size_t outlen, const char *in)
 
 static const char *const level_names[] = { "error", "warning", "info", "debug" };
 
-static void timestamp(char *ts, size_t len)
-{
-    struct timespec now;
-    struct tm tm;
-
-    clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
-    snprintf(ts, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec);
-}
-
 /* One write per line: lines of threads and processes never interleave. */
 static void write_line(const char *line, size_t n)
 {
@@ -80,7 +70,7 @@ void eb_log(enum eb_log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    timestamp(ts, sizeof(ts));
+    eb_now_rfc3339(ts);
     if (log_format == EB_LOG_JSON) {
         json_escape(esc, sizeof(esc), msg);
         n = snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n",
@@ -106,7 +96,7 @@ void eb_log_fields(enum eb_log_level level, const char *msg, ...)
 
     if (level == EB_LOG_DEBUG && !log_debug)
         return;
-    timestamp(ts, sizeof(ts));
+    eb_now_rfc3339(ts);
     json_escape(esc, sizeof(esc), msg);
     if (json)
         eb_buf_printf(&b, "{\"level\":\"%s\",\"msg\":\"%s\"", level_names[level], esc);

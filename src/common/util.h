@@ -62,6 +62,9 @@ void eb_close_fds_except(const int *keep, size_t n);
 
 /* CLOCK_MONOTONIC in milliseconds: deadlines and timeouts. */
 uint64_t eb_now_ms(void);
+/* The wall clock now in RFC 3339 with nanoseconds, UTC ("...T12:00:00.000000001Z"). */
+#define EB_RFC3339_LEN 40
+void eb_now_rfc3339(char out[EB_RFC3339_LEN]);
 
 /* Write all of BUF to FD, retrying on EINTR and short writes. */
 int eb_write_all(int fd, const void *buf, size_t len);

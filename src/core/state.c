@@ -55,9 +55,7 @@ static int take_lock(eb_state_t *st, eb_error_t *err)
 int eb_state_create(const char *root, const char *id, eb_state_t **out, eb_error_t *err)
 {
     eb_state_t *st;
-    struct timespec now;
-    struct tm tm;
-    char ts[64];
+    char ts[EB_RFC3339_LEN];
 
     if (!eb_id_valid(id))
         return eb_error_set(err, EINVAL, "invalid container id `%s`", id);
@@ -76,10 +74,7 @@ int eb_state_create(const char *root, const char *id, eb_state_t **out, eb_error
         eb_state_free(st);
         return -1;
     }
-    clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
-    snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec);
+    eb_now_rfc3339(ts);
     st->created = eb_xstrdup(ts);
     {
         struct passwd *pw = getpwuid(geteuid());

@@ -177,17 +177,12 @@ int eb_logger_prepare(const char *sbdir, const char *cid, const eb_spec_t *spec,
     return ret;
 }
 
-static void forget_files(const char *sbdir, const char *cid)
+void eb_logger_forget(const char *sbdir, const char *cid)
 {
     _cleanup_free_ char *a = eb_strdup_printf("%s/logs/%s.json", sbdir, cid);
     _cleanup_free_ char *b = eb_strdup_printf("%s/logs/%s.offsets", sbdir, cid);
     unlink(a);
     unlink(b);
-}
-
-void eb_logger_forget(const char *sbdir, const char *cid)
-{
-    forget_files(sbdir, cid);
 }
 
 /* ------------------------------------------------------------ outputs --- */
@@ -277,27 +272,16 @@ static void rotate(container_t *c, output_t *o)
     c->dirty = true;
 }
 
-static void timestamp(char out[40])
-{
-    struct timespec ts;
-    struct tm tm;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
-}
-
 /* One CRI record: TAG 'F' (a whole line) or 'P' (a piece of a long one). */
 static int emit(container_t *c, output_t *o, char tag, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
-    char head[64], ts[40];
+    char head[64], ts[EB_RFC3339_LEN];
     struct iovec iov[4];
     int hl;
     ssize_t n;
     size_t total;
 
-    timestamp(ts);
+    eb_now_rfc3339(ts);
     hl = snprintf(head, sizeof(head), "%s stdout %c ", ts, tag);
     iov[0] = (struct iovec) { head, (size_t) hl };
     iov[1] = (struct iovec) { (void *) a, alen };
@@ -430,7 +414,7 @@ static void container_drop(logger_t *l, container_t *c)
     size_t i;
     for (i = 0; i < c->nout; i++)
         flush_partial(c, c->outputs[i]);
-    forget_files(l->dir, c->id);
+    eb_logger_forget(l->dir, c->id);
     for (i = 0; i < l->n; i++)
         if (l->c[i] == c) {
             l->c[i] = l->c[--l->n];
