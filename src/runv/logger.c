@@ -34,6 +34,7 @@
 #include "runv/runv.h"
 #include "spec/cri.h"
 #include "spec/log_files.h"
+#include "common/buf.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -48,7 +49,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +57,7 @@
 #define INPUTS_MAX 256                /* guest inodes per container */
 #define CONTAINERS_MAX 256
 #define COMMIT_BYTES (128u << 10)     /* half the stream window */
+#define PENDING_MAX (256u << 10)      /* records gathered per host file before a write */
 
 /* Host files rotate as kubelet's container logs do (containerLogMaxSize,
  * containerLogMaxFiles): a tenant cannot fill the node's disk. */
@@ -65,8 +66,11 @@ static unsigned max_files = 5;
 
 typedef struct {
     char *path;                       /* guest path */
+    char *file;                       /* the host file */
     int fd;
-    uint64_t size;
+    uint64_t size;                    /* bytes written to it */
+    eb_buf_t pending;                 /* records not written yet (one write per batch) */
+    char ts[EB_RFC3339_LEN];          /* the time of the pending records */
     uint8_t part[LINE_MAX_BYTES];     /* the line not ended yet */
     size_t plen;
     int part_from;                    /* index of the input it came from, -1: none */
@@ -99,12 +103,13 @@ typedef struct {
 
 /* ----------------------------------------------------- names, records --- */
 
-/* NAME with anything but [A-Za-z0-9._-] as '_', bounded; never "", "." or "..". */
-static void safe_name(char *out, size_t size, const char *name)
+/* NAME with anything but [A-Za-z0-9._-] as '_', at most MAX characters
+ * (and SIZE - 1); never "", "." or "..". */
+static void safe_name(char *out, size_t size, size_t max, const char *name)
 {
     size_t i, n = 0;
 
-    for (i = 0; name[i] && n + 1 < size && n < 253; i++) {
+    for (i = 0; name[i] && n + 1 < size && n < max; i++) {
         char c = name[i];
         out[n++] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-'
                            || c == '_'
@@ -116,12 +121,6 @@ static void safe_name(char *out, size_t size, const char *name)
         snprintf(out, size, "_");
 }
 
-static const char *annotation2(const eb_spec_t *spec, const char *a, const char *b)
-{
-    const char *v = eb_spec_annotation(spec, a);
-    return v ? v : eb_spec_annotation(spec, b);
-}
-
 static char *logs_dir(const char *sbdir)
 {
     return eb_strdup_printf("%s/logs", sbdir);
@@ -131,10 +130,10 @@ int eb_logger_prepare(const char *sbdir, const char *cid, const eb_spec_t *spec,
 {
     const char *value = eb_spec_annotation(spec, EB_ANNOT_LOG_FILES);
     const char *base = getenv("EDGEBOX_POD_LOG_DIR");
-    const char *ns = annotation2(spec, EB_CRI_POD_NAMESPACE, EB_CRIO_POD_NAMESPACE);
-    const char *pod = annotation2(spec, EB_CRI_POD_NAME, EB_CRIO_POD_NAME);
-    const char *uid = annotation2(spec, EB_CRI_POD_UID, EB_CRIO_POD_UID);
-    const char *name = annotation2(spec, EB_CRI_CONTAINER_NAME, EB_CRIO_CONTAINER_NAME);
+    const char *ns = eb_spec_annotation_either(spec, EB_CRI_POD_NAMESPACE, EB_CRIO_POD_NAMESPACE);
+    const char *pod = eb_spec_annotation_either(spec, EB_CRI_POD_NAME, EB_CRIO_POD_NAME);
+    const char *uid = eb_spec_annotation_either(spec, EB_CRI_POD_UID, EB_CRIO_POD_UID);
+    const char *name = eb_spec_annotation_either(spec, EB_CRI_CONTAINER_NAME, EB_CRIO_CONTAINER_NAME);
     _cleanup_free_ char *ldir = logs_dir(sbdir), *out = NULL, *rec = NULL;
     char **pats = NULL;
     size_t n, i;
@@ -153,8 +152,9 @@ int eb_logger_prepare(const char *sbdir, const char *cid, const eb_spec_t *spec,
         base = EB_POD_LOG_DIR;
     if (ns && pod && uid && name) {
         char a[256], b[256], c[256], d[256];
-        safe_name(a, sizeof(a), ns), safe_name(b, sizeof(b), pod), safe_name(c, sizeof(c), uid);
-        safe_name(d, sizeof(d), name);
+        /* Kubernetes names and uids: at most 253 characters. */
+        safe_name(a, sizeof(a), 253, ns), safe_name(b, sizeof(b), 253, pod), safe_name(c, sizeof(c), 253, uid);
+        safe_name(d, sizeof(d), 253, name);
         out = eb_strdup_printf("%s/%s_%s_%s/%s", base, a, b, c, d);
     } else {
         out = eb_strdup_printf("%s/%s", base, cid);
@@ -192,7 +192,8 @@ static char *output_name(const char *guest_path)
     char name[EB_LOG_PATTERN_MAX + 8];
     size_t n;
 
-    safe_name(name, sizeof(name) - 4, guest_path + 1);
+    /* NAME_MAX is 255 bytes with ".log" and a rotation suffix ".NN". */
+    safe_name(name, sizeof(name) - 4, 255 - 4 - 3, guest_path + 1);
     n = strlen(name);
     if (n < 4 || strcmp(name + n - 4, ".log") != 0)
         strcat(name, ".log");
@@ -236,6 +237,7 @@ static output_t *output_get(container_t *c, const char *path, uint64_t size_hint
         st.st_size = (off_t) size_hint;
     o = eb_xcalloc(1, sizeof(*o));
     o->path = eb_xstrdup(path);
+    o->file = eb_steal_ptr(full);
     o->fd = fd;
     o->size = (uint64_t) st.st_size;
     o->part_from = -1;
@@ -250,20 +252,18 @@ static output_t *output_get(container_t *c, const char *path, uint64_t size_hint
  * fine too: a host file shorter than its record is taken as it is. */
 static void rotate(container_t *c, output_t *o)
 {
-    _cleanup_free_ char *name = output_name(o->path);
-    _cleanup_free_ char *full = eb_strdup_printf("%s/%s", c->dir, name);
     unsigned i;
     int fd;
 
     for (i = max_files - 1; i >= 1; i--) {
-        _cleanup_free_ char *from = i == 1 ? eb_xstrdup(full) : eb_strdup_printf("%s.%u", full, i - 1);
-        _cleanup_free_ char *to = eb_strdup_printf("%s.%u", full, i);
+        _cleanup_free_ char *from = i == 1 ? eb_xstrdup(o->file) : eb_strdup_printf("%s.%u", o->file, i - 1);
+        _cleanup_free_ char *to = eb_strdup_printf("%s.%u", o->file, i);
         if (rename(from, to) < 0 && errno != ENOENT)
             eb_warn("logs of %s: rename %s: %s", c->id, from, strerror(errno));
     }
-    fd = open(full, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+    fd = open(o->file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
     if (fd < 0) {
-        eb_warn("logs of %s: open %s: %s", c->id, full, strerror(errno));
+        eb_warn("logs of %s: open %s: %s", c->id, o->file, strerror(errno));
         return;   /* go on writing the renamed file; tried again next batch */
     }
     close(o->fd);
@@ -272,33 +272,47 @@ static void rotate(container_t *c, output_t *o)
     c->dirty = true;
 }
 
-/* One CRI record: TAG 'F' (a whole line) or 'P' (a piece of a long one). */
-static int emit(container_t *c, output_t *o, char tag, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+/* Write the gathered records in one go. */
+static void output_flush(container_t *c, output_t *o)
 {
-    char head[64], ts[EB_RFC3339_LEN];
-    struct iovec iov[4];
-    int hl;
-    ssize_t n;
-    size_t total;
+    size_t done = 0;
 
-    eb_now_rfc3339(ts);
-    hl = snprintf(head, sizeof(head), "%s stdout %c ", ts, tag);
-    iov[0] = (struct iovec) { head, (size_t) hl };
-    iov[1] = (struct iovec) { (void *) a, alen };
-    iov[2] = (struct iovec) { (void *) b, blen };
-    iov[3] = (struct iovec) { "\n", 1 };
-    total = (size_t) hl + alen + blen + 1;
-    n = writev(o->fd, iov, 4);
-    if (n != (ssize_t) total) {
-        /* A short write leaves a torn record: cut it off again. */
-        if (n > 0 && ftruncate(o->fd, (off_t) o->size) == 0)
-            lseek(o->fd, 0, SEEK_END);
-        eb_warn("logs of %s: write %s: %s", c->id, o->path, n < 0 ? strerror(errno) : "short write");
-        return -1;
+    while (done < o->pending.len) {
+        ssize_t n = write(o->fd, o->pending.p + done, o->pending.len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            /* A torn record would follow the next ones: cut it off. */
+            if (done > 0 && ftruncate(o->fd, (off_t) o->size) == 0)
+                lseek(o->fd, 0, SEEK_END);
+            eb_warn("logs of %s: write %s: %s", c->id, o->file, n < 0 ? strerror(errno) : "no space written");
+            eb_buf_reset(&o->pending);
+            return;
+        }
+        done += (size_t) n;
     }
-    o->size += total;
+    o->size += done;
+    eb_buf_reset(&o->pending);
+}
+
+/* One CRI record: TAG 'F' (a whole line) or 'P' (a piece of a long one),
+ * its bytes A then B.  Records gathered together share the time of the
+ * first: when the batch came. */
+static void emit(container_t *c, output_t *o, char tag, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    char head[EB_RFC3339_LEN + 16];
+    int hl;
+
+    if (o->pending.len == 0)
+        eb_now_rfc3339(o->ts);
+    hl = snprintf(head, sizeof(head), "%s stdout %c ", o->ts, tag);
+    eb_buf_add(&o->pending, head, (size_t) hl);
+    eb_buf_add(&o->pending, a, alen);
+    eb_buf_add(&o->pending, b, blen);
+    eb_buf_add(&o->pending, "\n", 1);
     c->dirty = true;
-    return 0;
+    if (o->pending.len >= PENDING_MAX)
+        output_flush(c, o);
 }
 
 static void flush_partial(container_t *c, output_t *o)
@@ -356,9 +370,13 @@ static void container_free(container_t *c)
 {
     size_t i;
     for (i = 0; i < c->nout; i++) {
-        close(c->outputs[i]->fd);
-        free(c->outputs[i]->path);
-        free(c->outputs[i]);
+        output_t *o = c->outputs[i];
+        output_flush(c, o);
+        close(o->fd);
+        eb_buf_free(&o->pending);
+        free(o->path);
+        free(o->file);
+        free(o);
     }
     json_object_put(c->resume);
     free(c->dir);
@@ -641,6 +659,9 @@ static int commit(logger_t *l, int fd, uint32_t stream, uint64_t *ungranted, eb_
     size_t i, j;
 
     for (i = 0; i < l->n; i++) {
+        /* Recorded sizes are of what is in the files. */
+        for (j = 0; j < l->c[i]->nout; j++)
+            output_flush(l->c[i], l->c[i]->outputs[j]);
         if (l->c[i]->dirty)
             checkpoint(l, l->c[i]);
         for (j = 0; j < l->c[i]->nout; j++)

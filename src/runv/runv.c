@@ -385,12 +385,8 @@ int eb_runv_create(const eb_create_opts_t *o, const char *log_path, pid_t *relay
         return eb_error_set(err, EINVAL, "%s: process: required to create a container", cfgpath);
     }
     /* Which sandbox: the pod's (CRI annotations) or a VM of its own. */
-    type = eb_spec_annotation(spec, EB_CRI_TYPE);
-    if (type == NULL)
-        type = eb_spec_annotation(spec, EB_CRIO_TYPE);
-    sid = eb_spec_annotation(spec, EB_CRI_SANDBOX_ID);
-    if (sid == NULL)
-        sid = eb_spec_annotation(spec, EB_CRIO_SANDBOX_ID);
+    type = eb_spec_annotation_either(spec, EB_CRI_TYPE, EB_CRIO_TYPE);
+    sid = eb_spec_annotation_either(spec, EB_CRI_SANDBOX_ID, EB_CRIO_SANDBOX_ID);
     if (type == NULL || strcmp(type, "sandbox") == 0 || sid == NULL)
         sid = o->id;
     if (!eb_id_valid(sid)) {

@@ -216,6 +216,8 @@ int eb_spec_parse_resources(eb_spec_t *spec, const char *data, size_t len, eb_re
                             eb_error_t *err);
 
 const char *eb_spec_annotation(const eb_spec_t *spec, const char *key);
+/* KEY's value, else ALT's: one fact under containerd's and CRI-O's names (spec/cri.h). */
+const char *eb_spec_annotation_either(const eb_spec_t *spec, const char *key, const char *alt);
 
 /* Default configuration as `spec` writes it (hardened).  Returns JSON text. */
 char *eb_spec_default_json(bool rootless, uid_t uid, gid_t gid);

@@ -517,3 +517,9 @@ const char *eb_spec_annotation(const eb_spec_t *spec, const char *key)
             return spec->annotations[i].value;
     return NULL;
 }
+
+const char *eb_spec_annotation_either(const eb_spec_t *spec, const char *key, const char *alt)
+{
+    const char *v = eb_spec_annotation(spec, key);
+    return v ? v : eb_spec_annotation(spec, alt);
+}
