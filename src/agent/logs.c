@@ -48,7 +48,7 @@ typedef struct eb_lfile {
     ino_t ino;
     int fd;
     uint64_t off;                /* next byte to send */
-    bool rotated, at_eof;
+    bool rotated;
     uint64_t rotated_ms;
     uint64_t mark;               /* log_sent after its last byte; closed once acked */
     bool finished;
@@ -76,16 +76,26 @@ static int open_beneath(int rootfd, const char *path, int flags)
     return (int) syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
 }
 
-static void announce(eb_agent_t *a, eb_lfollow_t *f, eb_lfile_t *l)
+/* An event NAME about F's container for the writer; NULL with no writer. */
+static json_object *log_event(eb_agent_t *a, eb_lfollow_t *f, const char *name)
 {
     json_object *ev;
 
     if (a->log_stream == 0)
-        return;
+        return NULL;
     ev = json_object_new_object();
-    json_object_object_add(ev, "event", json_object_new_string("logfile"));
+    json_object_object_add(ev, "event", json_object_new_string(name));
     json_object_object_add(ev, "stream", json_object_new_int64(a->log_stream));
     json_object_object_add(ev, "id", json_object_new_string(f->container));
+    return ev;
+}
+
+static void announce(eb_agent_t *a, eb_lfollow_t *f, eb_lfile_t *l)
+{
+    json_object *ev = log_event(a, f, "logfile");
+
+    if (ev == NULL)
+        return;
     json_object_object_add(ev, "file", json_object_new_int64(l->id));
     json_object_object_add(ev, "path", json_object_new_string(l->path));
     json_object_object_add(ev, "dev", json_object_new_int64((int64_t) l->dev));
@@ -181,17 +191,19 @@ static void scan_pattern(eb_agent_t *a, eb_lfollow_t *f, const char *pattern, ui
     struct dirent *de;
     DIR *d;
     int dfd, seen = 0;
+    size_t dlen;
     eb_lfile_t *l;
 
     if (strpbrk(base, "*?[\\") == NULL) {
         look_at(a, f, pattern, now);
         return;
     }
-    snprintf(dir, sizeof(dir), "%.*s", (int) (slash - pattern), pattern);
+    dlen = (size_t) (slash - pattern);
+    snprintf(dir, sizeof(dir), "%.*s", (int) dlen, pattern);
     /* Current files of this pattern whose names are gone count as rotated. */
     for (l = f->files; l; l = l->next)
-        if (!l->rotated && strncmp(l->path, dir, strlen(dir)) == 0 && l->path[strlen(dir)] == '/'
-            && strchr(l->path + strlen(dir) + 1, '/') == NULL && fnmatch(base, l->path + strlen(dir) + 1, FNM_PERIOD) == 0)
+        if (!l->rotated && strncmp(l->path, dir, dlen) == 0 && l->path[dlen] == '/'
+            && strchr(l->path + dlen + 1, '/') == NULL && fnmatch(base, l->path + dlen + 1, FNM_PERIOD) == 0)
             look_at(a, f, l->path, now);
     dfd = open_beneath(f->rootfd, dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY);
     if (dfd < 0 || (d = fdopendir(dfd)) == NULL) {
@@ -213,12 +225,10 @@ static void close_file(eb_agent_t *a, eb_lfollow_t *f, eb_lfile_t *l, bool tell)
 {
     eb_lfile_t **pp;
 
-    if (tell && a->log_stream) {
+    json_object *ev = tell ? log_event(a, f, "logclosed") : NULL;
+
+    if (ev) {
         /* The writer forgets its offset: nothing more comes of it. */
-        json_object *ev = json_object_new_object();
-        json_object_object_add(ev, "event", json_object_new_string("logclosed"));
-        json_object_object_add(ev, "stream", json_object_new_int64(a->log_stream));
-        json_object_object_add(ev, "id", json_object_new_string(f->container));
         json_object_object_add(ev, "file", json_object_new_int64(l->id));
         eb_agent_event(a, ev);
     }
@@ -256,6 +266,7 @@ static bool read_files(eb_agent_t *a, eb_lfollow_t *f, uint64_t now)
 
     for (l = f->files; l; l = next) {
         struct stat st;
+        bool eof, failed;
         next = l->next;
         if (l->finished) {
             if (a->log_acked >= l->mark)
@@ -266,7 +277,8 @@ static bool read_files(eb_agent_t *a, eb_lfollow_t *f, uint64_t now)
             continue;
         if (fstat(l->fd, &st) == 0 && (uint64_t) st.st_size < l->off)
             l->off = 0;    /* truncated in place */
-        l->at_eof = false;
+        eof = failed = false;
+        /* Stopped by: the end of the file, a read error, or the credit. */
         while (a->log_stream && a->log_credit > EB_FRAME_LOG_HDR) {
             size_t want = a->log_credit - EB_FRAME_LOG_HDR;
             ssize_t n;
@@ -274,7 +286,8 @@ static bool read_files(eb_agent_t *a, eb_lfollow_t *f, uint64_t now)
                 want = sizeof(buf);
             n = pread(l->fd, buf, want, (off_t) l->off);
             if (n <= 0) {
-                l->at_eof = n == 0;
+                eof = n == 0;
+                failed = n < 0;     /* tried again at the next scan, not at once */
                 break;
             }
             eb_outbuf_log(&a->out, a->log_stream, l->id, l->off, buf, (uint32_t) n);
@@ -282,11 +295,11 @@ static bool read_files(eb_agent_t *a, eb_lfollow_t *f, uint64_t now)
             a->log_credit -= EB_FRAME_LOG_HDR + (uint32_t) n;
             a->log_sent += EB_FRAME_LOG_HDR + (uint64_t) n;
         }
-        if (!l->at_eof && a->log_stream) {
+        if (!eof && !failed && a->log_stream) {
             more = true;
             continue;
         }
-        if (l->at_eof && l->rotated && now - l->rotated_ms >= EB_LOG_ROTATE_WAIT_MS) {
+        if (eof && l->rotated && now - l->rotated_ms >= EB_LOG_ROTATE_WAIT_MS) {
             l->finished = true;
             l->mark = a->log_sent;
         }
@@ -361,13 +374,8 @@ void eb_agent_logs_forget(eb_agent_t *a, const char *container)
         *pp = f->next;
         if (a->log_stream) {
             /* What the credit allows of the last lines, then the end. */
-            json_object *ev;
             read_files(a, f, eb_now_ms());
-            ev = json_object_new_object();
-            json_object_object_add(ev, "event", json_object_new_string("logend"));
-            json_object_object_add(ev, "stream", json_object_new_int64(a->log_stream));
-            json_object_object_add(ev, "id", json_object_new_string(f->container));
-            eb_agent_event(a, ev);
+            eb_agent_event(a, log_event(a, f, "logend"));
         }
         while (f->files)
             close_file(a, f, f->files, false);
