@@ -481,10 +481,10 @@ static void conn_request(monitor_t *m, mconn_t *c, const eb_frame_t *f)
         /* The requesting connection (a relay, the log writer) owns the new
          * stream.  One log stream at a time: a writer that (re)subscribes
          * takes the place of one that is gone. */
-        mstream_t *s, *old;
-        for (old = m->streams; old; old = old->next)
-            if (old->log && strcmp(op, "logs") == 0)
-                break;
+        bool logs = strcmp(op, "logs") == 0;
+        mstream_t *s, *old = NULL;
+        if (logs)
+            for (old = m->streams; old && !old->log; old = old->next) { }
         if (old && old->owner && !old->owner->dead) {
             eb_error_set(&err, EBUSY, "sandbox %s: the log files have a writer already", m->o->sid);
             goto fail;
@@ -499,7 +499,7 @@ static void conn_request(monitor_t *m, mconn_t *c, const eb_frame_t *f)
         s->id = ++m->next_stream;
         s->owner = c;
         s->out_credit = s->in_credit = EB_STREAM_WINDOW;
-        s->log = strcmp(op, "logs") == 0;
+        s->log = logs;
         s->next = m->streams;
         m->streams = s;
         stream = s->id;
@@ -740,8 +740,9 @@ static int agent_frame(monitor_t *m, const eb_frame_t *f, eb_error_t *err)
         if (s == NULL) {
             /* The log stream may have been replaced by a new writer's:
              * what was in flight for the old one is dropped (the new
-             * writer resumes from its checkpoint). */
-            if (f->type == EB_FRAME_LOG)
+             * writer resumes from its checkpoint).  Only on an id we
+             * handed out. */
+            if (f->type == EB_FRAME_LOG && f->id <= m->next_stream)
                 return 0;
             return eb_error_set(err, EPROTO, "%s on unknown stream %u", eb_frame_type_name(f->type), f->id);
         }

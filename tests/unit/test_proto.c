@@ -138,6 +138,8 @@ int main(void)
         memcpy(buf, o.buf, o.len);
         buf[8] = 1;
         CHECK(feed(buf, o.len) < 0, "log bytes on a process's stream end the sandbox");
+        buf[8] = 99;
+        CHECK(feed(buf, o.len) < 0, "log bytes on a stream the host never opened end the sandbox");
         eb_outbuf_free(&o);
         {
             uint8_t h[EB_FRAME_HDR];
@@ -221,6 +223,28 @@ int main(void)
         free(text);
         snprintf(path, sizeof(path), "%s/out/x.log", sb);
         CHECK(access(path, F_OK) != 0, "log writer: nothing written for a container without a record");
+        /* A writer that died after writing past its last record: the next
+         * one cuts the host file back to the record before writing. */
+        {
+            char out[256];
+            const char *again = "{\"event\":\"logfile\",\"stream\":3,\"id\":\"c1\",\"file\":7,\"path\":\"/var/log/a.log\",\"dev\":37,\"ino\":101,\"offset\":17}";
+            struct stat st = { 0 };
+            snprintf(path, sizeof(path), "%s/logs/c1.json", sb);
+            fp = fopen(path, "w");
+            fprintf(fp, "{\"dir\":\"%s/out\"}", sb);
+            fclose(fp);
+            snprintf(path, sizeof(path), "%s/logs/c1.offsets", sb);
+            fp = fopen(path, "w");
+            fprintf(fp, "{\"outputs\":[{\"path\":\"/var/log/a.log\",\"size\":100}],\"inputs\":[]}");
+            fclose(fp);
+            snprintf(out, sizeof(out), "%s/out/var_log_a.log", sb);
+            o = (eb_outbuf_t) { 0 };
+            queue_event(&o, again);
+            CHECK(eb_logger_feed(sb, o.buf, o.len, &err) == 0 && stat(out, &st) == 0 && st.st_size == 100,
+                  "log writer: a host file longer than its record is cut back to it (%lld bytes)",
+                  (long long) st.st_size);
+            eb_outbuf_free(&o);
+        }
         snprintf(path, sizeof(path), "rm -rf %s", sb);
         CHECK(system(path) == 0, "cleanup");
     }
