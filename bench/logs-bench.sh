@@ -21,6 +21,8 @@ GEN=$SRC/build/tests/tools/eb-loggen
 export EDGEBOX_GUEST_DIR=${EDGEBOX_GUEST_DIR:-$SRC/build/guest}
 W=$(mktemp -d /tmp/eb-logs-bench.XXXXXX)
 export EDGEBOX_POD_LOG_DIR=$W/podlogs
+# one host file for the whole run (by default it rotates at 10 MiB, 5 kept)
+export EDGEBOX_POD_LOG_MAX_SIZE=$((4 << 30))
 ebv() { "$EB" --root "$W/state" "$@"; }
 trap 'for i in $(ls "$W/state" 2>/dev/null); do ebv delete -f "$i" >/dev/null 2>&1; done; rm -rf "$W"' EXIT
 now() { date +%s.%N; }
