@@ -10,10 +10,11 @@ set -euo pipefail
 
 out=$1 agent=$2 deb=${3:-}
 # What a sandbox needs, beyond what the modules' depends= pull in:
-# virtio-mmio transport (microvm), the agent port, pod networking and
-# virtio-fs for rootfs and volumes.  Every module costs boot time under
+# virtio-mmio transport (microvm's devices), virtio-pci (the agent's
+# virtio-serial sits on microvm's PCIe bus: smaller queues), the agent
+# port, pod networking and virtio-fs for rootfs and volumes.  Every module costs boot time under
 # TCG: the block-device rootfs will add virtio_blk, erofs and overlay.
-wanted="virtio_mmio virtio_console virtio_net virtiofs"
+wanted="virtio_mmio virtio_pci virtio_console virtio_net virtiofs"
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
