@@ -52,6 +52,7 @@ static int server_tls(eb_hub_t *hub, eb_error_t *err)
     if (!hub->server_ctx)
         return eb_error_set(err, ENOMEM, "TLS server context");
     SSL_CTX_set_min_proto_version(hub->server_ctx, TLS1_2_VERSION);
+    SSL_CTX_set_read_ahead(hub->server_ctx, 1);
     if (SSL_CTX_use_certificate_chain_file(hub->server_ctx, hub->cfg.tls_cert) != 1
         || SSL_CTX_use_PrivateKey_file(hub->server_ctx, hub->cfg.tls_key, SSL_FILETYPE_PEM) != 1
         || SSL_CTX_check_private_key(hub->server_ctx) != 1) {

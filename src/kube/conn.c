@@ -135,7 +135,8 @@ int eb_conn_tls_server(eb_conn_t *c, SSL_CTX *ctx, eb_error_t *err)
 
 int eb_conn_pending(const eb_conn_t *c)
 {
-    return c->rpos < c->rlen || (c->ssl && SSL_pending(c->ssl) > 0);
+    /* SSL_has_pending: with read-ahead, records not yet decrypted count */
+    return c->rpos < c->rlen || (c->ssl && SSL_has_pending(c->ssl));
 }
 
 /* The read timeout lives in the socket (SO_RCVTIMEO), set only when it
