@@ -6,7 +6,9 @@
 #   - p50/p99 of a cache-served LIST of one node's pods and GET of one
 #     configmap (apiserver stopped; one kept-alive client connection)
 #   - forwarding overhead online: the same GET direct to the apiserver
-#     (TLS) and through the hub (plain HTTP in, TLS out), as a ratio
+#     (TLS) and through the hub (plain HTTP in, TLS out), as a ratio; and
+#     through bench/relay.c, a bare relay (plain in, TLS out, bytes copied,
+#     nothing parsed): the floor any local proxy hop sets on this machine
 # Latencies are measured by a Python client and include its own cost.
 set -euo pipefail
 PODS=${PODS:-10000} CMS=${CMS:-5000} NODES=${NODES:-100} NSS=${NSS:-50} N=${N:-3000}
@@ -14,12 +16,13 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 HUB=$SRC/build/src/hub/edgebox-hub
 W=$(mktemp -d /tmp/eb-hub-bench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$W"' EXIT
-read -r API HP AP < <(python3 -c 'import socket
+read -r API HP AP RP < <(python3 -c 'import socket
 ps=[]
-for _ in range(3):
+for _ in range(4):
     s=socket.socket(); s.bind(("127.0.0.1",0)); ps.append(s.getsockname()[1]); s.close()
 print(*ps)')
 "$SRC/tests/kube/make-pki.sh" "$W/pki"
+cc -O2 -o "$W/relay" "$SRC/bench/relay.c" -lssl -lcrypto -lpthread
 python3 "$SRC/bench/hub-load.py" seed "$W/state.json" "$PODS" "$CMS" "$NODES" "$NSS"
 cat > "$W/kc" <<KC
 apiVersion: v1
@@ -51,8 +54,12 @@ objs=$(curl -s "http://127.0.0.1:$AP/metrics" | awk '$1 == "edgebox_hub_cache_ob
 paths=(); for i in $(seq 0 97 $((CMS - 1))); do paths+=("/api/v1/namespaces/ns-$((i % NSS))/configmaps/cm-$i"); done
 # (interleaved request by request: a drift of this shared machine between
 # two separate runs moved the ratio between 1.03 and 1.34)
-read -r d50 d99 dmean h50 h99 hmean < <(python3 "$SRC/bench/hub-load.py" pair "127.0.0.1:$API" "127.0.0.1:$HP" 5000 \
-    "${paths[@]}" --tls "$W/pki/ca.crt")
+"$W/relay" "$RP" "$API" "$W/pki/ca.crt" "$W/pki/node.crt" "$W/pki/node.key" &
+RELAY_PID=$!
+until (exec 3<>"/dev/tcp/127.0.0.1/$RP") 2>/dev/null; do sleep 0.1; done
+read -r d50 d99 dmean h50 h99 hmean r50 r99 rmean < <(python3 "$SRC/bench/hub-load.py" pair "127.0.0.1:$API" "127.0.0.1:$HP" 5000 \
+    "${paths[@]}" --tls "$W/pki/ca.crt" --also "127.0.0.1:$RP")
+kill "$RELAY_PID"; wait "$RELAY_PID" 2>/dev/null || true
 
 kill "$API_PID"; wait "$API_PID" 2>/dev/null || true
 until [ "$(online)" = 0 ]; do sleep 0.2; done
@@ -73,4 +80,7 @@ printf '%-52s %8s %8s\n' "  GET one configmap (protobuf)" "$g50" "$g99"
 printf '%-52s %8s %8s %8s\n' "online GET of a configmap (ms)" "p50" "p99" "mean"
 printf '%-52s %8s %8s %8s\n' "  direct to the apiserver (TLS)" "$d50" "$d99" "$dmean"
 printf '%-52s %8s %8s %8s\n' "  through the hub" "$h50" "$h99" "$hmean"
+printf '%-52s %8s %8s %8s\n' "  through a bare relay (bench/relay.c)" "$r50" "$r99" "$rmean"
 printf '%-52s %8.3f\n' "forwarding overhead (mean through / mean direct)" "$(echo "$hmean / $dmean" | bc -l)"
+printf '%-52s %8.3f\n' "a bare relay's (mean relay / mean direct)" "$(echo "$rmean / $dmean" | bc -l)"
+printf '%-52s %8.0f\n' "hub beyond the bare relay (us, mean)" "$(echo "($hmean - $rmean) * 1000" | bc -l)"

@@ -5,9 +5,10 @@ time requests on one kept-alive connection.
   hub-load.py seed STATE PODS CONFIGMAPS NODES NAMESPACES   write the apiserver's state file
   hub-load.py fill HOSTPORT NODES NAMESPACES                 list every node's pods and every namespace's configmaps (protobuf)
   hub-load.py time HOSTPORT N PATH [PATH...] [--tls CA]      p50/p99/mean in ms of N GETs cycling through PATHs
-  hub-load.py pair DIRECT HUB N PATH [PATH...] --tls CA      the same, for the apiserver (TLS) and the hub
-                                                           alternately, request by request, so drift
-                                                           of the machine hits both alike
+  hub-load.py pair DIRECT HUB N PATH [PATH...] --tls CA [--also HOSTPORT]
+                                                           the same, for the apiserver (TLS), the hub
+                                                           (and a plain relay) in turn, request by
+                                                           request, so drift of the machine hits all alike
 """
 import json
 import os
@@ -135,21 +136,26 @@ def main():
         ca = args[i + 1]
         del args[i:i + 2]
         conns = [Conn(args[0], ca), Conn(args[1])]
+        if "--also" in args:
+            i = args.index("--also")
+            conns.append(Conn(args[i + 1]))
+            del args[i:i + 2]
         n, paths = int(args[2]), args[3:]
-        t = [[], []]
+        t = [[] for _ in conns]
         for c in conns:
             for p in paths[:20]:   # warm up
                 c.get(p)
         for i in range(n):
             p = paths[i % len(paths)]
-            for k in (i % 2, 1 - i % 2):    # who goes first alternates too
+            for j in range(len(conns)):    # who goes first rotates too
+                k = (i + j) % len(conns)
                 t0 = time.perf_counter()
                 st, body = conns[k].get(p)
                 t[k].append((time.perf_counter() - t0) * 1000)
                 if st != 200:
                     sys.exit("%s: HTTP %d %s" % (p, st, body[:200]))
         out = []
-        for k in (0, 1):
+        for k in range(len(conns)):
             t[k].sort()
             out += [statistics.median(t[k]), t[k][int(len(t[k]) * 0.99) - 1], statistics.mean(t[k])]
         print(" ".join("%.3f" % v for v in out))

@@ -243,9 +243,10 @@ int eb_capture_body(eb_hub_t *hub, const char *comp, const eb_kreq_t *r, enum eb
 }
 
 /* One watch event: TYPE and the object (JSON tree, or protobuf envelope). */
-static void apply_event(eb_watch_capture_t *w, const char *type, json_object *jobj, const uint8_t *pb, size_t pblen)
+static void apply_event(eb_hub_t *hub, const char *comp, const eb_kreq_t *r, enum eb_fmt fmt, const char *type,
+                        json_object *jobj, const uint8_t *pb, size_t pblen)
 {
-    eb_scope_t sc = { w->comp, w->r->res_key, w->fmt };
+    eb_scope_t sc = { comp, r->res_key, fmt };
     eb_error_t err = { 0 };
     eb_put_t p = { 0 };
     char *kind = NULL, *apiv = NULL;
@@ -259,18 +260,16 @@ static void apply_event(eb_watch_capture_t *w, const char *type, json_object *jo
         if (strcmp(type, "BOOKMARK") == 0) {
             json_object *md;
             json_object_object_get_ex(jobj, "metadata", &md);
-            eb_store_set_rv(w->hub->store, &sc, jstr(md, "resourceVersion"), &err);
+            eb_store_set_rv(hub->store, &sc, jstr(md, "resourceVersion"), &err);
             return;
         }
-        rc = json_put(jobj, w->r->resource, NULL, NULL, &p, &kind, &apiv, &err);
+        rc = json_put(jobj, r->resource, NULL, NULL, &p, &kind, &apiv, &err);
     } else {
-        if (eb_pb_unwrap(pb, pblen, &apiv, &kind, &raw, &rawlen) < 0) {
-            w->broken = 1;
+        if (eb_pb_unwrap(pb, pblen, &apiv, &kind, &raw, &rawlen) < 0)
             return;
-        }
-        rc = eb_kobj_from_pb(raw, rawlen, w->r->resource, &p.obj, &err);
+        rc = eb_kobj_from_pb(raw, rawlen, r->resource, &p.obj, &err);
         if (rc == 0 && strcmp(type, "BOOKMARK") == 0) {
-            eb_store_set_rv(w->hub->store, &sc, p.obj.rv, &err);
+            eb_store_set_rv(hub->store, &sc, p.obj.rv, &err);
             goto out;
         }
         p.kind = kind, p.apiv = apiv, p.data = raw, p.len = rawlen;
@@ -280,15 +279,15 @@ static void apply_event(eb_watch_capture_t *w, const char *type, json_object *jo
         goto out;
     }
     if (strcmp(type, "DELETED") == 0) {
-        rc = eb_store_delete(w->hub->store, &sc, p.obj.ns, p.obj.name, &err);
+        rc = eb_store_delete(hub->store, &sc, p.obj.ns, p.obj.name, &err);
         if (rc == 0)
-            eb_store_set_rv(w->hub->store, &sc, p.obj.rv, &err);
+            eb_store_set_rv(hub->store, &sc, p.obj.rv, &err);
     } else if (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0) {
-        rc = eb_store_put(w->hub->store, &sc, &p, 1, &err);
+        rc = eb_store_put(hub->store, &sc, &p, 1, &err);
     }
     if (rc < 0) {
-        atomic_fetch_add(&w->hub->store_errors, 1);
-        eb_warn("hub: caching a watch event of %s for %s: %s", w->r->res_key, w->comp, err.msg);
+        atomic_fetch_add(&hub->store_errors, 1);
+        eb_warn("hub: caching a watch event of %s for %s: %s", r->res_key, comp, err.msg);
     }
 out:
     eb_kobj_free(&p.obj);
@@ -296,43 +295,28 @@ out:
     free(apiv);
 }
 
-static void feed_json(eb_watch_capture_t *w)
+/* One event as the stream carried it: a JSON line, or a protobuf
+ * WatchEvent frame without its length. */
+void eb_capture_event(eb_hub_t *hub, const char *comp, const eb_kreq_t *r, enum eb_fmt fmt, const void *data, size_t len)
 {
-    char *nl;
-
-    while ((nl = memchr(w->pending.p, '\n', w->pending.len))) {
-        size_t n = (size_t) (nl - w->pending.p);
+    if (fmt == EB_FMT_JSON) {
         json_tokener *tok = json_tokener_new_ex(64);
-        json_object *ev = json_tokener_parse_ex(tok, w->pending.p, (int) n), *obj;
+        json_object *ev = json_tokener_parse_ex(tok, data, (int) len), *obj;
         const char *type;
 
         json_tokener_free(tok);
         type = jstr(ev, "type");
         if (type && json_object_object_get_ex(ev, "object", &obj) && json_object_is_type(obj, json_type_object))
-            apply_event(w, type, obj, NULL, 0);
+            apply_event(hub, comp, r, fmt, type, obj, NULL, 0);
         json_object_put(ev);
-        eb_buf_consume(&w->pending, n + 1);
-    }
-}
-
-static void feed_pb(eb_watch_capture_t *w)
-{
-    while (w->pending.len >= 4) {
-        const uint8_t *p = (const uint8_t *) w->pending.p;
-        uint32_t flen = (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
+    } else {
         eb_pb_t rd;
         eb_pb_field_t f;
         char *type = NULL;
         const uint8_t *obj = NULL;
         size_t objlen = 0;
 
-        if (w->pending.limit && flen > w->pending.limit) {
-            w->broken = 1;
-            return;
-        }
-        if (w->pending.len - 4 < flen)
-            return;
-        eb_pb_init(&rd, p + 4, flen);
+        eb_pb_init(&rd, data, len);
         while (eb_pb_next(&rd, &f) == 1) {
             if (f.wire != 2)
                 continue;
@@ -342,8 +326,35 @@ static void feed_pb(eb_watch_capture_t *w)
                 obj = eb_pb_find(f.data, f.len, 1, &objlen);   /* RawExtension.raw */
         }
         if (type && obj)
-            apply_event(w, type, NULL, obj, objlen);
+            apply_event(hub, comp, r, fmt, type, NULL, obj, objlen);
         free(type);
+    }
+}
+
+static void feed_json(eb_watch_capture_t *w)
+{
+    char *nl;
+
+    while ((nl = memchr(w->pending.p, '\n', w->pending.len))) {
+        size_t n = (size_t) (nl - w->pending.p);
+        eb_capq_event(w, w->pending.p, n);
+        eb_buf_consume(&w->pending, n + 1);
+    }
+}
+
+static void feed_pb(eb_watch_capture_t *w)
+{
+    while (w->pending.len >= 4) {
+        const uint8_t *p = (const uint8_t *) w->pending.p;
+        uint32_t flen = (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
+
+        if (w->pending.limit && flen > w->pending.limit) {
+            w->broken = 1;
+            return;
+        }
+        if (w->pending.len - 4 < flen)
+            return;
+        eb_capq_event(w, p + 4, flen);
         eb_buf_consume(&w->pending, 4 + (size_t) flen);
     }
 }

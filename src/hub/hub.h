@@ -31,10 +31,13 @@ typedef struct eb_hub_config {
 
 enum eb_result { EB_RES_FORWARDED, EB_RES_CACHE, EB_RES_REFUSED, EB_RES_ERROR, EB_RES_N };
 
+struct eb_capq;
+
 typedef struct eb_hub {
     eb_hub_config_t cfg;
     eb_kubeconfig_t kc;
     eb_store_t *store;
+    struct eb_capq *capq;         /* the cache writer; NULL: callers write */
     SSL_CTX *server_ctx;
     atomic_int online;
     atomic_uint epoch;            /* bumped at every online/offline change */
@@ -71,6 +74,7 @@ int eb_capture_body(eb_hub_t *hub, const char *comp, const eb_kreq_t *r, enum eb
 typedef struct eb_watch_capture {
     eb_hub_t *hub;
     const char *comp;
+    const char *method, *target;  /* the watch request, as the writer parses it again */
     const eb_kreq_t *r;
     enum eb_fmt fmt;
     eb_buf_t pending;
@@ -78,6 +82,22 @@ typedef struct eb_watch_capture {
 } eb_watch_capture_t;
 void eb_watch_capture_feed(eb_watch_capture_t *w, const void *data, size_t len);
 void eb_watch_capture_free(eb_watch_capture_t *w);
+/* One watch event as the stream carried it (a JSON line, a protobuf frame
+ * without its length) into the cache. */
+void eb_capture_event(eb_hub_t *hub, const char *comp, const eb_kreq_t *r, enum eb_fmt fmt, const void *data,
+                      size_t len);
+
+/* The cache writer (capq.c): one thread applies captured responses and
+ * watch events in the order they arrived, off the request path.  Without
+ * a started writer the callers apply them themselves. */
+int eb_capq_start(eb_hub_t *hub, eb_error_t *err);
+void eb_capq_stop(eb_hub_t *hub);
+/* BODY is taken over (left empty). */
+void eb_capq_body(eb_hub_t *hub, const char *comp, const char *method, const char *target, const eb_kreq_t *r,
+                  enum eb_fmt fmt, int status, eb_buf_t *body);
+void eb_capq_event(eb_watch_capture_t *w, const void *data, size_t len);
+/* Wait until everything queued before the call is in the store. */
+void eb_capq_sync(eb_hub_t *hub);
 
 /* The raw-cache key of a non-resource GET (discovery): target and Accept. */
 char *eb_hub_raw_key(const eb_http_head_t *h);

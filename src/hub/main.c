@@ -175,7 +175,7 @@ int main(int argc, char **argv)
         if (cache_dir[0] && eb_mkdir_p(cache_dir, 0700, &err) < 0)
             goto fail;
     }
-    if (eb_store_open(hub.cfg.cache_path, &hub.store, &err) < 0)
+    if (eb_store_open(hub.cfg.cache_path, &hub.store, &err) < 0 || eb_capq_start(&hub, &err) < 0)
         goto fail;
     if (hub.cfg.secure_listen && server_tls(&hub, &err) < 0)
         goto fail;
@@ -240,6 +240,7 @@ int main(int argc, char **argv)
     pthread_cond_broadcast(&hub.changed);
     pthread_mutex_unlock(&hub.lock);
     pthread_join(health, NULL);
+    eb_capq_stop(&hub);
     /* Client threads hold the store: the process exit ends them; SQLite's
      * WAL keeps the last committed state whatever they were doing. */
     _exit(0);

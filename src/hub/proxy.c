@@ -217,7 +217,8 @@ static enum fwd forward(eb_client_t *cl, eb_conn_t *up, const eb_http_head_t *h,
         fmt = eb_ctype_fmt(eb_http_header(&rh, "Content-Type"), &is_table, &fmt_ok);
         capture = fmt_ok && !is_table;
         if (capture && r->verb == EB_KV_WATCH) {
-            wc = (eb_watch_capture_t) { .hub = hub, .comp = comp, .r = r, .fmt = fmt };
+            wc = (eb_watch_capture_t) { .hub = hub, .comp = comp, .method = h->method, .target = h->target,
+                                        .r = r, .fmt = fmt };
             wc.pending.limit = (size_t) hub->cfg.max_body;
         }
     }
@@ -295,11 +296,6 @@ static enum fwd forward(eb_client_t *cl, eb_conn_t *up, const eb_http_head_t *h,
     }
     if (rb.mode == EB_BODY_CLOSE || eb_http_header_has(&rh, "Connection", "close"))
         eb_conn_close(up);
-    if (capture && r->verb != EB_KV_WATCH
-        && eb_capture_body(hub, comp, r, fmt, rh.status, full.p, full.len, &err) < 0) {
-        atomic_fetch_add(&hub->store_errors, 1);
-        eb_warn("hub: caching %s for %s: %s", r->path, comp, err.msg);
-    }
     if (raw) {
         _cleanup_free_ char *key = eb_hub_raw_key(h);
         const char *ct = eb_http_header(&rh, "Content-Type");
@@ -308,6 +304,8 @@ static enum fwd forward(eb_client_t *cl, eb_conn_t *up, const eb_http_head_t *h,
             eb_warn("hub: caching %s for %s: %s", r->path, comp, err.msg);
         }
     }
+    if (capture && r->verb != EB_KV_WATCH)
+        eb_capq_body(hub, comp, h->method, h->target, r, fmt, rh.status, &full);
     /* A table (kubectl get) can't fill a per-object cache: read the same
      * thing as JSON for it, after the client has its answer. */
     if (cacheable(r, comp) && is_table && r->verb != EB_KV_WATCH && rh.status == 200 && up->fd >= 0) {
@@ -316,10 +314,8 @@ static enum fwd forward(eb_client_t *cl, eb_conn_t *up, const eb_http_head_t *h,
         int st = 0;
         up->timeout_ms = UPSTREAM_TIMEOUT_MS;
         if (eb_hub_fetch(hub, up, h->target, "application/json", &st, &js, &ctype, &err) == 0) {
-            if ((st == 200 || st == 404) && eb_capture_body(hub, comp, r, EB_FMT_JSON, st, js.p, js.len, &err) < 0) {
-                atomic_fetch_add(&hub->store_errors, 1);
-                eb_warn("hub: caching %s for %s: %s", r->path, comp, err.msg);
-            }
+            if (st == 200 || st == 404)
+                eb_capq_body(hub, comp, h->method, h->target, r, EB_FMT_JSON, st, &js);
         } else {
             eb_conn_close(up);
         }

@@ -431,6 +431,8 @@ int eb_serve_from_cache(eb_hub_t *hub, eb_conn_t *c, int keep, const eb_http_hea
         return eb_serve_status(c, keep, 503, "ServiceUnavailable", "edgebox-hub: the apiserver is unreachable%s",
                                r->sub ? " (subresources are not cached)" : " (the hub caches nothing for this client)");
     }
+    /* what was forwarded before is answered from the cache as it was */
+    eb_capq_sync(hub);
     nw = parse_accept(eb_http_header(h, "Accept"), wants, EB_ARRAY_SIZE(wants));
     if (!nw) {
         eb_hub_count(hub, r, EB_RES_REFUSED);

@@ -2,8 +2,10 @@
  * bodies (what a client or the apiserver may send, bounded), query and
  * request classification, selectors as the apiserver evaluates them, the
  * protobuf wire reader and envelope, object identity from JSON and
- * protobuf, kubeconfig YAML, and the cache store's list replacement. */
+ * protobuf, kubeconfig YAML, the cache store's list replacement, and the
+ * cache writer's order. */
 #include "unit.h"
+#include "hub/hub.h"
 #include "hub/store.h"
 #include "kube/http.h"
 #include "kube/kubeconfig.h"
@@ -410,6 +412,77 @@ static void test_store(void)
     eb_store_close(s);
 }
 
+static int rv_cb(const eb_row_t *row, void *arg)
+{
+    snprintf(arg, 16, "%s", row->rv ? row->rv : "");
+    return 0;
+}
+
+static void cm_body(eb_buf_t *b, const char *rv)
+{
+    eb_buf_printf(b, "{\"kind\":\"ConfigMap\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"a\","
+                     "\"namespace\":\"d\",\"resourceVersion\":\"%s\"},\"data\":{\"k\":\"v\"}}", rv);
+}
+
+/* The writer applies captures in the order they arrived: a GET answered
+ * before a watch event must not undo what the event did. */
+static void test_writer(void)
+{
+    static eb_hub_t hub;
+    eb_error_t err = { 0 };
+    eb_scope_t sc = { "kubelet", "v1/configmaps", EB_FMT_JSON };
+    const char *get = "/api/v1/namespaces/d/configmaps/a", *watch = "/api/v1/namespaces/d/configmaps?watch=1";
+    eb_kreq_t rg, rw;
+    eb_watch_capture_t w = { .hub = &hub, .comp = "kubelet", .method = "GET", .target = watch, .r = &rw,
+                             .fmt = EB_FMT_JSON };
+    eb_buf_t b = { 0 }, ev = { 0 };
+    char rv[16] = "";
+    int i, n, bad = 0, taken = 0;
+
+    hub.cfg.max_body = 1 << 20;
+    CHECK(eb_store_open(":memory:", &hub.store, &err) == 0 && eb_capq_start(&hub, &err) == 0, "writer: starts");
+    eb_kreq_parse("GET", get, &rg, &err);
+    eb_kreq_parse("GET", watch, &rw, &err);
+    w.pending.limit = 1 << 20;
+    for (i = 0; i < 50; i++) {
+        /* GET (rv 5), then the watch says MODIFIED (rv 6), then DELETED */
+        cm_body(&b, "5");
+        eb_capq_body(&hub, "kubelet", "GET", get, &rg, EB_FMT_JSON, 200, &b);
+        taken += b.len == 0;
+        eb_buf_puts(&ev, "{\"type\":\"MODIFIED\",\"object\":");
+        cm_body(&ev, "6");
+        eb_buf_puts(&ev, "}\n{\"type\":\"DELETED\",\"object\":");
+        cm_body(&ev, "7");
+        eb_buf_puts(&ev, "}\n");
+        eb_watch_capture_feed(&w, ev.p, ev.len);
+        eb_buf_reset(&ev);
+        if (i % 2 == 0) {
+            /* and again a GET (rv 8): the object is back */
+            cm_body(&b, "8");
+            eb_capq_body(&hub, "kubelet", "GET", get, &rg, EB_FMT_JSON, 200, &b);
+        }
+        eb_capq_sync(&hub);
+        rv[0] = 0;
+        n = 0;
+        eb_store_get(hub.store, &sc, "d", "a", count_cb, &n, &err);
+        eb_store_get(hub.store, &sc, "d", "a", rv_cb, rv, &err);
+        if (i % 2 == 0 ? n != 1 || strcmp(rv, "8") != 0 : n != 0) {
+            if (!bad++)
+                printf("# round %d: %d objects, rv '%s'\n", i, n, rv);
+        }
+    }
+    CHECK(taken == 50, "writer: a queued body is taken over, not copied");
+    CHECK(bad == 0, "writer: 50 rounds of GET, MODIFIED, DELETED (and every other round a GET) land in arrival "
+                    "order (%d wrong)", bad);
+    eb_capq_stop(&hub);
+    eb_watch_capture_free(&w);
+    eb_buf_free(&b);
+    eb_buf_free(&ev);
+    eb_kreq_free(&rg);
+    eb_kreq_free(&rw);
+    eb_store_close(hub.store);
+}
+
 int main(void)
 {
     unit_name = "kube";
@@ -420,5 +493,6 @@ int main(void)
     test_object();
     test_kubeconfig();
     test_store();
+    test_writer();
     return unit_failed;
 }
