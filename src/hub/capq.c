@@ -13,6 +13,7 @@
 #include "common/util.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,6 +86,8 @@ static void *writer(void *arg)
         len = j->data.len;
         apply(hub, j);
         job_free(j);
+        if (len > (1 << 20))
+            malloc_trim(0);       /* a large list's memory back to the system */
         pthread_mutex_lock(&q->lock);
         q->bytes -= len;
         q->applied++;

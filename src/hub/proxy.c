@@ -326,6 +326,7 @@ out:
     eb_http_head_free(&rh);
     eb_buf_free(&head);
     eb_buf_free(&out);
+    /* (a captured body went to the cache writer, which trims after it) */
     if (full.cap > (1 << 20))
         malloc_trim(0);
     eb_buf_free(&full);
