@@ -36,6 +36,17 @@ struct eb_capq {
     pthread_t thread;
 };
 
+static void capture_body(eb_hub_t *hub, const char *comp, const eb_kreq_t *r, enum eb_fmt fmt, int status,
+                         const eb_buf_t *body)
+{
+    eb_error_t err = { 0 };
+
+    if (eb_capture_body(hub, comp, r, fmt, status, body->p, body->len, &err) < 0) {
+        atomic_fetch_add(&hub->store_errors, 1);
+        eb_warn("hub: caching %s for %s: %s", r->path, comp, err.msg);
+    }
+}
+
 static void apply(eb_hub_t *hub, capjob_t *j)
 {
     eb_error_t err = { 0 };
@@ -46,12 +57,10 @@ static void apply(eb_hub_t *hub, capjob_t *j)
         eb_kreq_free(&r);
         return;
     }
-    if (j->event) {
+    if (j->event)
         eb_capture_event(hub, j->comp, &r, j->fmt, j->data.p, j->data.len);
-    } else if (eb_capture_body(hub, j->comp, &r, j->fmt, j->status, j->data.p, j->data.len, &err) < 0) {
-        atomic_fetch_add(&hub->store_errors, 1);
-        eb_warn("hub: caching %s for %s: %s", r.path, j->comp, err.msg);
-    }
+    else
+        capture_body(hub, j->comp, &r, j->fmt, j->status, &j->data);
     eb_kreq_free(&r);
 }
 
@@ -165,11 +174,7 @@ void eb_capq_body(eb_hub_t *hub, const char *comp, const char *method, const cha
     capjob_t *j;
 
     if (!hub->capq) {
-        eb_error_t err = { 0 };
-        if (eb_capture_body(hub, comp, r, fmt, status, body->p, body->len, &err) < 0) {
-            atomic_fetch_add(&hub->store_errors, 1);
-            eb_warn("hub: caching %s for %s: %s", r->path, comp, err.msg);
-        }
+        capture_body(hub, comp, r, fmt, status, body);
         return;
     }
     j = job_new(0, comp, method, target, fmt, status);
