@@ -70,9 +70,9 @@ static int refresh_one(eb_hub_t *hub, eb_conn_t *up, const char *comp, enum eb_f
     if (status == 200 || (status == 404 && r.verb == EB_KV_GET)) {
         eb_capq_sync(hub);        /* older captures must not land on top of this */
         rc = eb_capture_body(hub, comp, &r, fmt, status, body.p, body.len, err);
-    }
-    else
+    } else {
         rc = eb_error_set(err, EIO, "%s: HTTP %d", target, status);
+    }
 out:
     eb_kreq_free(&r);
     eb_buf_free(&body);

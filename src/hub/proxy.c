@@ -326,7 +326,8 @@ out:
     eb_http_head_free(&rh);
     eb_buf_free(&head);
     eb_buf_free(&out);
-    /* (a captured body went to the cache writer, which trims after it) */
+    /* a large body kept here (a captured one went to the cache writer,
+     * which trims after writing it) */
     if (full.cap > (1 << 20))
         malloc_trim(0);
     eb_buf_free(&full);
