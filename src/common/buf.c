@@ -39,19 +39,46 @@ int eb_buf_add(eb_buf_t *b, const void *data, size_t len)
 
 int eb_buf_printf(eb_buf_t *b, const char *fmt, ...)
 {
+    size_t room = b->cap - b->len;
     va_list ap;
     int n;
 
+    /* Formatted straight into the room left when it fits (one pass; a
+     * proxy writes many short header lines this way), else measured and
+     * formatted again after growing. */
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
+    n = vsnprintf(room ? b->p + b->len : NULL, room, fmt, ap);
     va_end(ap);
-    if (n < 0 || reserve(b, (size_t) n) < 0)
+    if (n < 0 || reserve(b, (size_t) n) < 0) {
+        if (b->p)
+            b->p[b->len] = 0;
         return -1;
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->len, (size_t) n + 1, fmt, ap);
-    va_end(ap);
+    }
+    if ((size_t) n >= room) {
+        va_start(ap, fmt);
+        vsnprintf(b->p + b->len, (size_t) n + 1, fmt, ap);
+        va_end(ap);
+    }
     b->len += (size_t) n;
     return 0;
+}
+
+int eb_buf_cat(eb_buf_t *b, ...)
+{
+    const char *s;
+    va_list ap;
+    int ret = 0;
+
+    va_start(ap, b);
+    while (ret == 0 && (s = va_arg(ap, const char *)))
+        ret = eb_buf_add(b, s, strlen(s));
+    va_end(ap);
+    return ret;
+}
+
+int eb_buf_reserve(eb_buf_t *b, size_t extra)
+{
+    return reserve(b, extra);
 }
 
 const char *eb_buf_str(eb_buf_t *b)

@@ -18,6 +18,10 @@ typedef struct eb_buf {
 /* Both return 0, or -1 (errno EMSGSIZE) when LIMIT would be passed. */
 int eb_buf_add(eb_buf_t *b, const void *data, size_t len);
 int eb_buf_printf(eb_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Strings appended in turn, up to a NULL: no format to interpret. */
+int eb_buf_cat(eb_buf_t *b, ...) __attribute__((sentinel));
+/* Room for EXTRA more bytes now, so appends that follow don't regrow. */
+int eb_buf_reserve(eb_buf_t *b, size_t extra);
 /* The content as a NUL-terminated string (the NUL is not counted). */
 const char *eb_buf_str(eb_buf_t *b);
 void eb_buf_reset(eb_buf_t *b);

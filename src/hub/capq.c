@@ -7,23 +7,34 @@
  * the order they arrived, so a GET answered before a watch event cannot
  * overwrite what the event wrote, nor bring back an object it deleted.
  * The queue is bounded in bytes: a producer waits for room rather than
- * dropping (a dropped capture would leave the cache silently stale). */
+ * dropping (a dropped capture would leave the cache silently stale).
+ *
+ * Waking the writer for every capture cost each forwarded GET a futex
+ * call and a context switch: after emptying the queue the writer naps
+ * (CAPQ_NAP_MS) and picks up whatever came meanwhile, and producers wake
+ * it only when it sleeps for good.  Under steady traffic nobody wakes
+ * anybody; a cache update waits at most one nap, and whoever needs it
+ * now (an answer from the cache, SIGTERM) wakes the writer. */
 #include "hub/hub.h"
 #include "common/log.h"
 #include "common/util.h"
 
 #include <errno.h>
 #include <malloc.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define CAPQ_NAP_MS 5
 
 typedef struct capjob {
     struct capjob *next;
     int event;                    /* one watch event, else a whole body */
-    char *comp, *method, *target;
+    const char *comp, *method, *target;   /* in str */
     enum eb_fmt fmt;
     int status;
     eb_buf_t data;
+    char str[];
 } capjob_t;
 
 struct eb_capq {
@@ -32,7 +43,7 @@ struct eb_capq {
     capjob_t *head, **tail;
     size_t bytes, limit;
     unsigned long long queued, applied;
-    int stop;
+    int stop, asleep, hurry;      /* asleep: until woken (not napping) */
     pthread_t thread;
 };
 
@@ -64,27 +75,55 @@ static void apply(eb_hub_t *hub, capjob_t *j)
     eb_kreq_free(&r);
 }
 
+/* The writer must run now: it may be napping. */
+static void hurry(struct eb_capq *q)
+{
+    q->hurry = 1;
+    pthread_cond_signal(&q->more);
+}
+
 static void job_free(capjob_t *j)
 {
-    free(j->comp);
-    free(j->method);
-    free(j->target);
     eb_buf_free(&j->data);
     free(j);
+}
+
+/* Wait for work: a nap after work done (captures arriving meanwhile need
+ * no wake-up), asleep after an idle nap.  With the lock held. */
+static void wait_for_work(struct eb_capq *q, int *worked)
+{
+    struct timespec until;
+
+    if (*worked && !q->hurry) {
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += CAPQ_NAP_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L)
+            until.tv_sec++, until.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&q->more, &q->lock, &until);
+        *worked = 0;
+        return;
+    }
+    q->asleep = 1;
+    while (!q->head && !q->stop)
+        pthread_cond_wait(&q->more, &q->lock);
+    q->asleep = 0;
 }
 
 static void *writer(void *arg)
 {
     eb_hub_t *hub = arg;
     struct eb_capq *q = hub->capq;
+    int worked = 0;
 
     pthread_mutex_lock(&q->lock);
     for (;;) {
         capjob_t *j;
         size_t len;
 
-        while (!q->head && !q->stop)
-            pthread_cond_wait(&q->more, &q->lock);
+        if (!q->head && !q->stop) {
+            wait_for_work(q, &worked);
+            continue;
+        }
         if (!q->head)
             break;
         j = q->head;
@@ -98,10 +137,14 @@ static void *writer(void *arg)
         if (len > (1 << 20))
             malloc_trim(0);       /* a large list's memory back to the system */
         pthread_mutex_lock(&q->lock);
+        worked = 1;
         q->bytes -= len;
         q->applied++;
         pthread_cond_broadcast(&q->room);
-        pthread_cond_broadcast(&q->done);
+        if (q->applied == q->queued) {
+            q->hurry = 0;
+            pthread_cond_broadcast(&q->done);
+        }
     }
     pthread_mutex_unlock(&q->lock);
     return NULL;
@@ -140,7 +183,7 @@ void eb_capq_stop(eb_hub_t *hub)
         return;
     pthread_mutex_lock(&q->lock);
     q->stop = 1;
-    pthread_cond_signal(&q->more);
+    hurry(q);
     pthread_mutex_unlock(&q->lock);
     pthread_join(q->thread, NULL);
 }
@@ -148,23 +191,33 @@ void eb_capq_stop(eb_hub_t *hub)
 static void enqueue(struct eb_capq *q, capjob_t *j)
 {
     pthread_mutex_lock(&q->lock);
-    while (q->head && q->bytes + j->data.len > q->limit)
+    while (q->head && q->bytes + j->data.len > q->limit) {
+        hurry(q);
         pthread_cond_wait(&q->room, &q->lock);
+    }
     *q->tail = j;
     q->tail = &j->next;
     q->bytes += j->data.len;
     q->queued++;
-    pthread_cond_signal(&q->more);
+    if (q->asleep)
+        pthread_cond_signal(&q->more);
     pthread_mutex_unlock(&q->lock);
 }
 
+/* One allocation: the job and its strings. */
 static capjob_t *job_new(int event, const char *comp, const char *method, const char *target, enum eb_fmt fmt,
                          int status)
 {
-    capjob_t *j = eb_xcalloc(1, sizeof(*j));
+    size_t cl = strlen(comp) + 1, ml = strlen(method) + 1, tl = strlen(target) + 1;
+    capjob_t *j = eb_xcalloc(1, sizeof(*j) + cl + ml + tl);
+    char *p = j->str;
 
-    *j = (capjob_t) { .event = event, .comp = eb_xstrdup(comp), .method = eb_xstrdup(method),
-                      .target = eb_xstrdup(target), .fmt = fmt, .status = status };
+    j->comp = memcpy(p, comp, cl);
+    j->method = memcpy(p += cl, method, ml);
+    j->target = memcpy(p += ml, target, tl);
+    j->event = event;
+    j->fmt = fmt;
+    j->status = status;
     return j;
 }
 
@@ -206,6 +259,8 @@ void eb_capq_sync(eb_hub_t *hub)
         return;
     pthread_mutex_lock(&q->lock);
     upto = q->queued;
+    if (q->applied < upto)
+        hurry(q);
     while (q->applied < upto)
         pthread_cond_wait(&q->done, &q->lock);
     pthread_mutex_unlock(&q->lock);

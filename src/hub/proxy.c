@@ -22,19 +22,25 @@
 
 enum fwd { FWD_OK, FWD_CLOSE, FWD_UNREACHABLE };
 
-static const char *const hop_by_hop[] = {
-    "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
-    "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Host", "Content-Length",
-};
-
+/* By length first: every header of every request and response is checked. */
 static int is_hop(const char *name)
 {
-    size_t i;
+    static const struct { const char *name; size_t len; } hop[] = {
+        { "Connection", 10 }, { "Keep-Alive", 10 }, { "Proxy-Connection", 16 }, { "Proxy-Authenticate", 18 },
+        { "Proxy-Authorization", 19 }, { "TE", 2 }, { "Trailer", 7 }, { "Transfer-Encoding", 17 },
+        { "Upgrade", 7 }, { "Host", 4 }, { "Content-Length", 14 },
+    };
+    size_t i, len = strlen(name);
 
-    for (i = 0; i < EB_ARRAY_SIZE(hop_by_hop); i++)
-        if (strcasecmp(name, hop_by_hop[i]) == 0)
+    for (i = 0; i < EB_ARRAY_SIZE(hop); i++)
+        if (len == hop[i].len && strcasecmp(name, hop[i].name) == 0)
             return 1;
     return 0;
+}
+
+static void add_header(eb_buf_t *b, const char *name, const char *value)
+{
+    eb_buf_cat(b, name, ": ", value, "\r\n", NULL);
 }
 
 char *eb_hub_component(const eb_hub_t *hub, const eb_http_head_t *h)
@@ -67,14 +73,15 @@ static void build_upstream_head(eb_hub_t *hub, const eb_http_head_t *h, size_t b
 {
     size_t i;
 
-    eb_buf_printf(out, "%s %s HTTP/1.1\r\nHost: %s:%s\r\n", h->method, h->target, hub->kc.host, hub->kc.port);
+    eb_buf_reserve(out, h->len + 256);
+    eb_buf_cat(out, h->method, " ", h->target, " HTTP/1.1\r\nHost: ", hub->kc.host, ":", hub->kc.port, "\r\n", NULL);
     for (i = 0; i < h->nhdr; i++)
         if (!is_hop(h->hdr[i].name))
-            eb_buf_printf(out, "%s: %s\r\n", h->hdr[i].name, h->hdr[i].value);
+            add_header(out, h->hdr[i].name, h->hdr[i].value);
     if (hub->kc.token && !eb_http_header(h, "Authorization"))
-        eb_buf_printf(out, "Authorization: Bearer %s\r\n", hub->kc.token);
+        eb_buf_cat(out, "Authorization: Bearer ", hub->kc.token, "\r\n", NULL);
     if (upgrade)
-        eb_buf_printf(out, "Connection: Upgrade\r\nUpgrade: %s\r\n", eb_http_header(h, "Upgrade"));
+        eb_buf_cat(out, "Connection: Upgrade\r\nUpgrade: ", eb_http_header(h, "Upgrade"), "\r\n", NULL);
     if (body_len || !strcmp(h->method, "POST") || !strcmp(h->method, "PUT") || !strcmp(h->method, "PATCH"))
         eb_buf_printf(out, "Content-Length: %zu\r\n", body_len);
     eb_buf_puts(out, "\r\n");
@@ -194,7 +201,7 @@ static enum fwd forward(eb_client_t *cl, eb_conn_t *up, const eb_http_head_t *h,
     if (upgrade && rh.status == 101) {
         eb_buf_printf(&out, "HTTP/1.1 101 %s\r\n", rh.reason);
         for (i = 0; i < rh.nhdr; i++)
-            eb_buf_printf(&out, "%s: %s\r\n", rh.hdr[i].name, rh.hdr[i].value);
+            add_header(&out, rh.hdr[i].name, rh.hdr[i].value);
         eb_buf_puts(&out, "\r\n");
         if (eb_conn_write(&cl->c, out.p, out.len) == 0) {
             /* bytes either side already sent after its head */
@@ -224,12 +231,14 @@ static enum fwd forward(eb_client_t *cl, eb_conn_t *up, const eb_http_head_t *h,
     }
     raw = rh.status == 200 && raw_cacheable(h, r, comp);
 
-    eb_buf_printf(&out, "HTTP/1.1 %d %s\r\n", rh.status, rh.reason);
+    /* room for the head and a small body sent with it */
+    eb_buf_reserve(&out, rh.len + 64 + (rb.mode == EB_BODY_LENGTH && rb.left <= 65536 ? rb.left : 0));
+    eb_buf_cat(&out, "HTTP/1.1 ", rh.code, " ", rh.reason, "\r\n", NULL);
     for (i = 0; i < rh.nhdr; i++)
         if (!is_hop(rh.hdr[i].name))
-            eb_buf_printf(&out, "%s: %s\r\n", rh.hdr[i].name, rh.hdr[i].value);
+            add_header(&out, rh.hdr[i].name, rh.hdr[i].value);
     if (rb.mode == EB_BODY_LENGTH)
-        eb_buf_printf(&out, "Content-Length: %s\r\n", eb_http_header(&rh, "Content-Length"));
+        add_header(&out, "Content-Length", eb_http_header(&rh, "Content-Length"));
     else if (rb.mode != EB_BODY_NONE)
         eb_buf_puts(&out, "Transfer-Encoding: chunked\r\n");
     else if (rh.status / 100 != 1 && rh.status != 204 && rh.status != 304)

@@ -54,6 +54,7 @@ static int parse_head(eb_http_head_t *h, int request, eb_error_t *err)
             || !isdigit((unsigned char) line[11]) || (line[12] && line[12] != ' '))
             return bad(err, "status code");
         h->status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+        memcpy(h->code, line + 9, 3);
         h->reason = line[12] ? line + 13 : line + 12;
     }
     for (line = eol + 2; *line && !(line[0] == '\r' && line[1] == '\n'); line = eol + 2) {
@@ -110,8 +111,10 @@ int eb_http_read_head(eb_conn_t *c, int request, eb_http_head_t *h, eb_error_t *
         }
     }
     n = (size_t) (end - (c->rbuf + c->rpos));
-    h->raw = eb_xcalloc(1, n + 1);
+    h->raw = eb_xrealloc(NULL, n + 1);
     memcpy(h->raw, c->rbuf + c->rpos, n);
+    h->raw[n] = 0;
+    h->len = n;
     c->rpos += n;
     if (memchr(h->raw, 0, n))
         return bad(err, "NUL byte in the head");
@@ -316,54 +319,100 @@ static int hexval(int ch)
     return -1;
 }
 
-char *eb_http_unescape(const char *src, size_t len)
+int eb_http_unescape_to(char *dst, const char *src, size_t len, int plus_is_space)
 {
-    char *out = eb_xcalloc(1, len + 1), *o = out;
+    char *o = dst;
     size_t i;
 
     for (i = 0; i < len; i++) {
         if (src[i] == '%') {
             int hi, lo;
             if (i + 2 >= len)
-                goto fail;
+                return -1;
             hi = hexval((unsigned char) src[i + 1]);
             lo = hexval((unsigned char) src[i + 2]);
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-                goto fail;
+                return -1;
             *o++ = (char) (hi * 16 + lo);
             i += 2;
-        } else if (src[i] == '+') {
+        } else if (src[i] == '+' && plus_is_space) {
             *o++ = ' ';
         } else {
             *o++ = src[i];
         }
     }
+    *o = 0;
+    return (int) (o - dst);
+}
+
+char *eb_http_unescape(const char *src, size_t len)
+{
+    char *out = eb_xrealloc(NULL, len + 1);
+
+    if (eb_http_unescape_to(out, src, len, 1) < 0) {
+        free(out);
+        return NULL;
+    }
     return out;
-fail:
-    free(out);
-    return NULL;
+}
+
+int eb_http_query_next(const char **q, eb_qparam_t *p)
+{
+    const char *s = *q, *eq;
+    size_t n;
+
+    while (*s == '&')
+        s++;
+    if (!*s) {
+        *q = s;
+        return 0;
+    }
+    n = strcspn(s, "&");
+    eq = memchr(s, '=', n);
+    p->key = s;
+    p->klen = eq ? (size_t) (eq - s) : n;
+    p->val = eq ? eq + 1 : s + n;
+    p->vlen = eq ? n - p->klen - 1 : 0;
+    *q = s + n;
+    return 1;
+}
+
+int eb_http_qkey_is(const eb_qparam_t *p, const char *name)
+{
+    size_t nl = strlen(name);
+    char key[64];
+
+    /* most keys carry no escapes: compared as they are */
+    if (!memchr(p->key, '%', p->klen) && !memchr(p->key, '+', p->klen))
+        return p->klen == nl && memcmp(p->key, name, nl) == 0;
+    /* an escape turns 3 bytes into 1: a longer key cannot be NAME */
+    if (p->klen > 3 * nl)
+        return 0;
+    if (p->klen < sizeof(key)) {
+        int kl = eb_http_unescape_to(key, p->key, p->klen, 1);
+        return kl >= 0 && (size_t) kl == nl && memcmp(key, name, nl) == 0;
+    } else {
+        _cleanup_free_ char *k = eb_http_unescape(p->key, p->klen);
+        return k && strcmp(k, name) == 0;
+    }
+}
+
+char *eb_http_qval(const eb_qparam_t *p)
+{
+    return eb_http_unescape(p->val, p->vlen);
 }
 
 char *eb_http_query(const char *target, const char *name)
 {
     const char *q = strchr(target, '?');
-    size_t nl = strlen(name);
+    eb_qparam_t p;
 
     if (!q)
         return NULL;
-    for (q++; *q;) {
-        size_t n = strcspn(q, "&");
-        const char *eq = memchr(q, '=', n);
-        size_t kl = eq ? (size_t) (eq - q) : n;
-        char *key = eb_http_unescape(q, kl);
-        int match = key && strlen(key) == nl && memcmp(key, name, nl) == 0;
-        free(key);
-        if (match)
-            return eq ? eb_http_unescape(eq + 1, n - kl - 1) : eb_xstrdup("");
-        q += n;
-        if (*q == '&')
-            q++;
-    }
+    q++;
+    while (eb_http_query_next(&q, &p))
+        if (eb_http_qkey_is(&p, name))
+            return eb_http_qval(&p);
     return NULL;
 }
 

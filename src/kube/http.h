@@ -19,7 +19,9 @@ typedef struct eb_http_head {
     char *raw;                    /* owns every string below */
     char *method, *target;        /* request */
     int status;                   /* response */
+    char code[4];                 /* the status, as it came */
     char *reason;
+    size_t len;                   /* of the head as it came */
     int minor;                    /* HTTP/1.<minor> */
     struct { char *name, *value; } hdr[EB_HTTP_MAX_HEADERS];
     size_t nhdr;
@@ -50,9 +52,27 @@ ssize_t eb_body_read(eb_conn_t *c, eb_body_t *b, void *buf, size_t n);
 /* The whole body into OUT (bounded by OUT->limit). */
 int eb_body_read_all(eb_conn_t *c, eb_body_t *b, eb_buf_t *out, eb_error_t *err);
 
-/* Percent-decode SRC into a new string; NULL on bad escapes. */
+/* Percent-decode LEN bytes of SRC into DST (room for LEN + 1, NUL-ended);
+ * '+' is a space in a query, not in a path.  The length, or -1 on a bad
+ * escape or an escaped NUL. */
+int eb_http_unescape_to(char *dst, const char *src, size_t len, int plus_is_space);
+/* The same for a query part, into a new string; NULL on bad escapes. */
 char *eb_http_unescape(const char *src, size_t len);
-/* Value of query parameter NAME in TARGET ("/path?a=b&c=d"), decoded, or NULL. */
+
+/* One parameter of a query, as it stands in the target (still escaped). */
+typedef struct eb_qparam {
+    const char *key, *val;
+    size_t klen, vlen;
+} eb_qparam_t;
+/* The next parameter of the query at *Q ("a=b&c"), advancing *Q; 0 at
+ * the end.  A key without '=' has an empty value. */
+int eb_http_query_next(const char **q, eb_qparam_t *p);
+/* Is P's key, decoded, NAME? */
+int eb_http_qkey_is(const eb_qparam_t *p, const char *name);
+/* P's value, decoded, in a new string; NULL on bad escapes. */
+char *eb_http_qval(const eb_qparam_t *p);
+/* Value of the first query parameter NAME in TARGET ("/path?a=b&c=d"),
+ * decoded, or NULL (also when that value has a bad escape). */
 char *eb_http_query(const char *target, const char *name);
 /* Go's strconv.ParseBool; -1 when not a boolean. */
 int eb_http_parse_bool(const char *s);

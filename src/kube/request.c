@@ -1,7 +1,6 @@
 /* request.c - classify Kubernetes API requests. */
 #include "kube/request.h"
 #include "kube/http.h"
-#include "common/cleanup.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -17,54 +16,108 @@ const char *eb_kverb_name(enum eb_kverb v)
     return names[v];
 }
 
-static int query_bool(const char *target, const char *name, int *out, eb_error_t *err)
+/* The query parameters read here, in one pass over the query; the first
+ * occurrence of each counts (url.Values.Get). */
+enum { Q_WATCH, Q_BOOKMARKS, Q_LIMIT, Q_TIMEOUT, Q_LSEL, Q_FSEL, Q_RV, Q_CONT, Q_INCLUDE, Q_N };
+static const char *const qnames[Q_N] = {
+    [Q_WATCH] = "watch", [Q_BOOKMARKS] = "allowWatchBookmarks", [Q_LIMIT] = "limit",
+    [Q_TIMEOUT] = "timeoutSeconds", [Q_LSEL] = "labelSelector", [Q_FSEL] = "fieldSelector",
+    [Q_RV] = "resourceVersion", [Q_CONT] = "continue", [Q_INCLUDE] = "includeObject",
+};
+
+/* V: a value, or NULL when absent or badly escaped (as if absent). */
+static void scan_query(const char *q, char *v[Q_N])
 {
-    char *v = eb_http_query(target, name);
+    unsigned seen = 0;
+    eb_qparam_t p;
+    int k;
+
+    while (eb_http_query_next(&q, &p))
+        for (k = 0; k < Q_N; k++)
+            if (!(seen & (1u << k)) && eb_http_qkey_is(&p, qnames[k])) {
+                seen |= 1u << k;
+                v[k] = eb_http_qval(&p);
+                break;
+            }
+}
+
+static int query_bool(const char *v, const char *name, int *out, eb_error_t *err)
+{
     int b;
 
     *out = 0;
     if (!v)
         return 0;
     b = v[0] ? eb_http_parse_bool(v) : 1;
-    free(v);
     if (b < 0)
         return eb_error_set(err, EINVAL, "query parameter %s is not a boolean", name);
     *out = b;
     return 0;
 }
 
-static int query_long(const char *target, const char *name, long *out, eb_error_t *err)
+static int query_long(const char *v, const char *name, long *out, eb_error_t *err)
 {
-    char *v = eb_http_query(target, name);
     int64_t n;
 
     *out = 0;
-    if (!v || !v[0]) {
-        free(v);
+    if (!v || !v[0])
         return 0;
-    }
-    if (eb_parse_i64(v, &n) < 0 || n < 0) {
-        free(v);
+    if (eb_parse_i64(v, &n) < 0 || n < 0)
         return eb_error_set(err, EINVAL, "query parameter %s is not a non-negative integer", name);
-    }
-    free(v);
     *out = (long) n;
     return 0;
+}
+
+static int parse_query(const char *target, eb_kreq_t *r, int *watch, eb_error_t *err)
+{
+    const char *q = strchr(target, '?');
+    char *v[Q_N] = { 0 };
+    int k, ret = 0;
+
+    *watch = 0;
+    if (!q)
+        return 0;
+    scan_query(q + 1, v);
+    if (query_bool(v[Q_WATCH], qnames[Q_WATCH], watch, err) < 0
+        || query_bool(v[Q_BOOKMARKS], qnames[Q_BOOKMARKS], &r->bookmarks, err) < 0
+        || query_long(v[Q_LIMIT], qnames[Q_LIMIT], &r->limit, err) < 0
+        || query_long(v[Q_TIMEOUT], qnames[Q_TIMEOUT], &r->timeout_s, err) < 0)
+        ret = -1;
+    r->include_object = v[Q_INCLUDE] && strcmp(v[Q_INCLUDE], "Object") == 0;
+    r->label_selector = v[Q_LSEL];
+    r->field_selector = v[Q_FSEL];
+    r->resource_version = v[Q_RV];
+    r->cont = v[Q_CONT];
+    v[Q_LSEL] = v[Q_FSEL] = v[Q_RV] = v[Q_CONT] = NULL;
+    for (k = 0; k < Q_N; k++)
+        free(v[k]);
+    return ret;
 }
 
 int eb_kreq_parse(const char *method, const char *target, eb_kreq_t *r, eb_error_t *err)
 {
     size_t plen = strcspn(target, "?");
-    char *segs[MAX_SEGS], *p, *save = NULL;
+    char *segs[MAX_SEGS], *p, *save = NULL, *copy, *key, *empty, *proxy;
     size_t n = 0, i = 0;
-    int watch = 0, watch_prefix = 0, include;
-    _cleanup_free_ char *copy = NULL, *inc = NULL;
+    int watch = 0, watch_prefix = 0;
 
     memset(r, 0, sizeof(*r));
-    r->path = eb_http_unescape(target, plen);
-    if (!r->path || r->path[0] != '/')
+    /* One allocation holds the decoded path, its segments (what group,
+     * version, resource, ns, name and sub point into), the resource key
+     * (never longer than the path), "" and "proxy". */
+    r->mem = eb_xrealloc(NULL, 3 * (plen + 1) + 1 + sizeof("proxy"));
+    r->path = r->mem;
+    copy = r->path + plen + 1;
+    key = copy + plen + 1;
+    empty = key + plen + 1;
+    proxy = empty + 1;
+    *empty = 0;
+    memcpy(proxy, "proxy", sizeof("proxy"));
+    if (eb_http_unescape_to(r->path, target, plen, 0) < 0 || r->path[0] != '/') {
+        r->path = NULL;
         return eb_error_set(err, EINVAL, "bad request path");
-    copy = eb_xstrdup(r->path);
+    }
+    strcpy(copy, r->path);
     for (p = strtok_r(copy, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
         if (n == MAX_SEGS)
             return 0;             /* not an API path we know: forwarded as is */
@@ -72,24 +125,16 @@ int eb_kreq_parse(const char *method, const char *target, eb_kreq_t *r, eb_error
             return eb_error_set(err, EINVAL, "bad request path");
         segs[n++] = p;
     }
-    if (query_bool(target, "watch", &watch, err) < 0 || query_bool(target, "allowWatchBookmarks", &r->bookmarks, err) < 0
-        || query_long(target, "limit", &r->limit, err) < 0 || query_long(target, "timeoutSeconds", &r->timeout_s, err) < 0)
+    if (parse_query(target, r, &watch, err) < 0)
         return -1;
-    r->label_selector = eb_http_query(target, "labelSelector");
-    r->field_selector = eb_http_query(target, "fieldSelector");
-    r->resource_version = eb_http_query(target, "resourceVersion");
-    r->cont = eb_http_query(target, "continue");
-    inc = eb_http_query(target, "includeObject");
-    include = inc && strcmp(inc, "Object") == 0;
-    r->include_object = include;
 
     if (n >= 2 && strcmp(segs[0], "api") == 0) {
-        r->group = eb_xstrdup("");
-        r->version = eb_xstrdup(segs[1]);
+        r->group = empty;
+        r->version = segs[1];
         i = 2;
     } else if (n >= 3 && strcmp(segs[0], "apis") == 0) {
-        r->group = eb_xstrdup(segs[1]);
-        r->version = eb_xstrdup(segs[2]);
+        r->group = segs[1];
+        r->version = segs[2];
         i = 3;
     } else {
         return 0;                 /* discovery, /version, /healthz, /openapi ... */
@@ -100,20 +145,20 @@ int eb_kreq_parse(const char *method, const char *target, eb_kreq_t *r, eb_error
         return 0;                 /* /api/v1, /apis/g/v: discovery */
     if (strcmp(segs[i], "namespaces") == 0 && n - i >= 3
         && !(n - i == 3 && (strcmp(segs[i + 2], "status") == 0 || strcmp(segs[i + 2], "finalize") == 0))) {
-        r->ns = eb_xstrdup(segs[i + 1]);
+        r->ns = segs[i + 1];
         i += 2;
     }
-    r->resource = eb_xstrdup(segs[i++]);
+    r->resource = segs[i++];
     if (i < n)
-        r->name = eb_xstrdup(segs[i++]);
+        r->name = segs[i++];
     if (i < n)
-        r->sub = eb_xstrdup(segs[i++]);
-    if (i < n) {                  /* deeper (proxy subpaths): not cacheable */
-        free(r->sub);
-        r->sub = eb_xstrdup("proxy");
-    }
-    r->res_key = r->group[0] ? eb_strdup_printf("%s/%s/%s", r->group, r->version, r->resource)
-                             : eb_strdup_printf("%s/%s", r->version, r->resource);
+        r->sub = segs[i++];
+    if (i < n)                    /* deeper (proxy subpaths): not cacheable */
+        r->sub = proxy;
+    r->res_key = key;
+    if (r->group[0])
+        key = stpcpy(stpcpy(key, r->group), "/");
+    stpcpy(stpcpy(stpcpy(key, r->version), "/"), r->resource);
     if (strcmp(method, "GET") == 0) {
         if (watch || watch_prefix)
             r->verb = EB_KV_WATCH;
@@ -126,7 +171,6 @@ int eb_kreq_parse(const char *method, const char *target, eb_kreq_t *r, eb_error
                            : eb_strdup_printf("metadata.name=%s", r->name);
             free(r->field_selector);
             r->field_selector = fs;
-            free(r->name);
             r->name = NULL;
         }
     } else if (strcmp(method, "POST") == 0) {
@@ -145,14 +189,7 @@ int eb_kreq_parse(const char *method, const char *target, eb_kreq_t *r, eb_error
 
 void eb_kreq_free(eb_kreq_t *r)
 {
-    free(r->path);
-    free(r->group);
-    free(r->version);
-    free(r->resource);
-    free(r->ns);
-    free(r->name);
-    free(r->sub);
-    free(r->res_key);
+    free(r->mem);
     free(r->label_selector);
     free(r->field_selector);
     free(r->resource_version);

@@ -14,7 +14,8 @@ enum eb_kverb {
 
 typedef struct eb_kreq {
     enum eb_kverb verb;
-    char *path;                   /* target without the query */
+    char *mem;                    /* owns path, group ... res_key */
+    char *path;                   /* target without the query, decoded */
     char *group, *version, *resource, *ns, *name, *sub;
     char *res_key;                /* "v1/pods", "apps/v1/deployments" */
     char *label_selector, *field_selector, *resource_version, *cont;

@@ -144,6 +144,20 @@ static void test_http(void)
     v = eb_http_query("/p?x=%00", "x");
     CHECK(!v, "http: an escaped NUL is refused");
     free(v);
+    {
+        eb_buf_t pb = { 0 };
+        char big[600];
+        memset(big, 'x', sizeof(big) - 1);
+        big[sizeof(big) - 1] = 0;
+        CHECK(eb_buf_printf(&pb, "%s=%d", "a", 1) == 0 && eb_buf_printf(&pb, ",%s", big) == 0
+              && pb.len == 3 + 1 + sizeof(big) - 1 && strncmp(pb.p, "a=1,xxx", 7) == 0 && pb.p[pb.len] == 0,
+              "buf: printf appends within the room and past it");
+        pb.limit = pb.len + 2;
+        CHECK(eb_buf_printf(&pb, "%s", "abc") < 0 && pb.len == 3 + sizeof(big) && pb.p[pb.len] == 0
+              && eb_buf_printf(&pb, "%s", "ab") == 0 && pb.len == pb.limit,
+              "buf: printf past the limit fails and leaves the content as it was");
+        eb_buf_free(&pb);
+    }
     CHECK(eb_http_parse_bool("True") == 1 && eb_http_parse_bool("1") == 1 && eb_http_parse_bool("f") == 0
           && eb_http_parse_bool("yes") == -1, "http: booleans parse as Go's strconv.ParseBool");
 }
@@ -187,6 +201,22 @@ static void test_request(void)
     CHECK(eb_kreq_parse("GET", "/api/v1/pods?watch=maybe", &r, &err) < 0, "request: a bad boolean is refused");
     eb_kreq_free(&r);
     CHECK(eb_kreq_parse("GET", "/api/v1/namespaces/../pods", &r, &err) < 0, "request: dot segments are refused");
+    eb_kreq_free(&r);
+    CHECK(eb_kreq_parse("GET", "/api/v1/pods?label%53elector=a%3Db&labelSelector=c&watch&limit=7&limit=9", &r, &err) == 0
+          && strcmp(r.label_selector, "a=b") == 0 && r.verb == EB_KV_WATCH && r.limit == 7,
+          "request: escaped keys match, the first of a repeated parameter counts, a bare key is true");
+    eb_kreq_free(&r);
+    CHECK(eb_kreq_parse("GET", "/api/v1/pods?fieldSelector=%zz&fieldSelector=spec.nodeName%3Dn", &r, &err) == 0
+          && !r.field_selector, "request: a badly escaped value is absent, not replaced by a later one");
+    eb_kreq_free(&r);
+    CHECK(eb_kreq_parse("GET", "/apis/g.io/v1beta1/namespaces/a%2Bb/things/x+y/sub/deeper", &r, &err) == 0
+          && strcmp(r.ns, "a+b") == 0 && strcmp(r.name, "x+y") == 0 && strcmp(r.sub, "proxy") == 0
+          && strcmp(r.res_key, "g.io/v1beta1/things") == 0, "request: '+' in a path is a plus; deeper paths are proxy");
+    eb_kreq_free(&r);
+    CHECK(eb_kreq_parse("GET", "/api/v1/pods?%77%61%74%63%68%3D=1", &r, &err) == 0 && r.verb == EB_KV_LIST,
+          "request: an escaped '=' belongs to the key");
+    eb_kreq_free(&r);
+    CHECK(eb_kreq_parse("GET", "/api/%00/pods", &r, &err) < 0, "request: an escaped NUL in the path is refused");
     eb_kreq_free(&r);
 }
 
@@ -474,7 +504,31 @@ static void test_writer(void)
     CHECK(taken == 50, "writer: a queued body is taken over, not copied");
     CHECK(bad == 0, "writer: 50 rounds of GET, MODIFIED, DELETED (and every other round a GET) land in arrival "
                     "order (%d wrong)", bad);
+    /* Without a sync: the writer, asleep, is woken by the capture; the
+     * second one comes while it naps and needs no wake-up. */
+    usleep(50000);                /* past the nap after the last sync */
+    for (i = 0; i < 2; i++) {
+        char want[8];
+        snprintf(want, sizeof(want), "%d", 20 + i);
+        cm_body(&b, want);
+        eb_capq_body(&hub, "kubelet", "GET", get, &rg, EB_FMT_JSON, 200, &b);
+        for (n = 0; n < 200; n++) {
+            rv[0] = 0;
+            eb_store_get(hub.store, &sc, "d", "a", rv_cb, rv, &err);
+            if (strcmp(rv, want) == 0)
+                break;
+            usleep(5000);
+        }
+        CHECK(n < 200, "writer: a capture %s is applied without anyone waiting for it (rv '%s')",
+              i ? "queued while the writer naps" : "that finds the writer asleep", rv);
+        usleep(1000);
+    }
+    cm_body(&b, "30");
+    eb_capq_body(&hub, "kubelet", "GET", get, &rg, EB_FMT_JSON, 200, &b);
     eb_capq_stop(&hub);
+    rv[0] = 0;
+    eb_store_get(hub.store, &sc, "d", "a", rv_cb, rv, &err);
+    CHECK(strcmp(rv, "30") == 0, "writer: stopping applies what is queued (rv '%s')", rv);
     eb_watch_capture_free(&w);
     eb_buf_free(&b);
     eb_buf_free(&ev);
