@@ -25,22 +25,22 @@ void eb_hub_set_online(eb_hub_t *hub, int online)
     eb_info("hub: apiserver %s: %s", hub->kc.server, online ? "online, forwarding" : "offline, serving from the cache");
 }
 
-static int check_once(eb_hub_t *hub)
+/* On a kept-alive connection: a TLS handshake per check costs the
+ * apiserver (and a slow link two round trips) more than the check.  A
+ * connection the apiserver closed meanwhile is dialled again at once
+ * (eb_kube_do); a check that fails drops it, the next one dials. */
+static int check_once(eb_hub_t *hub, eb_conn_t *up)
 {
-    eb_conn_t up;
     eb_error_t err = { 0 };
     eb_buf_t body = { .limit = 4096 };
     int status = 0, ok;
 
-    if (eb_kube_dial(&hub->kc, &up, hub->cfg.health_timeout_ms, &err) < 0) {
-        eb_debug("hub: health: %s", err.msg);
-        return 0;
-    }
-    up.timeout_ms = hub->cfg.health_timeout_ms;
-    ok = eb_hub_fetch(hub, &up, "/readyz", "text/plain", &status, &body, NULL, &err) == 0 && status == 200;
-    if (!ok)
+    up->timeout_ms = hub->cfg.health_timeout_ms;
+    ok = eb_hub_fetch(hub, up, "/readyz", "text/plain", &status, &body, NULL, &err) == 0 && status == 200;
+    if (!ok) {
         eb_debug("hub: health: %s", err.msg[0] ? err.msg : "not ready");
-    eb_conn_close(&up);
+        eb_conn_close(up);
+    }
     eb_buf_free(&body);
     return ok;
 }
@@ -142,10 +142,12 @@ void *eb_hub_health_thread(void *arg)
 {
     eb_hub_t *hub = arg;
     int good = 0, bad = 0;
+    eb_conn_t up;
 
+    eb_conn_init(&up, -1);
     while (!atomic_load(&hub->stopping)) {
         struct timespec ts;
-        int ok = check_once(hub);
+        int ok = check_once(hub, &up);
 
         atomic_fetch_add(ok ? &hub->health_ok : &hub->health_fail, 1);
         if (ok)
@@ -168,5 +170,6 @@ void *eb_hub_health_thread(void *arg)
             pthread_cond_timedwait(&hub->changed, &hub->lock, &ts);
         pthread_mutex_unlock(&hub->lock);
     }
+    eb_conn_close(&up);
     return NULL;
 }

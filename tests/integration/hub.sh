@@ -80,6 +80,13 @@ trap 'cleanup_hub; cleanup_all' EXIT
 check "test apiserver starts (TLS, client certificates)" start_api
 check "hub starts" start_hub
 check "hub reports the apiserver online" wait_online 1
+# the health checks (every 200 ms) keep one connection: no TLS handshake each
+upstreams() { ss -Htn state established "( dport = :$API )" | awk '{print $3}' | sort; }
+c0=$(upstreams); h0=$(metric 'edgebox_hub_health_checks_total{result="ok"}')
+sleep 1.2
+c1=$(upstreams); h1=$(metric 'edgebox_hub_health_checks_total{result="ok"}')
+check_eq "health checks: $((h1 - h0)) in 1.2 s over one kept-alive connection" "1 same" \
+    "$(echo "$c1" | grep -c .) $([ -n "$c0" ] && [ "$c0" = "$c1" ] && [ $((h1 - h0)) -ge 4 ] && echo same)"
 
 # ---------------------------------------------------------------- online
 out=$(kc a create namespace demo 2>&1); check_match "online: kubectl create namespace (protobuf write) goes through" "created" "$out"
