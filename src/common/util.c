@@ -86,6 +86,39 @@ void eb_now_rfc3339(char out[EB_RFC3339_LEN])
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec);
 }
 
+int eb_rfc3339_parse(const char *ts, double *secs)
+{
+    struct tm tm = { 0 };
+    const char *p;
+    double frac = 0;
+    long off = 0;
+
+    if (!ts || !(p = strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm)))
+        return -1;
+    if (*p == '.') {
+        char *end;
+        frac = strtod(p, &end);
+        if (end == p + 1)
+            return -1;
+        p = end;
+    }
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if ((*p == '+' || *p == '-') && isdigit((unsigned char) p[1]) && isdigit((unsigned char) p[2])
+               && p[3] == ':' && isdigit((unsigned char) p[4]) && isdigit((unsigned char) p[5])) {
+        off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600L + ((p[4] - '0') * 10 + (p[5] - '0')) * 60L;
+        if (*p == '-')
+            off = -off;
+        p += 6;
+    } else {
+        return -1;
+    }
+    if (*p)
+        return -1;
+    *secs = (double) (timegm(&tm) - off) + frac;
+    return 0;
+}
+
 void eb_close_fds_except(const int *keep, size_t n)
 {
     unsigned lo = 3;

@@ -65,6 +65,9 @@ uint64_t eb_now_ms(void);
 /* The wall clock now in RFC 3339 with nanoseconds, UTC ("...T12:00:00.000000001Z"). */
 #define EB_RFC3339_LEN 40
 void eb_now_rfc3339(char out[EB_RFC3339_LEN]);
+/* Seconds since the epoch of an RFC 3339 time ("2026-11-23T12:00:00Z",
+ * fractions and numeric offsets too); -1 when TS is not one. */
+int eb_rfc3339_parse(const char *ts, double *secs);
 
 /* Write all of BUF to FD, retrying on EINTR and short writes. */
 int eb_write_all(int fd, const void *buf, size_t len);

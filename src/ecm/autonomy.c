@@ -1,5 +1,6 @@
 /* autonomy.c - the protect and restore plans for one pod. */
 #include "ecm/autonomy.h"
+#include "common/json.h"
 #include "kube/http.h"
 #include "kube/object.h"
 
@@ -122,22 +123,14 @@ static json_object *make_patch(json_object *pod, json_object *tols, json_object 
  * keys and whose values are non-negative integers or null. */
 static int parse_saved(const char *text, json_object **out, eb_error_t *err)
 {
-    json_tokener *tok;
+    eb_error_t ign = { 0 };
     json_object *o;
     size_t len = strlen(text);
 
     *out = NULL;
     if (len > MAX_SAVED_LEN)
         return eb_error_set(err, EINVAL, "annotation %s: longer than %d bytes", EB_SAVED_ANNOTATION, MAX_SAVED_LEN);
-    tok = json_tokener_new_ex(4);
-    if (!tok)
-        return eb_error_set(err, ENOMEM, "annotation %s", EB_SAVED_ANNOTATION);
-    o = json_tokener_parse_ex(tok, text, (int) len);
-    if (o && json_tokener_get_parse_end(tok) != len) {
-        json_object_put(o);
-        o = NULL;
-    }
-    json_tokener_free(tok);
+    o = eb_json_parse(text, len, 4, 0, &ign);
     if (!o || !json_object_is_type(o, json_type_object))
         goto bad;
     json_object_object_foreach(o, k, v) {

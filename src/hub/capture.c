@@ -5,6 +5,7 @@
  * the envelope), with kind and apiVersion beside them. */
 #include "hub/hub.h"
 #include "kube/pb.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -102,14 +103,11 @@ static int store_list(eb_hub_t *hub, const eb_scope_t *sc, const eb_kreq_t *r, c
 static int capture_json(eb_hub_t *hub, const eb_scope_t *sc, const eb_kreq_t *r, const void *body, size_t len,
                         eb_error_t *err)
 {
-    json_tokener *tok = json_tokener_new_ex(64);
-    json_object *root = tok ? json_tokener_parse_ex(tok, body, (int) len) : NULL;
+    json_object *root = eb_json_parse(body, len, 64, 0, err);
     int ret = -1;
 
-    if (tok)
-        json_tokener_free(tok);
     if (!root)
-        return eb_error_set(err, EINVAL, "response is not JSON");
+        return eb_error_wrap(err, "response");
     if (r->verb == EB_KV_GET) {
         char *k = NULL, *a = NULL;
         eb_put_t p = { 0 };
@@ -300,12 +298,10 @@ out:
 void eb_capture_event(eb_hub_t *hub, const char *comp, const eb_kreq_t *r, enum eb_fmt fmt, const void *data, size_t len)
 {
     if (fmt == EB_FMT_JSON) {
-        json_tokener *tok = json_tokener_new_ex(64);
-        json_object *ev = json_tokener_parse_ex(tok, data, (int) len), *obj;
-        const char *type;
+        eb_error_t ign = { 0 };
+        json_object *ev = eb_json_parse(data, len, 64, 0, &ign), *obj;
+        const char *type = jstr(ev, "type");
 
-        json_tokener_free(tok);
-        type = jstr(ev, "type");
         if (type && json_object_object_get_ex(ev, "object", &obj) && json_object_is_type(obj, json_type_object))
             apply_event(hub, comp, r, fmt, type, obj, NULL, 0);
         json_object_put(ev);

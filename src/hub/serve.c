@@ -80,14 +80,14 @@ static size_t parse_accept(const char *accept, enum want *out, size_t max)
 
 static void age_of(const char *created, char *out, size_t size)
 {
-    struct tm tm = { 0 };
+    double at;
     long d;
 
-    if (!created || !strptime(created, "%Y-%m-%dT%H:%M:%S", &tm)) {
+    if (eb_rfc3339_parse(created, &at) < 0) {
         snprintf(out, size, "<unknown>");
         return;
     }
-    d = (long) (time(NULL) - timegm(&tm));
+    d = (long) ((double) time(NULL) - at);
     if (d < 0)
         d = 0;
     if (d < 120)

@@ -1,5 +1,6 @@
 /* informer.c - LIST + WATCH with resume, relist on 410, a local copy. */
 #include "kube/informer.h"
+#include "common/json.h"
 #include "kube/client.h"
 #include "kube/object.h"
 #include "common/buf.h"
@@ -96,30 +97,9 @@ static void set_rv(eb_informer_t *inf, const char *rv)
 
 static json_object *parse_bounded(const char *p, size_t len)
 {
-    json_tokener *tok;
-    json_object *o;
+    eb_error_t ign = { 0 };
 
-    if (len > (size_t) INT32_MAX)
-        return NULL;
-    tok = json_tokener_new_ex(64);
-    if (!tok)
-        return NULL;
-    o = json_tokener_parse_ex(tok, p, (int) len);
-    /* trailing bytes after the value (other than blanks) make it malformed */
-    if (o && json_tokener_get_error(tok) == json_tokener_success) {
-        size_t used = json_tokener_get_parse_end(tok);
-        for (; used < len; used++)
-            if (!strchr(" \t\r\n", p[used])) {
-                json_object_put(o);
-                o = NULL;
-                break;
-            }
-    } else if (o) {
-        json_object_put(o);
-        o = NULL;
-    }
-    json_tokener_free(tok);
-    return o;
+    return eb_json_parse(p, len, 64, 0, &ign);
 }
 
 int eb_informer_apply_line(eb_informer_t *inf, const char *line, size_t len, eb_error_t *err)

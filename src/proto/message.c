@@ -1,33 +1,19 @@
 /* message.c - bounded access to the JSON bodies of frames. */
 #include "proto/message.h"
+#include "common/json.h"
 
 #include <errno.h>
 #include <string.h>
 
 json_object *eb_msg_parse(const uint8_t *payload, uint32_t len, eb_error_t *err)
 {
-    json_tokener *tok = json_tokener_new_ex(EB_MSG_MAX_DEPTH);
-    json_object *o;
+    json_object *o = eb_json_parse((const char *) payload, len, EB_MSG_MAX_DEPTH, 0, err);
 
-    if (tok == NULL) {
-        eb_error_set(err, ENOMEM, "message: allocate parser");
+    if (o == NULL) {
+        eb_error_wrap(err, "message");
+        err->code = EPROTO;
         return NULL;
     }
-    if (memchr(payload, 0, len)) {
-        json_tokener_free(tok);
-        eb_error_set(err, EPROTO, "message: NUL byte in JSON text");
-        return NULL;
-    }
-    o = json_tokener_parse_ex(tok, (const char *) payload, (int) len);
-    if (o == NULL || json_tokener_get_error(tok) != json_tokener_success
-        || json_tokener_get_parse_end(tok) != len) {
-        eb_error_set(err, EPROTO, "message: invalid JSON (%s)",
-                     o ? "trailing data" : json_tokener_error_desc(json_tokener_get_error(tok)));
-        json_object_put(o);
-        json_tokener_free(tok);
-        return NULL;
-    }
-    json_tokener_free(tok);
     if (!json_object_is_type(o, json_type_object)) {
         json_object_put(o);
         eb_error_set(err, EPROTO, "message: not a JSON object");

@@ -1,6 +1,7 @@
 /* spec_json.c - bounded, typed access to a json-c tree, with errors that
  * name the JSON path; and the arena that owns parsed arrays. */
 #include "spec/spec_internal.h"
+#include "common/json.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -249,43 +250,14 @@ int js_kv(eb_arena_t *a, struct json_object *obj, const char *key, const char *p
 
 int js_parse_text(const char *data, size_t len, struct json_object **out, eb_error_t *err)
 {
-    struct json_tokener *tok;
     struct json_object *obj;
-    enum json_tokener_error jerr;
 
     if (len > EB_SPEC_MAX_SIZE)
         return eb_error_set(err, EFBIG, "JSON document larger than %u bytes", EB_SPEC_MAX_SIZE);
-    if (len > INT_MAX)
-        return eb_error_set(err, EFBIG, "JSON document too large");
-    tok = json_tokener_new_ex(JS_MAX_DEPTH);
-    if (tok == NULL)
-        return eb_error_set(err, ENOMEM, "allocate JSON parser");
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-    obj = json_tokener_parse_ex(tok, data, (int) len);
-    jerr = json_tokener_get_error(tok);
-    if (jerr == json_tokener_continue) {
-        json_object_put(obj);
-        json_tokener_free(tok);
-        return eb_error_set(err, EINVAL, "invalid JSON: unexpected end of input");
-    }
-    if (jerr != json_tokener_success) {
-        size_t off = json_tokener_get_parse_end(tok);
-        json_tokener_free(tok);
-        return eb_error_set(err, EINVAL, "invalid JSON at offset %zu: %s", off,
-                            json_tokener_error_desc(jerr));
-    }
-    /* Trailing garbage after the top value is an error, whitespace is not. */
-    {
-        size_t off = json_tokener_get_parse_end(tok);
-        for (; off < len; off++)
-            if (data[off] != ' ' && data[off] != '\n' && data[off] != '\t' && data[off] != '\r') {
-                json_object_put(obj);
-                json_tokener_free(tok);
-                return eb_error_set(err, EINVAL, "invalid JSON: trailing data at offset %zu", off);
-            }
-    }
-    json_tokener_free(tok);
-    if (obj == NULL || !json_object_is_type(obj, json_type_object)) {
+    obj = eb_json_parse(data, len, JS_MAX_DEPTH, EB_JSON_STRICT, err);
+    if (obj == NULL)
+        return -1;
+    if (!json_object_is_type(obj, json_type_object)) {
         json_object_put(obj);
         return eb_error_set(err, EINVAL, "invalid JSON: the document is not an object");
     }

@@ -59,15 +59,9 @@ static void identity(eb_sample_t *s, const char *annotations_json)
 
 static double rfc3339_seconds(const char *ts)
 {
-    struct tm tm = { 0 };
-    const char *rest;
-    double frac = 0;
+    double secs;
 
-    if (!ts || !(rest = strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm)))
-        return 0;
-    if (*rest == '.')
-        frac = strtod(rest, NULL);
-    return (double) timegm(&tm) + frac;
+    return eb_rfc3339_parse(ts, &secs) == 0 ? secs : 0;
 }
 
 static uint64_t wall_ns(void)

@@ -1,6 +1,7 @@
 /* test_core.c - small pure pieces of the core: signal names, ids, mount
  * options, /proc/net/dev parsing, the sync channel, and the state store. */
 #include "unit.h"
+#include "common/json.h"
 #include "common/util.h"
 #include "core/rootfs.h"
 #include "core/stats.h"
@@ -21,6 +22,34 @@ int main(void)
     CHECK(eb_signal_parse("RTMIN+2") == SIGRTMIN + 2 && eb_signal_parse("SIGRTMAX") == SIGRTMAX, "realtime signals");
     CHECK(eb_signal_parse("0") < 0 && eb_signal_parse("65") < 0 && eb_signal_parse("NOPE") < 0
           && eb_signal_parse("") < 0 && eb_signal_parse("9x") < 0, "bad signals refused");
+    {
+        double a = 0, b = 0, c = 0, d = 0;
+        CHECK(eb_rfc3339_parse("2026-11-23T12:00:00Z", &a) == 0 && a == 1795435200.0
+              && eb_rfc3339_parse("2026-11-23T12:00:00.25Z", &b) == 0 && b == a + 0.25
+              && eb_rfc3339_parse("2026-11-23T14:00:00+02:00", &c) == 0 && c == a
+              && eb_rfc3339_parse("2026-11-23T11:30:00.5-00:30", &d) == 0 && d == a + 0.5,
+              "RFC 3339 times: Z, fractions, numeric offsets (%.2f %.2f %.2f %.2f)", a, b, c, d);
+        CHECK(eb_rfc3339_parse("2026-11-23T12:00:00", &a) < 0 && eb_rfc3339_parse("2026-11-23T12:00:00Zjunk", &a) < 0
+              && eb_rfc3339_parse("2026-11-23 12:00:00Z", &a) < 0 && eb_rfc3339_parse("2026-11-23T12:00:00.Z", &a) < 0
+              && eb_rfc3339_parse(NULL, &a) < 0, "RFC 3339 times: no zone, trailing bytes, no T, empty fraction refused");
+    }
+    {
+        eb_error_t e = { 0 };
+        json_object *o = eb_json_parse("{\"a\": [1, 2]} \n", 15, 8, 0, &e);
+        CHECK(o && json_object_is_type(o, json_type_object), "JSON: a text with trailing blanks parses");
+        json_object_put(o);
+        CHECK(!eb_json_parse("{\"a\": 1} x", 10, 8, 0, &e) && strstr(e.msg, "trailing data at offset 9"),
+              "JSON: trailing data refused, with its offset (%s)", e.msg);
+        CHECK(!eb_json_parse("{\"a\": \"b\0c\"}", 13, 8, 0, &e) && strstr(e.msg, "NUL byte at offset 8"),
+              "JSON: a NUL byte refused (%s)", e.msg);
+        CHECK(!eb_json_parse("[[[[1]]]]", 9, 3, 0, &e) && strstr(e.msg, "invalid JSON at offset"),
+              "JSON: nesting deeper than the bound refused (%s)", e.msg);
+        CHECK(!eb_json_parse("{\"a\": 1", 7, 8, 0, &e) && strstr(e.msg, "unexpected end"),
+              "JSON: a cut text refused (%s)", e.msg);
+        o = eb_json_parse("[1,]", 4, 8, 0, &e);
+        CHECK(o && !eb_json_parse("[1,]", 4, 8, EB_JSON_STRICT, &e), "JSON: strict mode refuses what json-c lets by");
+        json_object_put(o);
+    }
     CHECK(eb_id_valid("abc-1.2_3") && !eb_id_valid("..") && !eb_id_valid("a/b") && !eb_id_valid(""), "container ids");
     {
         uint64_t v;
