@@ -43,7 +43,8 @@ struct eb_capq {
     capjob_t *head, **tail;
     size_t bytes, limit;
     unsigned long long queued, applied;
-    int stop, asleep, hurry;      /* asleep: until woken (not napping) */
+    int stop, asleep;             /* asleep: until woken (not napping) */
+    int syncing;                  /* threads in eb_capq_sync */
     pthread_t thread;
 };
 
@@ -75,10 +76,10 @@ static void apply(eb_hub_t *hub, capjob_t *j)
     eb_kreq_free(&r);
 }
 
-/* The writer must run now: it may be napping. */
+/* The writer must run now: it may be napping.  (When it is not waiting
+ * it is working, and finds the queue non-empty before it naps.) */
 static void hurry(struct eb_capq *q)
 {
-    q->hurry = 1;
     pthread_cond_signal(&q->more);
 }
 
@@ -94,7 +95,7 @@ static void wait_for_work(struct eb_capq *q, int *worked)
 {
     struct timespec until;
 
-    if (*worked && !q->hurry) {
+    if (*worked) {
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_nsec += CAPQ_NAP_MS * 1000000L;
         if (until.tv_nsec >= 1000000000L)
@@ -141,10 +142,8 @@ static void *writer(void *arg)
         q->bytes -= len;
         q->applied++;
         pthread_cond_broadcast(&q->room);
-        if (q->applied == q->queued) {
-            q->hurry = 0;
+        if (q->syncing)
             pthread_cond_broadcast(&q->done);
-        }
     }
     pthread_mutex_unlock(&q->lock);
     return NULL;
@@ -259,9 +258,11 @@ void eb_capq_sync(eb_hub_t *hub)
         return;
     pthread_mutex_lock(&q->lock);
     upto = q->queued;
+    q->syncing++;
     if (q->applied < upto)
         hurry(q);
     while (q->applied < upto)
         pthread_cond_wait(&q->done, &q->lock);
+    q->syncing--;
     pthread_mutex_unlock(&q->lock);
 }
