@@ -874,23 +874,33 @@ int eb_monitor_feed(const uint8_t *data, size_t len, eb_error_t *err)
 /* ------------------------------------------------------------ ending --- */
 
 /* Every stream ends with the reason; every waiting client gets it. */
-static void fail_all(monitor_t *m, const char *reason)
+/* Every process still relayed ends as if killed: with REASON when the
+ * sandbox failed (the relay tells it), silently when it was deleted or
+ * shut down - its relay must not find the monitor gone without a word. */
+static void end_streams(monitor_t *m, const char *reason)
 {
     mstream_t *s;
-    mpending_t *p;
-    eb_error_t e = { 0 };
 
-    eb_error_set(&e, EIO, "sandbox %s: %s", m->o->sid, reason);
     for (s = m->streams; s; s = s->next)
-        if (s->owner && !s->owner->dead) {
+        if (s->owner && !s->owner->dead && (reason || !s->log)) {
             json_object *ev = json_object_new_object();
             json_object_object_add(ev, "event", json_object_new_string("exit"));
             json_object_object_add(ev, "stream", json_object_new_int64(s->id));
             json_object_object_add(ev, "status", json_object_new_int(SIGKILL));
-            json_object_object_add(ev, "reason", json_object_new_string(e.msg));
+            if (reason)
+                json_object_object_add(ev, "reason", json_object_new_string(reason));
             eb_msg_queue(&s->owner->out, EB_FRAME_EVENT, 0, ev);
             json_object_put(ev);
         }
+}
+
+static void fail_all(monitor_t *m, const char *reason)
+{
+    mpending_t *p;
+    eb_error_t e = { 0 };
+
+    eb_error_set(&e, EIO, "sandbox %s: %s", m->o->sid, reason);
+    end_streams(m, e.msg);
     for (p = m->pending; p; p = p->next)
         if (p->conn && !p->conn->dead)
             reply_error(p->conn, p->client_id, &e);
@@ -931,6 +941,8 @@ static __attribute__((noreturn)) void finish(monitor_t *m)
             snprintf(m->reason, sizeof(m->reason), "the VM stopped");
         eb_err("sandbox %s: %s; console: %s", m->o->sid, m->reason, console_tail(m, tail, sizeof(tail)));
         fail_all(m, m->reason);
+    } else {
+        end_streams(m, NULL);
     }
     /* No guest shutdown on a clean end either: the guest keeps nothing of
      * its own (tmpfs root; container files are written through virtio-fs

@@ -171,6 +171,15 @@ else
     fail "pod network" "the CNI bridge plugin or tc is missing (run the setup command)"
 fi
 
+# ---- delete --force of a sandbox's own running container ----
+# (the relay holds the container's stderr: the sandbox going away with
+# the container is no news to write there)
+make_bundle "$EB_TMP/d" sleep 1000
+ebv run -d --bundle "$EB_TMP/d" d1 2>"$EB_TMP/d1.err"
+ebv delete --force d1             # it waits for the relay to end
+check_eq "delete --force of a sandbox's own container: its relay ends without a word in its stderr; nothing left" "" \
+    "$(grep -v '^time=' "$EB_TMP/d1.err")$(sandbox_leftovers d1)"
+
 # ---- the monitor SIGKILLed: delete --force still cleans everything ----
 make_bundle "$EB_TMP/k" sleep 1000
 ebv run -d --bundle "$EB_TMP/k" k1 2>/dev/null
