@@ -7,8 +7,11 @@
 . "$(dirname "$0")/../lib/harness.sh"
 
 STATS=${EDGEBOX_STATS:-$EB_BUILD/src/stats/edgebox-stats}
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-pport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# two distinct free ports (both sockets held while picking)
+read -r port pport < <(python3 -c 'import socket
+ss = [socket.socket() for _ in range(2)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in ss])')
 N=ebs$$ H=ebsh$$ P=ebsp$$
 cleanup_stats() {
     [ -n "${stats_pid:-}" ] && kill "$stats_pid" 2>/dev/null
@@ -147,12 +150,17 @@ prometheus --config.file="$EB_TMP/prom/prometheus.yml" --storage.tsdb.path="$EB_
     --web.listen-address=127.0.0.1:$pport > "$EB_TMP/prom.log" 2>&1 &
 prom_pid=$!
 q() { curl -s "http://127.0.0.1:$pport/api/v1/query" --data-urlencode "query=$1"; }
-for _ in $(seq 100); do
-    [ "$(q 'container_network_receive_bytes_total{interface="eth0",pod=~"web-run."}' | jq '.data.result | length' 2>/dev/null)" = 2 ] && break
+# the pod's network is its sandbox's namespace (every container of a runc pod sees it)
+podq='sum by (pod) (container_network_receive_bytes_total{container="POD",interface="eth0",pod=~"web-run."})'
+for i in $(seq 100); do
+    [ "$(q "$podq" | jq '.data.result | length' 2>/dev/null)" = 2 ] && break
     sleep 0.3
 done
-# the pod's network is its sandbox's namespace (every container of a runc pod sees it)
-res=$(q 'sum by (pod) (container_network_receive_bytes_total{container="POD",interface="eth0",pod=~"web-run."})')
+if [ "$i" = 100 ]; then   # what went wrong, for the failures below
+    echo "# prometheus: not both pods after 30 s; its log:"; tail -5 "$EB_TMP/prom.log" | sed 's/^/#   /'
+    echo "# the daemon's eth0 lines:"; curl -s "http://127.0.0.1:$port/metrics/cadvisor" | grep 'receive_bytes.*eth0' | sed 's/^/#   /'
+fi
+res=$(q "$podq")
 check "prometheus: PromQL has the runc pod's received bytes" within "$(echo "$res" | jq -r '.data.result[] | select(.metric.pod == "web-runc") | .value[1]')" 5000000 5600000
 check "prometheus: PromQL has the runv pod's received bytes" within "$(echo "$res" | jq -r '.data.result[] | select(.metric.pod == "web-runv") | .value[1]')" 2000000 2400000
 
