@@ -402,20 +402,6 @@ char *eb_http_qval(const eb_qparam_t *p)
     return eb_http_unescape(p->val, p->vlen);
 }
 
-char *eb_http_query(const char *target, const char *name)
-{
-    const char *q = strchr(target, '?');
-    eb_qparam_t p;
-
-    if (!q)
-        return NULL;
-    q++;
-    while (eb_http_query_next(&q, &p))
-        if (eb_http_qkey_is(&p, name))
-            return eb_http_qval(&p);
-    return NULL;
-}
-
 int eb_http_parse_bool(const char *s)
 {
     static const char *const t[] = { "1", "t", "T", "true", "TRUE", "True" };

@@ -71,9 +71,6 @@ int eb_http_query_next(const char **q, eb_qparam_t *p);
 int eb_http_qkey_is(const eb_qparam_t *p, const char *name);
 /* P's value, decoded, in a new string; NULL on bad escapes. */
 char *eb_http_qval(const eb_qparam_t *p);
-/* Value of the first query parameter NAME in TARGET ("/path?a=b&c=d"),
- * decoded, or NULL (also when that value has a bad escape). */
-char *eb_http_query(const char *target, const char *name);
 /* Go's strconv.ParseBool; -1 when not a boolean. */
 int eb_http_parse_bool(const char *s);
 
