@@ -75,6 +75,18 @@ uint64_t eb_now_ms(void)
     return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
 }
 
+struct timespec eb_deadline_in(clockid_t clock, uint64_t ms)
+{
+    struct timespec ts;
+
+    clock_gettime(clock, &ts);
+    ts.tv_sec += (time_t) (ms / 1000);
+    ts.tv_nsec += (long) (ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L)
+        ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+    return ts;
+}
+
 void eb_now_rfc3339(char out[EB_RFC3339_LEN])
 {
     struct timespec now;

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "common/error.h"
 
@@ -62,6 +63,8 @@ void eb_close_fds_except(const int *keep, size_t n);
 
 /* CLOCK_MONOTONIC in milliseconds: deadlines and timeouts. */
 uint64_t eb_now_ms(void);
+/* CLOCK's time MS milliseconds from now: a pthread_cond_timedwait deadline. */
+struct timespec eb_deadline_in(clockid_t clock, uint64_t ms);
 /* The wall clock now in RFC 3339 with nanoseconds, UTC ("...T12:00:00.000000001Z"). */
 #define EB_RFC3339_LEN 40
 void eb_now_rfc3339(char out[EB_RFC3339_LEN]);

@@ -119,11 +119,7 @@ char *eb_queue_take(eb_queue_t *q, int timeout_ms)
         if (now >= deadline)
             break;
         until = next && next < deadline ? next : deadline;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_sec += (time_t) ((until - now) / 1000);
-        ts.tv_nsec += (long) ((until - now) % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L)
-            ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        ts = eb_deadline_in(CLOCK_MONOTONIC, until - now);
         pthread_cond_timedwait(&q->more, &q->lock, &ts);
     }
     pthread_mutex_unlock(&q->lock);

@@ -93,13 +93,8 @@ static void job_free(capjob_t *j)
  * no wake-up), asleep after an idle nap.  With the lock held. */
 static void wait_for_work(struct eb_capq *q, int *worked)
 {
-    struct timespec until;
-
     if (*worked) {
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += CAPQ_NAP_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L)
-            until.tv_sec++, until.tv_nsec -= 1000000000L;
+        struct timespec until = eb_deadline_in(CLOCK_REALTIME, CAPQ_NAP_MS);
         pthread_cond_timedwait(&q->more, &q->lock, &until);
         *worked = 0;
         return;

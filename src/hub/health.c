@@ -160,11 +160,7 @@ void *eb_hub_health_thread(void *arg)
         } else if (atomic_load(&hub->online) && bad >= hub->cfg.unhealthy_threshold) {
             eb_hub_set_online(hub, 0);
         }
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += hub->cfg.health_interval_ms / 1000;
-        ts.tv_nsec += (long) (hub->cfg.health_interval_ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L)
-            ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        ts = eb_deadline_in(CLOCK_REALTIME, (uint64_t) hub->cfg.health_interval_ms);
         pthread_mutex_lock(&hub->lock);
         if (!atomic_load(&hub->stopping))
             pthread_cond_timedwait(&hub->changed, &hub->lock, &ts);

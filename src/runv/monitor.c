@@ -873,7 +873,6 @@ int eb_monitor_feed(const uint8_t *data, size_t len, eb_error_t *err)
 
 /* ------------------------------------------------------------ ending --- */
 
-/* Every stream ends with the reason; every waiting client gets it. */
 /* Every process still relayed ends as if killed: with REASON when the
  * sandbox failed (the relay tells it), silently when it was deleted or
  * shut down - its relay must not find the monitor gone without a word. */
@@ -894,6 +893,7 @@ static void end_streams(monitor_t *m, const char *reason)
         }
 }
 
+/* Every stream ends with the reason; every waiting client gets it. */
 static void fail_all(monitor_t *m, const char *reason)
 {
     mpending_t *p;

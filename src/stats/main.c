@@ -152,11 +152,7 @@ static void *collector(void *arg)
         clock_gettime(CLOCK_MONOTONIC, &t1);
         d->last_round_s = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
         atomic_fetch_add(&d->rounds, 1);
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += d->interval_ms / 1000;
-        ts.tv_nsec += (long) (d->interval_ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L)
-            ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        ts = eb_deadline_in(CLOCK_REALTIME, (uint64_t) d->interval_ms);
         if (!atomic_load(&d->stopping))
             pthread_cond_timedwait(&d->wake, &d->lock, &ts);
         pthread_mutex_unlock(&d->lock);

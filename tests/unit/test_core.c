@@ -50,6 +50,19 @@ int main(void)
         CHECK(o && !eb_json_parse("[1,]", 4, 8, EB_JSON_STRICT, &e), "JSON: strict mode refuses what json-c lets by");
         json_object_put(o);
     }
+    {
+        struct timespec now, d;
+        double gap;
+        int i, norm = 1;
+        for (i = 0; i < 2000 && norm; i++) {     /* across nanosecond carries */
+            d = eb_deadline_in(CLOCK_MONOTONIC, 999);
+            norm = d.tv_nsec >= 0 && d.tv_nsec < 1000000000L;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        d = eb_deadline_in(CLOCK_MONOTONIC, 2500);
+        gap = (double) (d.tv_sec - now.tv_sec) + (double) (d.tv_nsec - now.tv_nsec) / 1e9;
+        CHECK(norm && gap >= 2.5 && gap < 2.6, "deadlines: 2500 ms ahead (%.3f s), nanoseconds kept below a second", gap);
+    }
     CHECK(eb_id_valid("abc-1.2_3") && !eb_id_valid("..") && !eb_id_valid("a/b") && !eb_id_valid(""), "container ids");
     {
         uint64_t v;
