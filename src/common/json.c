@@ -10,6 +10,7 @@ json_object *eb_json_parse(const char *text, size_t len, int max_depth, int flag
     json_tokener *tok;
     json_object *o;
     enum json_tokener_error jerr;
+    int code = flags & EB_JSON_PROTO ? EPROTO : EINVAL;
     size_t end;
 
     if (len > INT_MAX) {
@@ -18,7 +19,7 @@ json_object *eb_json_parse(const char *text, size_t len, int max_depth, int flag
     }
     /* json-c would stop at a NUL and call what came before the text */
     if (memchr(text, 0, len)) {
-        eb_error_set(err, EINVAL, "invalid JSON: NUL byte at offset %zu",
+        eb_error_set(err, code, "invalid JSON: NUL byte at offset %zu",
                      (size_t) ((const char *) memchr(text, 0, len) - text));
         return NULL;
     }
@@ -35,19 +36,22 @@ json_object *eb_json_parse(const char *text, size_t len, int max_depth, int flag
     json_tokener_free(tok);
     if (jerr == json_tokener_continue) {
         json_object_put(o);
-        eb_error_set(err, EINVAL, "invalid JSON: unexpected end of input");
+        eb_error_set(err, code, "invalid JSON: unexpected end of input");
         return NULL;
     }
     if (jerr != json_tokener_success) {
         json_object_put(o);
-        eb_error_set(err, EINVAL, "invalid JSON at offset %zu: %s", end, json_tokener_error_desc(jerr));
+        eb_error_set(err, code, "invalid JSON at offset %zu: %s", end, json_tokener_error_desc(jerr));
         return NULL;
     }
     for (; end < len; end++)
         if (!strchr(" \t\r\n", text[end])) {
             json_object_put(o);
-            eb_error_set(err, EINVAL, "invalid JSON: trailing data at offset %zu", end);
+            eb_error_set(err, code, "invalid JSON: trailing data at offset %zu", end);
             return NULL;
         }
+    /* json-c's value for the text "null": no value a caller could use */
+    if (!o)
+        eb_error_set(err, code, "invalid JSON: the text is null");
     return o;
 }

@@ -11,8 +11,9 @@
 #include <stddef.h>
 
 #define EB_JSON_STRICT 1          /* json-c's strict mode (RFC 8259 only) */
+#define EB_JSON_PROTO 2           /* from a peer of our protocol: errors are EPROTO */
 
-/* The value (any type), or NULL with ERR (EINVAL). */
+/* The value (any type but null), or NULL with ERR (EINVAL, or EPROTO). */
 json_object *eb_json_parse(const char *text, size_t len, int max_depth, int flags, eb_error_t *err);
 
 #endif

@@ -7,11 +7,10 @@
 
 json_object *eb_msg_parse(const uint8_t *payload, uint32_t len, eb_error_t *err)
 {
-    json_object *o = eb_json_parse((const char *) payload, len, EB_MSG_MAX_DEPTH, 0, err);
+    json_object *o = eb_json_parse((const char *) payload, len, EB_MSG_MAX_DEPTH, EB_JSON_PROTO, err);
 
     if (o == NULL) {
         eb_error_wrap(err, "message");
-        err->code = EPROTO;
         return NULL;
     }
     if (!json_object_is_type(o, json_type_object)) {

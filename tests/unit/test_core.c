@@ -44,6 +44,8 @@ int main(void)
               "JSON: a NUL byte refused (%s)", e.msg);
         CHECK(!eb_json_parse("[[[[1]]]]", 9, 3, 0, &e) && strstr(e.msg, "invalid JSON at offset"),
               "JSON: nesting deeper than the bound refused (%s)", e.msg);
+        eb_error_clear(&e);
+        CHECK(!eb_json_parse(" null ", 6, 8, 0, &e) && strstr(e.msg, "null"), "JSON: the text null is an error, said (%s)", e.msg);
         CHECK(!eb_json_parse("{\"a\": 1", 7, 8, 0, &e) && strstr(e.msg, "unexpected end"),
               "JSON: a cut text refused (%s)", e.msg);
         o = eb_json_parse("[1,]", 4, 8, 0, &e);

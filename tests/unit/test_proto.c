@@ -6,6 +6,7 @@
 #include "proto/message.h"
 #include "runv/runv.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -85,6 +86,10 @@ int main(void)
         CHECK(o == NULL, "trailing bytes after the JSON object refused");
         o = eb_msg_parse((const uint8_t *) "[1]", 3, &err);
         CHECK(o == NULL, "a non-object message refused");
+        eb_error_clear(&err);
+        o = eb_msg_parse((const uint8_t *) "null", 4, &err);
+        CHECK(o == NULL && err.code == EPROTO && strstr(err.msg, "message: "), "a null message refused, with a reason (%s)",
+              err.msg);
         o = eb_msg_parse((const uint8_t *) "{\"s\":\"x\",\"i\":70000}", 19, &err);
         {
             int64_t v = 0;
