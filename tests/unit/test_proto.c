@@ -87,7 +87,7 @@ int main(void)
         o = eb_msg_parse((const uint8_t *) "[1]", 3, &err);
         CHECK(o == NULL, "a non-object message refused");
         eb_error_clear(&err);
-        o = eb_msg_parse((const uint8_t *) "null", 4, &err);
+        o = eb_msg_parse((const uint8_t *) "null ", 5, &err);
         CHECK(o == NULL && err.code == EPROTO && strstr(err.msg, "message: "), "a null message refused, with a reason (%s)",
               err.msg);
         o = eb_msg_parse((const uint8_t *) "{\"s\":\"x\",\"i\":70000}", 19, &err);

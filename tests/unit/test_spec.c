@@ -83,7 +83,7 @@ int main(void)
     expect_error("", "invalid JSON");
     expect_error("{", "unexpected end");
     expect_error("[]", "not an object");
-    expect_error("null", "invalid JSON");
+    expect_error("null\n", "invalid JSON");
     expect_error("{} x", "invalid JSON");
     expect_error("{}", "ociVersion: required");
     expect_error("{\"ociVersion\":3}", "ociVersion: expected a string");
