@@ -42,7 +42,7 @@ for t in build/tests/unit/test_*; do
     [ -x "$t" ] && [ -f "$t" ] && run_step "unit $(basename "$t")" "$t"
 done
 if { [ -d build-asan ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null; } \
-   && ninja -C build-asan tests/unit/test_spec tests/unit/test_core tests/unit/test_bpf tests/unit/test_proto tests/unit/test_kube tests/unit/test_ecm tests/unit/test_stats >/dev/null 2>"$LOG.build"; then
+   && ninja -C build-asan tests/unit/test_agent tests/unit/test_spec tests/unit/test_core tests/unit/test_bpf tests/unit/test_proto tests/unit/test_kube tests/unit/test_ecm tests/unit/test_stats >/dev/null 2>"$LOG.build"; then
     for t in build-asan/tests/unit/test_*; do
         [ -x "$t" ] && [ -f "$t" ] || continue
         out=$(ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$t" 2>&1); rc=$?

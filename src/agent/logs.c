@@ -40,6 +40,7 @@
 #define EB_LOG_FILES_MAX 64       /* followed at once per container, rotated ones included */
 #define EB_LOG_DONE_MAX 64        /* closed inodes remembered, so a glob does not take them up again */
 #define EB_LOG_DIR_ENTRIES 4096   /* directory entries looked at per pattern and scan */
+#define EB_LOG_HEAD 64            /* first bytes of a closed file kept to know it again */
 
 typedef struct eb_lfile {
     uint32_t id;
@@ -55,6 +56,15 @@ typedef struct eb_lfile {
     struct eb_lfile *next;
 } eb_lfile_t;
 
+/* A file read to its end and closed. */
+typedef struct {
+    dev_t dev;
+    ino_t ino;                   /* 0: a free entry */
+    uint64_t off;
+    uint8_t head[EB_LOG_HEAD];   /* its first bytes */
+    size_t hlen;
+} eb_ldone_t;
+
 struct eb_lfollow {
     char *container;
     char **patterns;
@@ -62,7 +72,7 @@ struct eb_lfollow {
     int rootfd;
     eb_lfile_t *files;
     size_t nfiles;
-    struct { dev_t dev; ino_t ino; uint64_t off; } done[EB_LOG_DONE_MAX];
+    eb_ldone_t done[EB_LOG_DONE_MAX];
     size_t ndone, done_next;
     bool warned;
     struct eb_lfollow *next;
@@ -122,6 +132,21 @@ static eb_lfile_t *find_current(eb_lfollow_t *f, const char *path)
     return NULL;
 }
 
+/* Is the file on FD (found on D's inode) the closed file D?  A closed
+ * file's inode is freed once the file is deleted, and a new file may get
+ * its number at once (ext4 hands out the lowest free one): by inode alone
+ * the new file would be read from the old one's offset, mid-line.  The
+ * content tells them apart: the file we read up to D->off is still that
+ * long and starts with the bytes it started with.  (A fingerprint: a new
+ * file that starts with the same EB_LOG_HEAD bytes is taken for the old.) */
+static bool same_as_done(int fd, const struct stat *st, const eb_ldone_t *d)
+{
+    uint8_t now[EB_LOG_HEAD];
+
+    return (uint64_t) st->st_size >= d->off && pread(fd, now, d->hlen, 0) == (ssize_t) d->hlen
+           && memcmp(now, d->head, d->hlen) == 0;
+}
+
 /* A file appears at PATH (FD open on it): follow it, unless it is one we
  * follow already under another name or closed after reading it. */
 static void add_file(eb_agent_t *a, eb_lfollow_t *f, const char *path, int fd, const struct stat *st)
@@ -148,8 +173,10 @@ static void add_file(eb_agent_t *a, eb_lfollow_t *f, const char *path, int fd, c
     l->ino = st->st_ino;
     l->fd = fd;
     for (i = 0; i < f->ndone; i++)
-        if (f->done[i].dev == st->st_dev && f->done[i].ino == st->st_ino)
-            l->off = f->done[i].off;
+        if (f->done[i].ino == st->st_ino && f->done[i].dev == st->st_dev) {
+            l->off = same_as_done(fd, st, &f->done[i]) ? f->done[i].off : 0;
+            f->done[i].ino = 0;
+        }
     for (tail = &f->files; *tail; tail = &(*tail)->next) { }
     *tail = l;
     f->nfiles++;
@@ -224,7 +251,8 @@ static void scan_pattern(eb_agent_t *a, eb_lfollow_t *f, const char *pattern, ui
 static void close_file(eb_agent_t *a, eb_lfollow_t *f, eb_lfile_t *l, bool tell)
 {
     eb_lfile_t **pp;
-
+    eb_ldone_t *d;
+    ssize_t n;
     json_object *ev = tell ? log_event(a, f, "logclosed") : NULL;
 
     if (ev) {
@@ -235,9 +263,12 @@ static void close_file(eb_agent_t *a, eb_lfollow_t *f, eb_lfile_t *l, bool tell)
 
     for (pp = &f->files; *pp != l; pp = &(*pp)->next) { }
     *pp = l->next;
-    f->done[f->done_next].dev = l->dev;
-    f->done[f->done_next].ino = l->ino;
-    f->done[f->done_next].off = l->off;
+    d = &f->done[f->done_next];
+    d->dev = l->dev;
+    d->ino = l->ino;
+    d->off = l->off;
+    n = pread(l->fd, d->head, l->off < EB_LOG_HEAD ? (size_t) l->off : EB_LOG_HEAD, 0);
+    d->hlen = n > 0 ? (size_t) n : 0;
     f->done_next = (f->done_next + 1) % EB_LOG_DONE_MAX;
     if (f->ndone < EB_LOG_DONE_MAX)
         f->ndone++;
@@ -411,14 +442,18 @@ int eb_agent_logs_subscribe(eb_agent_t *a, json_object *req, eb_error_t *err)
             for (i = 0; i < n; i++) {
                 json_object *e = json_object_array_get_idx(resume, i);
                 const char *id;
-                int64_t dev, ino, off;
+                int64_t file, dev, ino, off;
                 eb_error_t ign = { 0 };
                 if (!json_object_is_type(e, json_type_object) || eb_msg_str(e, "id", 1024, false, &id, &ign) < 0
+                    || eb_msg_int(e, "file", 1, UINT32_MAX, false, &file, &ign) < 0
                     || eb_msg_int(e, "dev", 0, INT64_MAX, false, &dev, &ign) < 0
                     || eb_msg_int(e, "ino", 0, INT64_MAX, false, &ino, &ign) < 0
                     || eb_msg_int(e, "offset", 0, INT64_MAX, false, &off, &ign) < 0)
                     continue;
-                if (strcmp(id, f->container) == 0 && (dev_t) dev == l->dev && (ino_t) ino == l->ino)
+                /* By our file id too: a record of a file closed since may
+                 * name the inode a new file got. */
+                if (strcmp(id, f->container) == 0 && (uint32_t) file == l->id && (dev_t) dev == l->dev
+                    && (ino_t) ino == l->ino)
                     l->off = (uint64_t) off;
             }
             announce(a, f, l);

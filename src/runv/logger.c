@@ -463,6 +463,7 @@ static int checkpoint(logger_t *l, container_t *c)
         /* The held partial line is not written: it is sent again. */
         uint64_t off = in->next - (o2->part_from == (int) i ? o2->plen : 0);
         json_object_object_add(e, "id", json_object_new_string(c->id));
+        json_object_object_add(e, "file", json_object_new_int64(in->file));
         json_object_object_add(e, "dev", json_object_new_int64((int64_t) in->dev));
         json_object_object_add(e, "ino", json_object_new_int64((int64_t) in->ino));
         json_object_object_add(e, "offset", json_object_new_int64((int64_t) off));

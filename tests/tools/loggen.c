@@ -174,9 +174,10 @@ static int check(const char *path)
         if (*tag == 'P')
             continue;
         if (!verify(part[s], plen[s], seq[s])) {
-            printf("%s line %llu (record %llu): expected line %llu, got: %.80s\n", s ? "stderr" : "stdout",
+            /* part[] is not NUL-terminated */
+            printf("%s line %llu (record %llu): expected line %llu, got: %.*s\n", s ? "stderr" : "stdout",
                    (unsigned long long) seq[s], (unsigned long long) records, (unsigned long long) seq[s],
-                   plen[s] ? part[s] : "(empty)");
+                   plen[s] ? (int) (plen[s] < 80 ? plen[s] : 80) : 7, plen[s] ? part[s] : "(empty)");
             return 1;
         }
         seq[s]++;

@@ -1,0 +1,245 @@
+/* test_agent.c - the agent's follower of in-guest log files (logs.c), run
+ * on the host against a directory of its own: what it sends on the log
+ * stream for rotation, a closed file taken up again under another name, a
+ * new file on the inode number of a deleted one, and a host writer's
+ * resubscription.  The agent's process is "the container" (its root is
+ * /proc/self/root, the host's /). */
+#include "unit.h"
+#include "agent/agent.h"
+#include "common/json.h"
+#include "common/util.h"
+#include "proto/frame.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FILES 16
+
+/* What the host side saw, per agent file id. */
+static struct {
+    char path[512];
+    uint64_t announced;        /* offset of the last logfile event */
+    int announces;
+    char data[16384];
+    size_t len;
+    uint64_t next;             /* offset the next chunk must start at */
+    bool gap, closed;
+} seen[FILES + 1];
+
+static eb_agent_t agent;
+
+/* Take every frame the agent queued, and grant their credit back. */
+static void drain(void)
+{
+    eb_outbuf_t *o = &agent.out;
+    size_t pos = o->off;
+
+    while (o->len - pos >= EB_FRAME_HDR) {
+        eb_frame_t f;
+        eb_error_t err = { 0 };
+        eb_log_chunk_t ch;
+
+        if (eb_frame_check_header(o->buf + pos, &f, &err) < 0 || o->len - pos < EB_FRAME_HDR + f.len)
+            break;
+        f.payload = o->buf + pos + EB_FRAME_HDR;
+        if (f.type == EB_FRAME_LOG && eb_frame_log(&f, &ch, &err) == 0 && ch.file <= FILES) {
+            if (ch.offset != seen[ch.file].next)
+                seen[ch.file].gap = true;
+            if (seen[ch.file].len + ch.len <= sizeof(seen[ch.file].data)) {
+                memcpy(seen[ch.file].data + seen[ch.file].len, ch.data, ch.len);
+                seen[ch.file].len += ch.len;
+            }
+            seen[ch.file].next = ch.offset + ch.len;
+            eb_agent_logs_window(&agent, f.len);
+        } else if (f.type == EB_FRAME_EVENT) {
+            json_object *ev = eb_json_parse((const char *) f.payload, f.len, 8, 0, &err), *v;
+            int64_t file = 0;
+            if (ev && json_object_object_get_ex(ev, "file", &v))
+                file = json_object_get_int64(v);
+            if (file > 0 && file <= FILES && json_object_object_get_ex(ev, "event", &v)) {
+                const char *name = json_object_get_string(v);
+                if (strcmp(name, "logfile") == 0) {
+                    json_object_object_get_ex(ev, "path", &v);
+                    snprintf(seen[file].path, sizeof(seen[file].path), "%s", json_object_get_string(v));
+                    json_object_object_get_ex(ev, "offset", &v);
+                    seen[file].announced = seen[file].next = (uint64_t) json_object_get_int64(v);
+                    seen[file].announces++;
+                } else if (strcmp(name, "logclosed") == 0) {
+                    seen[file].closed = true;
+                }
+            }
+            json_object_put(ev);
+        }
+        pos += EB_FRAME_HDR + f.len;
+    }
+    o->off = o->len = 0;
+}
+
+/* Run the follower for MS milliseconds of its own scans. */
+static void run_for(int ms)
+{
+    uint64_t end = eb_now_ms() + (uint64_t) ms;
+
+    while (eb_now_ms() < end) {
+        int t = eb_agent_logs_run(&agent);
+        drain();
+        if (t > 0)
+            usleep((useconds_t) (t < 20 ? t : 20) * 1000);
+    }
+}
+
+/* The agent's file id for PATH (the last one announced), 0: none. */
+static int file_of(const char *path)
+{
+    int i, id = 0;
+    for (i = 1; i <= FILES; i++)
+        if (strcmp(seen[i].path, path) == 0)
+            id = i;
+    return id;
+}
+
+static void write_lines(const char *path, const char *tag, int lines, char *copy, size_t *copylen)
+{
+    FILE *f = fopen(path, "a");
+    int i;
+    for (i = 0; f && i < lines; i++) {
+        char ln[64];
+        int n = snprintf(ln, sizeof(ln), "%s line %04d of the test file\n", tag, i);
+        fputs(ln, f);
+        if (copy) {
+            memcpy(copy + *copylen, ln, (size_t) n);
+            *copylen += (size_t) n;
+        }
+    }
+    if (f)
+        fclose(f);
+}
+
+/* A writer's record: FILE (the agent's id) on PATH's inode, at OFFSET. */
+static json_object *resume_entry(int file, const char *path, int64_t offset)
+{
+    json_object *e = json_object_new_object();
+    struct stat st = { 0 };
+
+    stat(path, &st);
+    json_object_object_add(e, "id", json_object_new_string("c1"));
+    json_object_object_add(e, "file", json_object_new_int(file));
+    json_object_object_add(e, "dev", json_object_new_int64((int64_t) st.st_dev));
+    json_object_object_add(e, "ino", json_object_new_int64((int64_t) st.st_ino));
+    json_object_object_add(e, "offset", json_object_new_int64(offset));
+    return e;
+}
+
+static ino_t ino_of(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+int main(void)
+{
+    char tmpl[] = "agent-logs.XXXXXX", dir[400], pat[450], a[450], a1[450], old[450], c[450];
+    static char want[16384];
+    size_t wlen = 0;
+    eb_error_t err = { 0 };
+    json_object *pats, *req, *resume;
+    ino_t a_ino;
+    int id, idc, ida;
+
+    unit_name = "agent";
+    if (mkdtemp(tmpl) == NULL || realpath(tmpl, dir) == NULL) {
+        CHECK(0, "a test directory: %s", strerror(errno));
+        return 1;
+    }
+    snprintf(pat, sizeof(pat), "%s/*.log", dir);
+    snprintf(a, sizeof(a), "%s/a.log", dir);
+    snprintf(a1, sizeof(a1), "%s/a.log.1", dir);
+    snprintf(old, sizeof(old), "%s/old.log", dir);
+    snprintf(c, sizeof(c), "%s/c.log", dir);
+
+    pats = json_object_new_array();
+    json_object_array_add(pats, json_object_new_string(pat));
+    CHECK(eb_agent_logs_add(&agent, "c1", pats, &err) == 0, "logs_add %s", err.msg);
+    json_object_put(pats);
+    eb_agent_logs_started(&agent, "c1", getpid());
+    req = json_object_new_object();
+    json_object_object_add(req, "stream", json_object_new_int(7));
+    CHECK(eb_agent_logs_subscribe(&agent, req, &err) == 0, "subscribe %s", err.msg);
+    json_object_put(req);
+
+    /* A file, read to its end. */
+    write_lines(a, "A", 100, want, &wlen);
+    a_ino = ino_of(a);
+    run_for(400);
+    id = file_of(a);
+    CHECK(id > 0 && seen[id].len == wlen && memcmp(seen[id].data, want, wlen) == 0 && !seen[id].gap,
+          "a.log sent whole (%zu of %zu bytes)", id ? seen[id].len : 0, wlen);
+
+    /* Rotated by rename: the old one is closed a second after, the new one read. */
+    rename(a, a1);
+    wlen = 0;
+    write_lines(a, "B", 10, want, &wlen);
+    run_for(1700);
+    CHECK(seen[id].closed, "the rotated a.log closed after its late-write wait");
+    CHECK(file_of(a) != id && seen[file_of(a)].len == wlen, "the new a.log read (%zu of %zu bytes)",
+          seen[file_of(a)].len, wlen);
+    wlen = seen[id].len;
+
+    /* The closed file renamed into a name the glob matches: not sent again. */
+    rename(a1, old);
+    run_for(400);
+    idc = file_of(old);
+    CHECK(idc > 0 && seen[idc].announced == wlen && wlen > 0 && seen[idc].len == 0,
+          "a closed file under a matching name is taken up at its end (offset %llu, %zu bytes sent)",
+          idc ? (unsigned long long) seen[idc].announced : 0ull, idc ? seen[idc].len : 0);
+    unlink(old);
+    run_for(1500);
+    CHECK(idc > 0 && seen[idc].closed, "the deleted file closed");
+
+    /* Its inode is free now: a new file most likely gets its number
+     * (ext4); longer than the old offset, other content. */
+    wlen = 0;
+    write_lines(c, "C", 150, want, &wlen);
+    if (ino_of(c) != a_ino) {
+        SKIP("this filesystem gave the new file inode %llu, not the freed %llu: the reuse case is not tried",
+             (unsigned long long) ino_of(c), (unsigned long long) a_ino);
+    } else {
+        run_for(400);
+        idc = file_of(c);
+        CHECK(idc > 0 && seen[idc].announced == 0 && seen[idc].len == wlen && memcmp(seen[idc].data, want, wlen) == 0,
+              "a new file on the freed inode number is read from its start (offset %llu, %zu of %zu bytes)",
+              idc ? (unsigned long long) seen[idc].announced : 0ull, idc ? seen[idc].len : 0, wlen);
+    }
+
+    /* A writer resubscribes: each file from its record, matched by the
+     * agent's file id as well as the inode. */
+    run_for(300);
+    idc = file_of(c);
+    ida = file_of(a);
+    resume = json_object_new_array();
+    json_object_array_add(resume, resume_entry(idc, c, 100));
+    json_object_array_add(resume, resume_entry(idc + 100, a, 200));
+    req = json_object_new_object();
+    json_object_object_add(req, "stream", json_object_new_int(8));
+    json_object_object_add(req, "resume", resume);
+    seen[idc].announced = seen[ida].announced = 12345;
+    CHECK(eb_agent_logs_subscribe(&agent, req, &err) == 0, "resubscribe %s", err.msg);
+    json_object_put(req);
+    drain();
+    CHECK(seen[idc].announced == 100, "resumed at the recorded offset of the same file id (%llu)",
+          (unsigned long long) seen[idc].announced);
+    CHECK(seen[ida].announced == 0, "a record of another file id on the same inode is not used (%llu)",
+          (unsigned long long) seen[ida].announced);
+
+    eb_agent_logs_forget(&agent, "c1");
+    drain();
+    eb_outbuf_free(&agent.out);
+    unlink(a);
+    unlink(c);
+    rmdir(dir);
+    return unit_failed;
+}
