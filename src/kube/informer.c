@@ -220,6 +220,8 @@ static int list_all(eb_informer_t *inf, eb_conn_t *c, eb_error_t *err)
         }
         if (status == 410 && cont && !restarted) {
             /* the continue token expired mid-list: start over, once */
+            eb_info("informer %s: the list's continue token expired after %zu objects, listing again from the start",
+                    inf->res, (size_t) json_object_object_length(fresh));
             eb_buf_free(&t);
             eb_buf_free(&body);
             free(cont), cont = NULL;

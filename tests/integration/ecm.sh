@@ -135,7 +135,16 @@ check_match "apiserver: removing a toleration is refused as upstream does" "exis
 ds_rv=$(podj ds-a .metadata.resourceVersion)
 
 # ------------------------------------------------------------ two replicas
+# Replica 1's first list of pods comes in pages of 2, and the token for the
+# second page expires on the way (writes and a compaction in between).
+api_post() { curl -s --cacert "$W/pki/ca.crt" --cert "$W/pki/node.crt" --key "$W/pki/node.key" -X POST "https://127.0.0.1:$API$1"; }
+api_post "/_test/pager?max=2&expire=pods" >/dev/null
 check "replica 1 starts (kubeconfig, client certificate) and syncs" start_ecm 1
+api_post "/_test/pager?max=0" >/dev/null
+check_match "informer: a continue token expired mid-list: the list starts again (as client-go's pager)" \
+    'informer v1/pods: the list.s continue token expired after 2 objects, listing again from the start' "$(cat "$W/ecm-1.log")"
+check_eq "informer: ... and ends with every pod, without an error" "synced, 6 objects" \
+    "$(grep -o 'informer v1/pods: [^"]*' "$W/ecm-1.log" | grep -v 'expired after' | head -1 | grep -o 'synced, [0-9]* objects')"
 check "replica 2 starts (in-cluster service account token) and syncs" start_ecm 2
 wait_until 50 sh -c "kubectl --kubeconfig '$W/admin.kubeconfig' -n kube-system get lease edgebox-ecm -o jsonpath='{.spec.holderIdentity}' | grep -q ecm"
 sleep 2

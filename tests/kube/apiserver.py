@@ -21,7 +21,10 @@ node taints as the node lifecycle controller would).
 
 Test-only endpoints: POST /_test/compact (expire every older
 resourceVersion), GET /_test/requests (requests served, by User-Agent
-product and verb).
+product and verb), POST /_test/pager?max=N&expire=RESOURCE (list pages of
+at most N items, as a server may return fewer than the limit; with expire,
+the next page of RESOURCE that has a continue token is followed by writes
+elsewhere and a compaction, so that token is answered 410 Expired).
 """
 import argparse
 import base64
@@ -75,6 +78,8 @@ class World:
         self.rv = 1
         self.compacted = 0
         self.events = []           # (rv, type, rkey, obj, old)
+        self.page_max = 0          # /_test/pager
+        self.expire_after_page = None
         self.history = history
         self.state_file = state_file
         self.requests = {}
@@ -525,6 +530,11 @@ class Handler(BaseHTTPRequestHandler):
                 w.compacted = w.rv
                 w.events = []
             return self.send_body(200, "application/json", b'{"compacted":true}')
+        if path == "/_test/pager" and method == "POST":
+            with w.lock:
+                w.page_max = int(self.q.get("max") or 0)
+                w.expire_after_page = self.q.get("expire")
+            return self.send_body(200, "application/json", b'{"pager":true}')
         if path == "/_test/requests":
             with w.lock:
                 body = json.dumps(w.requests).encode()
@@ -779,11 +789,20 @@ class Handler(BaseHTTPRequestHandler):
             items = sorted(((k[1], k[2]), copy.deepcopy(o)) for k, o in w.objects.items() if k[0] == rkey and ok(o))
         items = [(k, o) for k, o in items if "/".join(k) > start] if start else items
         meta = {"resourceVersion": rv}
+        if limit and w.page_max:
+            limit = min(limit, w.page_max)
         if limit and len(items) > limit:
             rest = len(items) - limit
             items = items[:limit]
             meta["continue"] = base64.b64encode(json.dumps({"rv": int(rv), "start": "/".join(items[-1][0])}).encode()).decode()
             meta["remainingItemCount"] = rest
+            with w.lock:
+                if w.expire_after_page == rkey[2]:
+                    # etcd moved on (writes to other keys) and was compacted
+                    w.expire_after_page = None
+                    w.rv += 1
+                    w.compacted = w.rv
+                    w.events = []
         objs = [o for _, o in items]
         kind = RESOURCES[rkey][0]
         api_version = (rkey[0] + "/v1") if rkey[0] else "v1"
