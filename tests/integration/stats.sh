@@ -175,5 +175,5 @@ eb delete -f w-runc; eb delete -f sbx-runc
 "$EDGEBOX" --root "$EB_ROOT" delete -f sbx-runv
 ip netns exec $H env CNI_COMMAND=DEL CNI_CONTAINERID=ebs$$ CNI_NETNS=/run/netns/$P CNI_IFNAME=eth0 \
     CNI_PATH=/usr/lib/cni /usr/lib/cni/bridge < "$EB_TMP/cni.json" >/dev/null 2>&1
-sleep 1.5
+for i in $(seq 1 50); do [ "$(summary | jq '.pods | length')" = 0 ] && break; sleep 0.2; done
 check_eq "deleted containers leave the summary" "0" "$(summary | jq '.pods | length')"

@@ -427,9 +427,13 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         for k, v in (extra or {}).items():
             self.send_header(k, v)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        # Head and body in one write, so one TLS record for a small answer
+        # as kube-apiserver (Go's net/http) sends it; end_headers() would
+        # write the head alone first.
+        self._headers_buffer.append(b"\r\n")
+        head = b"".join(self._headers_buffer)
+        self._headers_buffer = []
+        self.wfile.write(head if self.command == "HEAD" else head + body)
 
     def send_obj(self, code, obj, rep):
         if rep == "pb" and obj.get("kind") in kproto.T:
