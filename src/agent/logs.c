@@ -133,8 +133,8 @@ static eb_lfile_t *find_current(eb_lfollow_t *f, const char *path)
 }
 
 /* Is the file on FD (found on D's inode) the closed file D?  A closed
- * file's inode is freed once the file is deleted, and a new file may get
- * its number at once (ext4 hands out the lowest free one): by inode alone
+ * file's inode is freed once the file is deleted, and a new file may soon
+ * get its number (ext4 reuses freed numbers readily): by inode alone
  * the new file would be read from the old one's offset, mid-line.  The
  * content tells them apart: the file we read up to D->off is still that
  * long and starts with the bytes it started with.  (A fingerprint: a new

@@ -2,8 +2,8 @@
  * on the host against a directory of its own: what it sends on the log
  * stream for rotation, a closed file taken up again under another name, a
  * known inode with new content (as a new file on a deleted one's inode
- * number), and a host writer's resubscription.  The agent's process is "the container" (its root is
- * /proc/self/root, the host's /). */
+ * number), and a host writer's resubscription.  The test process is "the
+ * container" (its root is /proc/self/root, the host's /). */
 #include "unit.h"
 #include "agent/agent.h"
 #include "common/json.h"
@@ -11,10 +11,8 @@
 #include "proto/frame.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define FILES 16
@@ -23,7 +21,6 @@
 static struct {
     char path[512];
     uint64_t announced;        /* offset of the last logfile event */
-    int announces;
     char data[16384];
     size_t len;
     uint64_t next;             /* offset the next chunk must start at */
@@ -67,7 +64,6 @@ static void drain(void)
                     snprintf(seen[file].path, sizeof(seen[file].path), "%s", json_object_get_string(v));
                     json_object_object_get_ex(ev, "offset", &v);
                     seen[file].announced = seen[file].next = (uint64_t) json_object_get_int64(v);
-                    seen[file].announces++;
                 } else if (strcmp(name, "logclosed") == 0) {
                     seen[file].closed = true;
                 }
