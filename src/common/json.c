@@ -11,6 +11,7 @@ json_object *eb_json_parse(const char *text, size_t len, int max_depth, int flag
     json_object *o;
     enum json_tokener_error jerr;
     int code = flags & EB_JSON_PROTO ? EPROTO : EINVAL;
+    const char *nul;
     size_t end;
 
     if (len > INT_MAX) {
@@ -18,9 +19,8 @@ json_object *eb_json_parse(const char *text, size_t len, int max_depth, int flag
         return NULL;
     }
     /* json-c would stop at a NUL and call what came before the text */
-    if (memchr(text, 0, len)) {
-        eb_error_set(err, code, "invalid JSON: NUL byte at offset %zu",
-                     (size_t) ((const char *) memchr(text, 0, len) - text));
+    if ((nul = memchr(text, 0, len)) != NULL) {
+        eb_error_set(err, code, "invalid JSON: NUL byte at offset %zu", (size_t) (nul - text));
         return NULL;
     }
     tok = json_tokener_new_ex(max_depth);
