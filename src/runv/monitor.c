@@ -200,7 +200,23 @@ static int start_qemu(monitor_t *m, eb_error_t *err)
     int keep[16];
     size_t n = 0, no = 0, nk = 0, i;
     const char *accel = eb_vm_accel();
+    unsigned tsc_khz = strcmp(accel, "kvm") == 0 ? 0 : eb_vm_host_tsc_khz();
+    char clock[64] = "";
     int ret = -1;
+
+    /* The guest's clock, so that no boot depends on a calibration:
+     * - KVM: kvm-clock tells the guest its TSC rate (pvclock), nothing to add.
+     * - TCG: the guest's rdtsc reads the host's invariant TSC, so its rate
+     *   is the host's (eb_vm_host_tsc_khz says why the calibration fails
+     *   here).  tsc=reliable: the same counter on every vCPU, invariant on
+     *   the host; without it the kernel marks the TSC of an "AMD" qemu64
+     *   CPU without constant_tsc unsynchronized as soon as there are two
+     *   vCPUs, and falls back to jiffies.
+     * - TCG on a host without an invariant TSC: the guest calibrates
+     *   against the PIT (given above), which can hang; `edgebox check`
+     *   says so. */
+    if (tsc_khz)
+        snprintf(clock, sizeof(clock), " tsc_early_khz=%u tsc=reliable", tsc_khz);
 
 #define OWN(...) (own[no++] = eb_strdup_printf(__VA_ARGS__))
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, agent) < 0)
@@ -213,8 +229,10 @@ static int start_qemu(monitor_t *m, eb_error_t *err)
     argv[n++] = "-name";
     argv[n++] = OWN("edgebox-%s", m->o->sid);
     argv[n++] = "-M";
-    /* pcie=on only for the agent's virtio-serial (below). */
-    argv[n++] = "microvm,x-option-roms=off,rtc=off,memory-backend=mem,pcie=on";
+    /* pcie=on only for the agent's virtio-serial (below).  A PIT only
+     * where the guest must calibrate its TSC against one (guest_clock). */
+    argv[n++] = tsc_khz || strcmp(accel, "kvm") == 0 ? "microvm,x-option-roms=off,rtc=off,memory-backend=mem,pcie=on"
+                                                     : "microvm,x-option-roms=off,rtc=off,memory-backend=mem,pcie=on,pit=on";
     argv[n++] = "-accel";
     /* TCG's translation cache defaults to 1 GiB, touched as code runs.
      * 32 MiB kept runv-bench's time within run-to-run noise of 64 MiB
@@ -246,7 +264,7 @@ static int start_qemu(monitor_t *m, eb_error_t *err)
     /* panic=-1 + reboot=t: a panicking guest resets at once by triple
      * fault (microvm has no other reset path), and -no-reboot turns the
      * reset into QEMU exiting. */
-    argv[n++] = "console=ttyS0 panic=-1 reboot=t random.trust_cpu=on quiet";
+    argv[n++] = OWN("console=ttyS0 panic=-1 reboot=t random.trust_cpu=on quiet%s", clock);
     argv[n++] = "-chardev";
     argv[n++] = OWN("socket,id=con,fd=%d", con[1]);
     keep[nk++] = con[1];

@@ -31,8 +31,8 @@
 #define EB_RUNV_MEM_ANNOTATION "io.edgebox.vm.memory-mib"
 #define EB_RUNV_OVERHEAD_MIB 64           /* guest kernel + agent, on top of the container's limit */
 #define EB_RUNV_DEFAULT_MIB 256           /* containers without a memory limit */
-#define EB_RUNV_BOOT_TIMEOUT_S 20         /* per attempt; TCG boots take 3-6 s, a hung one never ends */
-#define EB_RUNV_BOOT_ATTEMPTS 3
+#define EB_RUNV_BOOT_TIMEOUT_S 20         /* per attempt; TCG boots take 2-4 s, a hung one never ends */
+#define EB_RUNV_BOOT_ATTEMPTS 2           /* one retry, a safety net: every retry is logged and counted */
 #define EB_RUNV_REQUEST_TIMEOUT_S 60
 
 /* ---- class selection (class.c) ---- */
@@ -56,6 +56,9 @@ void eb_guest_image_free(eb_guest_image_t *img);
 const char *eb_qemu_binary(void);
 /* "kvm" when /dev/kvm can be opened, else "tcg". */
 const char *eb_vm_accel(void);
+/* The host's invariant TSC frequency (kHz), 0 if it has none: under TCG
+ * the guest's TSC is the host's, and the guest is told its rate. */
+unsigned eb_vm_host_tsc_khz(void);
 
 /* ---- sandbox directory (sandbox.c) ---- */
 char *eb_sandbox_dir(const char *root, const char *sid);

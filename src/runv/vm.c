@@ -11,7 +11,11 @@
 #include <string.h>
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 
 /* EDGEBOX_GUEST_DIR overrides the directory fixed at build time
  * (meson -Dguest_dir, where setup.sh puts the image it builds). */
@@ -86,4 +90,72 @@ const char *eb_vm_accel(void)
     }
     close(fd);
     return cached;
+}
+
+/* The host's TSC frequency in kHz, measured against CLOCK_MONOTONIC_RAW;
+ * 0 when the TSC is not invariant (no constant_tsc + nonstop_tsc) or
+ * this is not x86-64.
+ *
+ * Why the guest needs it: a Linux guest calibrates its TSC at boot against
+ * the PIT, the HPET or the ACPI PM timer.  microvm has no HPET and no PM
+ * timer, and under TCG a PIT read costs a trip through QEMU's device
+ * emulation, so the PIT windows the kernel times are too irregular and
+ * the calibration fails.  The kernel then has no TSC frequency, marks the
+ * TSC unstable, and calibrates its local APIC timer by waiting for
+ * jiffies to advance, which nothing advances without a working global
+ * timer: the boot spins for ever.  Under TCG the guest's rdtsc returns
+ * the host's TSC itself (QEMU's cpu_get_host_ticks), so the guest's TSC
+ * runs at exactly the host's rate: telling the guest that rate
+ * (tsc_early_khz) replaces a timing-sensitive measurement by a fact.
+ *
+ * The two clock reads around each rdtsc take tens of ns; over a 20 ms
+ * window the tightest of three samples is within a ppm of the host
+ * kernel's own figure (bench/RESULTS.md). */
+unsigned eb_vm_host_tsc_khz(void)
+{
+#if defined(__x86_64__)
+    static unsigned cached;
+    _cleanup_free_ char *info = NULL;
+    eb_error_t ign = { 0 };
+    size_t len;
+    char *flags;
+    int round;
+    double best = 0, best_width = 1e18;
+
+    if (cached)
+        return cached;
+    if (eb_read_file("/proc/cpuinfo", 1 << 22, &info, &len, &ign) < 0 || (flags = strstr(info, "\nflags")) == NULL)
+        return 0;
+    *strchrnul(flags + 1, '\n') = 0;
+    if (!strstr(flags, " constant_tsc") || !strstr(flags, " nonstop_tsc"))
+        return 0;
+    for (round = 0; round < 3; round++) {
+        struct timespec a0, a1, b0, b1, pause = { 0, 20 * 1000 * 1000 };
+        uint64_t c0, c1;
+        double ta, tb, width;
+
+        clock_gettime(CLOCK_MONOTONIC_RAW, &a0);
+        c0 = __rdtsc();
+        clock_gettime(CLOCK_MONOTONIC_RAW, &a1);
+        nanosleep(&pause, NULL);
+        clock_gettime(CLOCK_MONOTONIC_RAW, &b0);
+        c1 = __rdtsc();
+        clock_gettime(CLOCK_MONOTONIC_RAW, &b1);
+#define NS(t) ((double) (t).tv_sec * 1e9 + (double) (t).tv_nsec)
+        ta = (NS(a0) + NS(a1)) / 2;
+        tb = (NS(b0) + NS(b1)) / 2;
+        width = (NS(a1) - NS(a0)) + (NS(b1) - NS(b0));
+#undef NS
+        if (tb > ta && width < best_width) {
+            best_width = width;
+            best = (double) (c1 - c0) / (tb - ta) * 1e6;
+        }
+    }
+    /* A TSC below 100 MHz or above 20 GHz is a measurement gone wrong. */
+    if (best < 1e5 || best > 2e7)
+        return 0;
+    return cached = (unsigned) (best + 0.5);
+#else
+    return 0;
+#endif
 }
