@@ -18,10 +18,30 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 export EB_SRC=$SRC EB_BUILD=$SRC/build EDGEBOX_GUEST_DIR=${EDGEBOX_GUEST_DIR:-$SRC/build/guest}
 
 say() { echo "$@" | tee -a "$LOG"; }
-run_step() { # run_step NAME CMD...: its output is counted
-    echo "=== $1" | tee -a "$LOG"
+# run_step NAME CMD...: its output is counted.  A step fails (a "not ok"
+# of its own) when it exits non-zero, times out (timeout's 124/137), or
+# prints another number of checks than its "# plan N checks" line says;
+# an integration script without a plan fails too.
+run_step() {
+    local name=$1 out rc planned ran
     shift
-    "$@" 2>&1 | tee -a "$LOG"
+    echo "=== $name" | tee -a "$LOG"
+    out=$(mktemp /tmp/edgebox-step.XXXXXX)
+    "$@" 2>&1 | tee "$out" | tee -a "$LOG"
+    rc=${PIPESTATUS[0]}
+    planned=$(sed -n 's/^# plan \([0-9][0-9]*\) checks$/\1/p' "$out" | tail -n1)
+    ran=$(grep -cE '^(ok|not ok|skip) - ' "$out")
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+        say "not ok - $name: timed out (status $rc) after $ran of ${planned:-?} checks"
+    elif [ "$rc" -ne 0 ]; then
+        say "not ok - $name: exited with status $rc after $ran of ${planned:-?} checks"
+    fi
+    if [ -n "$planned" ] && [ "$ran" -ne "$planned" ]; then
+        say "not ok - $name: ran $ran checks, planned $planned"
+    elif [ -z "$planned" ] && [ "${name#integration }" != "$name" ]; then
+        say "not ok - $name: the script declares no plan (ran $ran checks)"
+    fi
+    rm -f "$out"
 }
 build_fail() { say "not ok - build: $1"; }
 
@@ -59,16 +79,16 @@ if ninja -C build-asan src/cli/edgebox src/hub/edgebox-hub src/ecm/edgebox-ecm >
     for t in lifecycle errors; do
         EB_TEST_PREFIX="asan+ubsan " EDGEBOX=$SRC/build-asan/src/cli/edgebox \
         ASAN_OPTIONS=detect_leaks=1:log_path=$alog/asan UBSAN_OPTIONS=print_stacktrace=1:log_path=$alog/ubsan \
-            run_step "integration $t (asan+ubsan cli)" timeout 900 bash "tests/integration/$t.sh"
+            run_step "integration $t (asan+ubsan cli)" timeout -k 30 900 bash "tests/integration/$t.sh"
     done
     # the hub too: every byte it parses comes from clients or the network
     EB_TEST_PREFIX="asan+ubsan " EDGEBOX_HUB=$SRC/build-asan/src/hub/edgebox-hub \
     ASAN_OPTIONS=detect_leaks=1:log_path=$alog/asan UBSAN_OPTIONS=print_stacktrace=1:log_path=$alog/ubsan \
-        run_step "integration hub (asan+ubsan)" timeout 900 bash tests/integration/hub.sh
+        run_step "integration hub (asan+ubsan)" timeout -k 30 900 bash tests/integration/hub.sh
     # and the ECM: watch streams and pods from the apiserver
     EB_TEST_PREFIX="asan+ubsan " EDGEBOX_ECM=$SRC/build-asan/src/ecm/edgebox-ecm \
     ASAN_OPTIONS=detect_leaks=1:log_path=$alog/asan UBSAN_OPTIONS=print_stacktrace=1:log_path=$alog/ubsan \
-        run_step "integration ecm (asan+ubsan)" timeout 900 bash tests/integration/ecm.sh
+        run_step "integration ecm (asan+ubsan)" timeout -k 30 900 bash tests/integration/ecm.sh
     if ls "$alog"/* >/dev/null 2>&1; then
         head -50 "$alog"/* | tee -a "$LOG"
         say "not ok - asan+ubsan: the CLI reported errors (above)"
@@ -102,13 +122,13 @@ fi
 
 # 4. integration
 for t in tests/integration/*.sh; do
-    run_step "integration $(basename "$t" .sh)" timeout 900 bash "$t"
+    run_step "integration $(basename "$t" .sh)" timeout -k 30 900 bash "$t"
 done
 # The runc class's containerd and podman tests again for the runv class:
 # the same checks through edgebox-runv, each container in its own microVM.
 for t in containerd podman; do
     EDGEBOX=$SRC/build/src/cli/edgebox-runv EB_TEST_PREFIX="runv " \
-        run_step "integration $t (runv)" timeout 900 bash "tests/integration/$t.sh"
+        run_step "integration $t (runv)" timeout -k 30 900 bash "tests/integration/$t.sh"
 done
 
 passed=$(grep -c '^ok - ' "$LOG")

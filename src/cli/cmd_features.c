@@ -112,8 +112,7 @@ int eb_cmd_check(eb_global_t *g, int argc, char **argv, eb_error_t *err)
     const eb_opt_t opts[] = { { NULL, 0, 0, NULL } };
     int pos;
 
-    (void) g;
     if (eb_cli_parse(argc, argv, opts, &pos, err) < 0 || eb_cli_need_args("check", argc - pos, 0, 0, "", err) < 0)
         return -1;
-    return eb_runv_check();
+    return eb_runv_check(g->root);
 }

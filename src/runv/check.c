@@ -38,7 +38,7 @@ static int line(bool ok, const char *what, const char *detail)
     return ok ? 0 : 1;
 }
 
-int eb_runv_check(void)
+int eb_runv_check(const char *root)
 {
     char buf[4096], detail[4200];
     int bad_runc = 0, bad_runv = 0, v = eb_cgroup_host_version();
@@ -64,6 +64,30 @@ int eb_runv_check(void)
     bad_runv += line(true, "accelerator",
                      strcmp(accel, "kvm") == 0 ? "KVM (/dev/kvm usable)"
                                                : "TCG: /dev/kvm is absent or not usable, guests are emulated (slower)");
+    if (strcmp(accel, "kvm") == 0) {
+        line(true, "guest clock", "kvm-clock gives the guest its TSC rate");
+    } else {
+        unsigned khz = eb_vm_host_tsc_khz();
+        snprintf(detail, sizeof(detail),
+                 khz ? "the guest reads the host's invariant TSC; told its rate, %u kHz (no calibration at boot)"
+                     : "the host's TSC is not invariant (no constant_tsc/nonstop_tsc): the guest calibrates "
+                       "against an emulated PIT, and boots may hang",
+                 khz);
+        line(true, "guest clock", detail);
+    }
+    {
+        eb_bootstats_t st;
+        if (eb_bootstats_read(root, &st, &err) == 0) {
+            snprintf(detail, sizeof(detail), "%llu reached the agent (last in %llu ms), %llu retried, %llu failed (%s/.runv)%s%s",
+                     (unsigned long long) st.boots, (unsigned long long) st.last_ms,
+                     (unsigned long long) st.retried, (unsigned long long) st.failed, root,
+                     st.last_retry[0] ? "; last retry: " : "", st.last_retry);
+            line(st.retried == 0 && st.failed == 0, "boots on this node", detail);
+        } else {
+            line(false, "boots on this node", err.msg);
+            err = (eb_error_t) { 0 };
+        }
+    }
     snprintf(buf, sizeof(buf), "%s", vfsd && vfsd[0] ? vfsd : "/usr/lib/qemu/virtiofsd");
     bad_runv += line(access(buf, X_OK) == 0, "virtiofsd (rootfs and volumes)", buf);
     if (eb_guest_image_find(&img, &err) == 0) {

@@ -207,11 +207,15 @@ static int start_qemu(monitor_t *m, eb_error_t *err)
     /* The guest's clock, so that no boot depends on a calibration:
      * - KVM: kvm-clock tells the guest its TSC rate (pvclock), nothing to add.
      * - TCG: the guest's rdtsc reads the host's invariant TSC, so its rate
-     *   is the host's (eb_vm_host_tsc_khz says why the calibration fails
-     *   here).  tsc=reliable: the same counter on every vCPU, invariant on
-     *   the host; without it the kernel marks the TSC of an "AMD" qemu64
-     *   CPU without constant_tsc unsynchronized as soon as there are two
-     *   vCPUs, and falls back to jiffies.
+     *   is the host's (eb_vm_host_tsc_khz says why calibrating it fails
+     *   under TCG, and how the boot then hangs).  tsc_early_khz gives the
+     *   rate, and without a PIT (pit=off above) the guest has nothing to
+     *   calibrate against either: every boot takes the same path.  The
+     *   local APIC timer is then timed with the TSC.  tsc=reliable: the
+     *   same counter on every vCPU, invariant on the host; without it the
+     *   kernel marks the TSC of an "AMD" qemu64 CPU without constant_tsc
+     *   unsynchronized as soon as there are two vCPUs, and falls back to
+     *   jiffies.
      * - TCG on a host without an invariant TSC: the guest calibrates
      *   against the PIT (given above), which can hang; `edgebox check`
      *   says so. */
@@ -229,10 +233,14 @@ static int start_qemu(monitor_t *m, eb_error_t *err)
     argv[n++] = "-name";
     argv[n++] = OWN("edgebox-%s", m->o->sid);
     argv[n++] = "-M";
-    /* pcie=on only for the agent's virtio-serial (below).  A PIT only
-     * where the guest must calibrate its TSC against one (guest_clock). */
-    argv[n++] = tsc_khz || strcmp(accel, "kvm") == 0 ? "microvm,x-option-roms=off,rtc=off,memory-backend=mem,pcie=on"
-                                                     : "microvm,x-option-roms=off,rtc=off,memory-backend=mem,pcie=on,pit=on";
+    /* pcie=on only for the agent's virtio-serial (below).  rtc=on: the
+     * guest's wall clock is set at boot from QEMU's CMOS clock (the host's
+     * UTC); without one the kernel waits 1 s for an absent RTC twice (in
+     * timekeeping and in the rtc_cmos probe: 2 of 3.8 s of a boot) and the
+     * guest's time starts at 1970.  The PIT: see the clock below. */
+    argv[n++] = tsc_khz ? "microvm,x-option-roms=off,rtc=on,memory-backend=mem,pcie=on,pit=off"
+                : strcmp(accel, "kvm") == 0 ? "microvm,x-option-roms=off,rtc=on,memory-backend=mem,pcie=on"
+                                            : "microvm,x-option-roms=off,rtc=on,memory-backend=mem,pcie=on,pit=on";
     argv[n++] = "-accel";
     /* TCG's translation cache defaults to 1 GiB, touched as code runs.
      * 32 MiB kept runv-bench's time within run-to-run noise of 64 MiB
@@ -368,6 +376,21 @@ static void stop_vm(monitor_t *m)
         close(m->console), m->console = -1;
 }
 
+/* EDGEBOX_RUNV_BOOT_TIMEOUT_S: seconds a boot attempt is given (tests of
+ * the retry shorten it; TCG boots here take 2-4 s). */
+static uint64_t boot_timeout_ms(void)
+{
+    const char *t = getenv("EDGEBOX_RUNV_BOOT_TIMEOUT_S");
+    uint64_t v;
+    return t && eb_parse_u64(t, &v) == 0 && v >= 1 && v <= EB_RUNV_BOOT_TIMEOUT_S ? v * 1000 : EB_RUNV_BOOT_TIMEOUT_S * 1000ull;
+}
+
+int eb_runv_boot_attempts(void)
+{
+    const char *r = getenv("EDGEBOX_RUNV_BOOT_RETRIES");
+    return r && strcmp(r, "0") == 0 ? 1 : EB_RUNV_BOOT_ATTEMPTS;
+}
+
 static int start_vm(monitor_t *m, eb_error_t *err)
 {
     m->attempt++;
@@ -375,9 +398,9 @@ static int start_vm(monitor_t *m, eb_error_t *err)
         return -1;
     m->phase = BOOTING;
     m->boot_start = eb_now_ms();
-    m->deadline = m->boot_start + EB_RUNV_BOOT_TIMEOUT_S * 1000ull;
-    eb_info("sandbox %s: boot attempt %d (%s, %u MiB, %u vCPU)", m->o->sid, m->attempt, eb_vm_accel(),
-            m->o->mem_mib, m->o->vcpus);
+    m->deadline = m->boot_start + boot_timeout_ms();
+    eb_info("sandbox %s: boot attempt %d of %d (%s, %u MiB, %u vCPU)", m->o->sid, m->attempt,
+            eb_runv_boot_attempts(), eb_vm_accel(), m->o->mem_mib, m->o->vcpus);
     return 0;
 }
 
@@ -625,8 +648,9 @@ static void finish_pending(monitor_t *m, mpending_t *p, json_object *resp, bool 
         }
         m->phase = READY;
         m->last_ping = eb_now_ms();
-        eb_info("sandbox %s: ready %llu ms after QEMU started", m->o->sid,
-                (unsigned long long) (eb_now_ms() - m->boot_start));
+        eb_info("sandbox %s: ready %llu ms after QEMU started (attempt %d)", m->o->sid,
+                (unsigned long long) (eb_now_ms() - m->boot_start), m->attempt);
+        eb_bootstats_add(m->o->root, EB_BOOT_READY, eb_now_ms() - m->boot_start, NULL);
         if (m->o->ready_fd >= 0) {
             if (write(m->o->ready_fd, "OK\n", 3) < 0) { }
             close(m->o->ready_fd);
@@ -980,6 +1004,7 @@ static __attribute__((noreturn)) void boot_failed(monitor_t *m, const char *what
     int n = snprintf(msg, sizeof(msg), "%s; guest console: %s", what, console_tail(m, tail, sizeof(tail)));
 
     if (m->o->ready_fd >= 0 && write(m->o->ready_fd, msg, (size_t) n) < 0) { }
+    eb_bootstats_add(m->o->root, EB_BOOT_FAILED, 0, NULL);
     snprintf(m->reason, sizeof(m->reason), "%s", what);
     finish(m);
 }
@@ -1251,10 +1276,18 @@ void eb_monitor_main(const eb_monitor_opts_t *o)
             snprintf(m.reason, sizeof(m.reason), "write to the agent: %s", strerror(errno));
             m.phase = DYING;
         }
-        /* Deadlines: a boot that hangs (one in seven here) is retried. */
+        /* Deadlines.  The guest's clock no longer depends on a calibration, so
+         * a boot that does not reach the agent is a defect: one retry as a
+         * safety net, said loudly and counted (`edgebox check`). */
         if ((m.phase == BOOTING || m.phase == SETUP) && now >= m.deadline) {
-            if (m.phase == BOOTING && m.attempt < EB_RUNV_BOOT_ATTEMPTS) {
-                eb_warn("sandbox %s: no agent after %d s, booting again", o->sid, EB_RUNV_BOOT_TIMEOUT_S);
+            if (m.phase == BOOTING && m.attempt < eb_runv_boot_attempts()) {
+                char tail[1024], what[1200];
+                console_tail(&m, tail, sizeof(tail));
+                snprintf(what, sizeof(what), "sandbox %s: attempt %d: %s", o->sid, m.attempt, tail);
+                eb_err("sandbox %s: RETRY: boot attempt %d of %d did not reach the agent in %llu s (a defect: "
+                       "report it); guest console: %s", o->sid, m.attempt, eb_runv_boot_attempts(),
+                       (unsigned long long) boot_timeout_ms() / 1000, tail);
+                eb_bootstats_add(o->root, EB_BOOT_RETRY, 0, what);
                 stop_vm(&m);
                 if (start_vm(&m, &err) < 0)
                     boot_failed(&m, err.msg);

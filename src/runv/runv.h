@@ -60,6 +60,20 @@ const char *eb_vm_accel(void);
  * the guest's TSC is the host's, and the guest is told its rate. */
 unsigned eb_vm_host_tsc_khz(void);
 
+/* ---- the node's record of boots (bootstats.c) ---- */
+typedef struct {
+    uint64_t boots, retried, failed; /* reached the agent; needed the retry; never did */
+    uint64_t last_ms;                /* the last boot, QEMU start to agent ready */
+    char last_retry[1024];           /* when, which sandbox, its console tail */
+} eb_bootstats_t;
+typedef enum { EB_BOOT_READY, EB_BOOT_RETRY, EB_BOOT_FAILED } eb_boot_event_t;
+/* ROOT/.runv/boot-stats.json; all zero when there is none yet. */
+int eb_bootstats_read(const char *root, eb_bootstats_t *st, eb_error_t *err);
+void eb_bootstats_add(const char *root, eb_boot_event_t ev, uint64_t ms, const char *what);
+/* Boot attempts of a sandbox: EB_RUNV_BOOT_ATTEMPTS, or 1 with
+ * EDGEBOX_RUNV_BOOT_RETRIES=0 (tests that require every boot to work). */
+int eb_runv_boot_attempts(void);
+
 /* ---- sandbox directory (sandbox.c) ---- */
 char *eb_sandbox_dir(const char *root, const char *sid);
 /* Record PID (with its start time) as DIR/NAME.pid; read it back (0 if gone). */
@@ -151,6 +165,7 @@ int eb_runv_stats(const char *root, const char *id, json_object **data, uint64_t
 int eb_runv_ps(const char *root, const char *id, json_object **procs, eb_error_t *err);
 
 /* `edgebox check` */
-int eb_runv_check(void);
+/* ROOT: whose boot record to show. */
+int eb_runv_check(const char *root);
 
 #endif

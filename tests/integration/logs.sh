@@ -107,7 +107,8 @@ wait_lines() {
         case $out in "stdout=$2 "*) return 0;; stdout=*) ;; *) [ -e "$1" ] && { echo "$out"; return 1; };; esac
         sleep 0.2
     done
-    echo "$out"; return 1
+    # Never empty: the callers compare the output with "" for success.
+    echo "timed out waiting for $2 lines in $1: ${out:-no such file}"; return 1
 }
 count_lines() { "$GEN" check "$1" 2>/dev/null | sed -n 's/^stdout=\([0-9]*\) .*/\1/p'; }
 # joined FILE: its rotated predecessors (FILE.9 .. FILE.1) and FILE, in order

@@ -81,8 +81,9 @@ else
     check_match "negative oomScoreAdj without CAP_SYS_RESOURCE fails with EACCES" 'oomScoreAdj -500.*Permission denied' "$out"
 fi
 
-# devices: a listed device node is created and usable, the cgroup denies others
-make_bundle "$B" sh -c 'ls -l /dev/eb-null | cut -c1; echo x > /dev/eb-null && echo wrote; head -c1 /dev/vda 2>&1 || true'
+# devices: a listed device node is created and usable (the cgroup's
+# denials are checked under resources below)
+make_bundle "$B" sh -c 'ls -l /dev/eb-null | cut -c1; echo x > /dev/eb-null && echo wrote'
 jq_edit "$B" '.linux.devices = [{"path": "/dev/eb-null", "type": "c", "major": 1, "minor": 3, "fileMode": 438}]'
 out=$(run_out dev1)
 check_match "linux.devices: node created" '^c' "$out"

@@ -1,8 +1,8 @@
 # harness.sh - sourced by every integration test.
 #
 # Each check ends in one line "ok - NAME", "not ok - NAME: why" or
-# "skip - NAME: what the host lacks", appended to $EB_RESULTS for the
-# runner's total.  Tests run as root against the real edgebox binary, each
+# "skip - NAME: what the host lacks" on stdout, counted by the runner
+# against the script's plan (below).  Tests run as root against the real edgebox binary, each
 # with its own --root state directory.
 set -u
 
@@ -14,6 +14,11 @@ EB_ROOT=$EB_TMP/state
 TEST_NAME=${EB_TEST_PREFIX:-}$(basename "$0" .sh)
 
 eb() { "$EDGEBOX" --root "$EB_ROOT" "$@"; }
+
+# plan N: the number of checks this script prints on every host (a skip
+# counts).  The runner fails a script that prints fewer or more, exits
+# non-zero or times out: a script that dies early is never green.
+plan() { echo "# plan $1 checks"; }
 
 pass() { echo "ok - $TEST_NAME: $1"; }
 fail() { echo "not ok - $TEST_NAME: $1${2:+: $2}"; }
