@@ -2,6 +2,7 @@
 # cleanup.sh - delete --force always cleans up, also after the runtime was
 # SIGKILLed half-way through create.
 . "$(dirname "$0")/../lib/harness.sh"
+plan 15
 
 B=$EB_TMP/b
 make_bundle "$B" sh -c 'echo eb-marker-$0 > /dev/null; sleep 100' k

@@ -2,6 +2,7 @@
 # containerd.sh - Debian's containerd drives edgebox through the runc v2
 # shim (edgebox as its runc binary), with ctr as the client.
 . "$(dirname "$0")/../lib/harness.sh"
+plan 16
 
 command -v containerd >/dev/null || { fail "containerd installed" "containerd not found (run the setup command)"; exit 0; }
 D=$EB_TMP/containerd

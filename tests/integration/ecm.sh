@@ -8,6 +8,7 @@
 # failover and release, a controller killed mid-way and restarted
 # converges, a watch that lost its version relists.
 . "$(dirname "$0")/../lib/harness.sh"
+plan 63
 
 ECM=${EDGEBOX_ECM:-$EB_BUILD/src/ecm/edgebox-ecm}
 K=$EB_SRC/tests/kube

@@ -1,6 +1,7 @@
 #!/bin/bash
 # errors.sh - bad input gets one clear error line and leaves nothing.
 . "$(dirname "$0")/../lib/harness.sh"
+plan 58
 
 B=$EB_TMP/b
 make_bundle "$B" true

@@ -6,6 +6,7 @@
 # offline, the refresh after reconnecting, crash safety (SIGKILL during
 # writes), a full disk, metrics.
 . "$(dirname "$0")/../lib/harness.sh"
+plan 68
 
 HUB=${EDGEBOX_HUB:-$EB_BUILD/src/hub/edgebox-hub}
 K=$EB_SRC/tests/kube

@@ -2,6 +2,7 @@
 # lifecycle.sh - create/start/state/kill/delete, run, exec, ps, list,
 # pause/resume, events, update, exit codes, console socket.
 . "$(dirname "$0")/../lib/harness.sh"
+plan 71
 
 B=$EB_TMP/b1
 make_bundle "$B" sh -c 'echo eb-marker-c1 >/dev/null; trap "echo TERM-caught; exit 7" TERM; while :; do sleep 0.05; done'

@@ -11,6 +11,7 @@
 #    directory; the host-side writer killed mid-stream loses and duplicates
 #    nothing.
 . "$(dirname "$0")/../lib/harness.sh"
+plan 22
 
 RUNV=$EB_BUILD/src/cli/edgebox-runv
 GEN=$EB_BUILD/tests/tools/eb-loggen

@@ -1,6 +1,7 @@
 #!/bin/bash
 # podman.sh - Debian's podman with --runtime pointing at edgebox.
 . "$(dirname "$0")/../lib/harness.sh"
+plan 11
 
 command -v podman >/dev/null || { fail "podman installed" "podman not found (run the setup command)"; exit 0; }
 S=$EB_TMP/podman

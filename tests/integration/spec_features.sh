@@ -1,6 +1,7 @@
 #!/bin/bash
 # spec_features.sh - the OCI spec fields runc honours, one check each.
 . "$(dirname "$0")/../lib/harness.sh"
+plan 54
 
 B=$EB_TMP/b
 run_out() { # run_out ID: run bundle $B, print stdout+stderr and rc=N

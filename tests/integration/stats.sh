@@ -5,6 +5,7 @@
 # metrics accepted by promtool, and a real Prometheus server scraping the
 # daemon whose PromQL answer has both pods' network bytes.
 . "$(dirname "$0")/../lib/harness.sh"
+plan 22
 
 STATS=${EDGEBOX_STATS:-$EB_BUILD/src/stats/edgebox-stats}
 # two distinct free ports (both sockets held while picking)
