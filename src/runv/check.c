@@ -99,9 +99,12 @@ int eb_runv_check(const char *root)
         meta = eb_strdup_printf("%s/image.json", dir);
         stat(img.kernel, &k);
         stat(img.initrd, &i);
+        /* Read before the call: its arguments are evaluated in no set
+         * order, and `text` was read while still NULL. */
+        if (eb_read_file(meta, 65536, &text, &len, &ign) < 0)
+            text = NULL;
         snprintf(detail, sizeof(detail), "%s (kernel %lld KiB, initramfs %lld KiB)%s%s", dir,
-                 (long long) k.st_size / 1024, (long long) i.st_size / 1024,
-                 eb_read_file(meta, 65536, &text, &len, &ign) == 0 ? " " : "", text ? text : "");
+                 (long long) k.st_size / 1024, (long long) i.st_size / 1024, text ? " " : "", text ? text : "");
         if (detail[strlen(detail) - 1] == '\n')
             detail[strlen(detail) - 1] = 0;
         bad_runv += line(true, "guest image", detail);

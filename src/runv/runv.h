@@ -31,7 +31,7 @@
 #define EB_RUNV_MEM_ANNOTATION "io.edgebox.vm.memory-mib"
 #define EB_RUNV_OVERHEAD_MIB 64           /* guest kernel + agent, on top of the container's limit */
 #define EB_RUNV_DEFAULT_MIB 256           /* containers without a memory limit */
-#define EB_RUNV_BOOT_TIMEOUT_S 20         /* per attempt; TCG boots take 2-4 s, a hung one never ends */
+#define EB_RUNV_BOOT_TIMEOUT_S 20         /* per attempt; TCG boots reach the agent in under 2 s here */
 #define EB_RUNV_BOOT_ATTEMPTS 2           /* one retry, a safety net: every retry is logged and counted */
 #define EB_RUNV_REQUEST_TIMEOUT_S 60
 

@@ -9,7 +9,7 @@
 # loudly, and counted, and with retries off must fail with its console.
 . "$(dirname "$0")/../lib/harness.sh"
 BOOTS=20
-plan $((BOOTS + 14))
+plan $((BOOTS + 15))
 
 ebv() { "$EDGEBOX" --root "$EB_ROOT" --class runv "$@"; }
 LOG=$EB_TMP/runtime.log
@@ -21,6 +21,9 @@ if [ "$(grep -o 'accelerator: [A-Z]*' <<<"$out")" = "accelerator: TCG" ]; then
 else
     check_match "check: the guest clock under KVM is kvm-clock" 'guest clock: kvm-clock' "$out"
 fi
+
+check_match "check: the guest image line carries its kernel release (image.json)" \
+    "guest image: .*\"kernel_release\": \"$(jq -r .kernel_release "${EDGEBOX_GUEST_DIR:-$EB_SRC/build/guest}/image.json")\"" "$out"
 
 # ---- BOOTS boots in a row, each must reach the agent at its first attempt ----
 for i in $(seq 1 $BOOTS); do
