@@ -377,7 +377,7 @@ static void stop_vm(monitor_t *m)
 }
 
 /* EDGEBOX_RUNV_BOOT_TIMEOUT_S: seconds a boot attempt is given (tests of
- * the retry shorten it; TCG boots here take 2-4 s). */
+ * the retry shorten it; TCG boots reach the agent in under 2 s here). */
 static uint64_t boot_timeout_ms(void)
 {
     const char *t = getenv("EDGEBOX_RUNV_BOOT_TIMEOUT_S");
