@@ -167,6 +167,32 @@ int eb_write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
+int eb_unix_addr(const char *path, struct sockaddr_un *sa, int *dirfd, eb_error_t *err)
+{
+    const char *slash = strrchr(path, '/');
+    _cleanup_free_ char *dir = NULL;
+    int n;
+
+    *dirfd = -1;
+    memset(sa, 0, sizeof(*sa));
+    sa->sun_family = AF_UNIX;
+    if (strlen(path) < sizeof(sa->sun_path)) {
+        strcpy(sa->sun_path, path);
+        return 0;
+    }
+    if (slash == NULL || slash == path || strlen(slash + 1) > 64)
+        return eb_error_set(err, ENAMETOOLONG, "socket path %s", path);
+    dir = eb_strdup_printf("%.*s", (int) (slash - path), path);
+    if ((*dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return eb_error_set(err, errno, "open %s (for the socket %s)", dir, slash + 1);
+    n = snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s", *dirfd, slash + 1);
+    if (n < 0 || (size_t) n >= sizeof(sa->sun_path)) {
+        close(*dirfd), *dirfd = -1;
+        return eb_error_set(err, ENAMETOOLONG, "socket path %s", path);
+    }
+    return 0;
+}
+
 int eb_unix_send_fd(const char *path, int fd, const void *payload, size_t len, const char *what,
                     eb_error_t *err)
 {

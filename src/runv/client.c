@@ -15,12 +15,16 @@ int eb_monitor_connect(const char *root, const char *sid, eb_error_t *err)
 {
     _cleanup_free_ char *dir = eb_sandbox_dir(root, sid);
     _cleanup_free_ char *path = eb_strdup_printf("%s/monitor.sock", dir);
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct sockaddr_un sa;
+    _cleanup_close_ int dirfd = -1;
     int fd;
 
-    if (strlen(path) >= sizeof(sa.sun_path))
-        return eb_error_set(err, ENAMETOOLONG, "socket path %s", path);
-    strcpy(sa.sun_path, path);
+    if (eb_unix_addr(path, &sa, &dirfd, err) < 0) {
+        /* No directory: no sandbox. */
+        if (err->code == ENOENT)
+            return eb_error_set(err, ENOENT, "sandbox `%s` is not running (no monitor socket)", sid);
+        return -1;
+    }
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return eb_error_set(err, errno, "socket");

@@ -167,16 +167,16 @@ static int start_virtiofsd(monitor_t *m, eb_error_t *err)
     _cleanup_free_ char *sock = eb_strdup_printf("%s/vfs.sock", m->o->dir);
     _cleanup_free_ char *src = eb_strdup_printf("source=%s/shared", m->o->dir);
     char fdarg[32];
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct sockaddr_un sa;
+    _cleanup_close_ int dirfd = -1;
     const char *argv[] = { "/usr/lib/qemu/virtiofsd", fdarg, "-o", src, "-o", "cache=auto", "-o",
                            "announce_submounts", "-o", "log_level=warn", "--rlimit-nofile=0", NULL };
     const char *bin = getenv("EDGEBOX_VIRTIOFSD");
 
     if (bin && bin[0])
         argv[0] = bin;
-    if (strlen(sock) >= sizeof(sa.sun_path))
-        return eb_error_set(err, ENAMETOOLONG, "socket path %s", sock);
-    strcpy(sa.sun_path, sock);
+    if (eb_unix_addr(sock, &sa, &dirfd, err) < 0)
+        return -1;
     unlink(sock);
     m->vfs_listen = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (m->vfs_listen < 0 || bind(m->vfs_listen, (struct sockaddr *) &sa, sizeof(sa)) < 0
@@ -200,6 +200,7 @@ static int start_qemu(monitor_t *m, eb_error_t *err)
     int keep[16];
     size_t n = 0, no = 0, nk = 0, i;
     const char *accel = eb_vm_accel();
+    int vfs_dirfd = -1;
     unsigned tsc_khz = strcmp(accel, "kvm") == 0 ? 0 : eb_vm_host_tsc_khz();
     char clock[64] = "";
     int ret = -1;
@@ -294,7 +295,19 @@ static int start_qemu(monitor_t *m, eb_error_t *err)
     argv[n++] = "-device";
     argv[n++] = "virtserialport,chardev=agent,name=" "io.edgebox.agent";
     argv[n++] = "-chardev";
-    argv[n++] = OWN("socket,id=vfs,path=%s/vfs.sock", m->o->dir);
+    /* A long sandbox dir (64-character ids under containerd's roots) is
+     * reached through a descriptor QEMU inherits (eb_unix_addr). */
+    {
+        _cleanup_free_ char *vsock = eb_strdup_printf("%s/vfs.sock", m->o->dir);
+        struct sockaddr_un sa;
+        if (eb_unix_addr(vsock, &sa, &vfs_dirfd, err) < 0) {
+            close(agent[0]), close(agent[1]), close(con[0]), close(con[1]);
+            goto out;
+        }
+        if (vfs_dirfd >= 0)
+            keep[nk++] = vfs_dirfd;
+        argv[n++] = OWN("socket,id=vfs,path=%s", sa.sun_path);
+    }
     argv[n++] = "-device";
     argv[n++] = "vhost-user-fs-device,chardev=vfs,tag=ebshared";
     for (i = 0; i < m->net.n; i++) {
@@ -323,6 +336,8 @@ static int start_qemu(monitor_t *m, eb_error_t *err)
     m->tail_len = 0;
     ret = eb_sandbox_write_pid(m->o->dir, "qemu", m->qemu, err);
 out:
+    if (vfs_dirfd >= 0)
+        close(vfs_dirfd);
     for (i = 0; i < no; i++)
         free(own[i]);
     return ret;
@@ -1013,12 +1028,12 @@ static __attribute__((noreturn)) void boot_failed(monitor_t *m, const char *what
 
 static int listen_socket(const char *path, eb_error_t *err)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct sockaddr_un sa;
+    _cleanup_close_ int dirfd = -1;
     int fd;
 
-    if (strlen(path) >= sizeof(sa.sun_path))
-        return eb_error_set(err, ENAMETOOLONG, "socket path %s", path);
-    strcpy(sa.sun_path, path);
+    if (eb_unix_addr(path, &sa, &dirfd, err) < 0)
+        return -1;
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0 || bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0
         || listen(fd, 64) < 0) {

@@ -6,7 +6,7 @@
 # where the check is about a sandbox's own life: the pod network, SIGKILL
 # of the monitor, a guest panic, a hung guest.
 . "$(dirname "$0")/../lib/harness.sh"
-plan 65
+plan 69
 
 ebv() { "$EDGEBOX" --root "$EB_ROOT" --class runv "$@"; }
 pod() { # pod BUNDLE SANDBOX-ID sandbox|container
@@ -194,6 +194,24 @@ check_eq "monitor SIGKILLed: QEMU goes with it" "" "$(pgrep -f "qemu-system.*-na
 wait_stopped k1; check_eq "monitor SIGKILLed: the container reads stopped" stopped "$(ebv state k1 | jq -r .status)"
 ebv delete --force k1
 check_eq "monitor SIGKILLed: delete --force leaves nothing" "" "$(sandbox_leftovers k1)"
+
+# ---- containerd's default paths: a 64-character id under the runc shim's root ----
+# <root>/.runv/<id>/monitor.sock is 111 bytes there, over sun_path's 108.
+CR=/run/containerd/runc/k8s.io
+made=$([ -d /run/containerd/runc ] || echo /run/containerd/runc)
+LID=$(printf 'edgebox-runv-long-id-%s' "$$" | sha256sum | cut -c1-64)
+make_bundle "$EB_TMP/long" sleep 100000
+"$EDGEBOX" --root "$CR" --class runv create --bundle "$EB_TMP/long" "$LID" >"$EB_TMP/long.err" 2>&1 </dev/null
+"$EDGEBOX" --root "$CR" --class runv start "$LID" >>"$EB_TMP/long.err" 2>&1
+check_match "64-character id under $CR: the sandbox runs" '^running $' \
+    "$("$EDGEBOX" --root "$CR" state "$LID" 2>/dev/null | jq -r .status) $(cat "$EB_TMP/long.err")"
+check_eq "64-character id: exec reaches the guest through the monitor's socket" long-ok \
+    "$("$EDGEBOX" --root "$CR" exec "$LID" echo long-ok 2>&1)"
+check_match "64-character id: the socket sits in the sandbox dir" 'monitor.sock' "$(ls "$CR/.runv/$LID" 2>&1)"
+"$EDGEBOX" --root "$CR" delete --force "$LID" >/dev/null 2>&1
+check_eq "64-character id: delete --force leaves nothing" "" \
+    "$(ls "$CR" | grep -x "$LID"; ls "$CR/.runv" | grep -x "$LID"; pgrep -f "qemu-system.*-name edgebox-$LID")"
+[ -n "$made" ] && rm -rf "$made"
 
 # ---- a guest kernel panic becomes a stopped container with the reason ----
 make_bundle "$EB_TMP/p" sh -c 'echo c > /proc/sysrq-trigger; sleep 100'

@@ -8,15 +8,52 @@
 #include "core/state.h"
 #include "core/sync.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 int main(void)
 {
     unit_name = "core";
+    {
+        /* A socket path longer than sun_path is bound and connected through
+         * its directory's descriptor (containerd's 64-character ids). */
+        char dir[] = "/tmp/eb-unix-addr.XXXXXX", path[512];
+        struct sockaddr_un sa, sb;
+        eb_error_t err = { 0 };
+        int dfd = -1, dfd2 = -1, l, c;
+        struct stat st;
+
+        CHECK(mkdtemp(dir) != NULL, "unix addr: a temporary directory");
+        snprintf(path, sizeof(path), "%s/%0100d", dir, 0);
+        CHECK(mkdir(path, 0700) == 0, "unix addr: a 100-character directory");
+        strcat(path, "/monitor.sock");
+        CHECK(eb_unix_addr(path, &sa, &dfd, &err) == 0 && dfd >= 0 && strncmp(sa.sun_path, "/proc/self/fd/", 14) == 0,
+              "unix addr: a long path goes through /proc/self/fd/N");
+        l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        CHECK(bind(l, (struct sockaddr *) &sa, sizeof(sa)) == 0 && listen(l, 1) == 0
+              && stat(path, &st) == 0 && S_ISSOCK(st.st_mode), "unix addr: bound at the long path itself");
+        CHECK(eb_unix_addr(path, &sb, &dfd2, &err) == 0, "unix addr: the same path again");
+        c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        CHECK(connect(c, (struct sockaddr *) &sb, sizeof(sb)) == 0, "unix addr: connect through the long path");
+        close(c), close(l), close(dfd), close(dfd2);
+        unlink(path);
+        *strrchr(path, '/') = 0;
+        rmdir(path);
+        rmdir(dir);
+        CHECK(eb_unix_addr("/tmp/short.sock", &sa, &dfd, &err) == 0 && dfd == -1 && strcmp(sa.sun_path, "/tmp/short.sock") == 0,
+              "unix addr: a short path is used as it is");
+        CHECK(eb_unix_addr("/nonexistent-dir-eb/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/x.sock",
+                           &sa, &dfd, &err) < 0 && err.code == ENOENT && dfd == -1,
+              "unix addr: a missing directory is ENOENT, named");
+    }
     CHECK(eb_signal_parse("KILL") == SIGKILL && eb_signal_parse("SIGTERM") == SIGTERM
           && eb_signal_parse("9") == 9 && eb_signal_parse("sigusr1") == SIGUSR1, "signal names and numbers");
     CHECK(eb_signal_parse("RTMIN+2") == SIGRTMIN + 2 && eb_signal_parse("SIGRTMAX") == SIGRTMAX, "realtime signals");
