@@ -50,9 +50,6 @@ int eb_parse_i64(const char *s, int64_t *out);
 /* True when S is a valid container id: [A-Za-z0-9_.-]{1,1024}, not "." or "..". */
 int eb_id_valid(const char *s);
 
-/* Connect to the unix socket at PATH and send FD (SCM_RIGHTS) with
- * PAYLOAD as the message: the console-socket and seccomp-listener
- * protocols of runc.  WHAT names the peer in errors. */
 /* The address of the unix socket PATH in *SA.  A PATH longer than
  * sun_path (108 bytes: containerd's 64-character ids under its default
  * runtime roots make 111) is reached through its directory: *DIRFD gets
@@ -61,6 +58,9 @@ int eb_id_valid(const char *s);
  * The caller closes *DIRFD (-1 when the path fitted) once bound/connected. */
 struct sockaddr_un;
 int eb_unix_addr(const char *path, struct sockaddr_un *sa, int *dirfd, eb_error_t *err);
+/* Connect to the unix socket at PATH and send FD (SCM_RIGHTS) with
+ * PAYLOAD as the message: the console-socket and seccomp-listener
+ * protocols of runc.  WHAT names the peer in errors. */
 int eb_unix_send_fd(const char *path, int fd, const void *payload, size_t len, const char *what,
                     eb_error_t *err);
 

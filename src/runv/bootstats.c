@@ -38,10 +38,12 @@ int eb_bootstats_read(const char *root, eb_bootstats_t *st, eb_error_t *err)
     size_t len;
 
     memset(st, 0, sizeof(*st));
-    if (access(path, F_OK) < 0 && errno == ENOENT)
+    if (eb_read_file(path, STATS_MAX, &text, &len, err) < 0) {
+        if (err->code != ENOENT)
+            return -1;
+        *err = (eb_error_t) { 0 };   /* no boot yet */
         return 0;
-    if (eb_read_file(path, STATS_MAX, &text, &len, err) < 0)
-        return -1;
+    }
     if ((o = eb_json_parse(text, len, 4, 0, err)) == NULL)
         return eb_error_wrap(err, "%s", path);
 #define U64(key, field)                                                                                 \

@@ -239,9 +239,8 @@ static int start_qemu(monitor_t *m, eb_error_t *err)
      * UTC); without one the kernel waits 1 s for an absent RTC twice (in
      * timekeeping and in the rtc_cmos probe: 2 of 3.8 s of a boot) and the
      * guest's time starts at 1970.  The PIT: see the clock below. */
-    argv[n++] = tsc_khz ? "microvm,x-option-roms=off,rtc=on,memory-backend=mem,pcie=on,pit=off"
-                : strcmp(accel, "kvm") == 0 ? "microvm,x-option-roms=off,rtc=on,memory-backend=mem,pcie=on"
-                                            : "microvm,x-option-roms=off,rtc=on,memory-backend=mem,pcie=on,pit=on";
+    argv[n++] = OWN("microvm,x-option-roms=off,rtc=on,memory-backend=mem,pcie=on%s",
+                    tsc_khz ? ",pit=off" : strcmp(accel, "kvm") == 0 ? "" : ",pit=on");
     argv[n++] = "-accel";
     /* TCG's translation cache defaults to 1 GiB, touched as code runs.
      * 32 MiB kept runv-bench's time within run-to-run noise of 64 MiB

@@ -49,18 +49,30 @@ const char *eb_qemu_binary(void)
     return q && q[0] ? q : "qemu-system-x86_64";
 }
 
+/* The first CPU's "flags" line of /proc/cpuinfo (NULL if unreadable),
+ * for strstr(flags, " name"). */
+static char *cpu_flags(void)
+{
+    char *info = NULL, *flags;
+    eb_error_t ign = { 0 };
+    size_t len;
+
+    if (eb_read_file("/proc/cpuinfo", 1 << 22, &info, &len, &ign) < 0)
+        return NULL;
+    if ((flags = strstr(info, "\nflags")) == NULL) {
+        free(info);
+        return NULL;
+    }
+    *strchrnul(flags + 1, '\n') = 0;
+    memmove(info, flags, strlen(flags) + 1);
+    return info;
+}
+
 /* The CPU advertises hardware virtualization (vmx or svm). */
 static bool cpu_virt(void)
 {
-    _cleanup_free_ char *info = NULL;
-    eb_error_t ign = { 0 };
-    size_t len;
-    char *flags;
-
-    if (eb_read_file("/proc/cpuinfo", 1 << 22, &info, &len, &ign) < 0 || (flags = strstr(info, "\nflags")) == NULL)
-        return false;
-    *strchrnul(flags + 1, '\n') = 0;
-    return strstr(flags, " vmx") || strstr(flags, " svm");
+    _cleanup_free_ char *flags = cpu_flags();
+    return flags && (strstr(flags, " vmx") || strstr(flags, " svm"));
 }
 
 /* A /dev/kvm node is not enough: sandboxed and nested hosts may have one
@@ -115,19 +127,14 @@ unsigned eb_vm_host_tsc_khz(void)
 {
 #if defined(__x86_64__)
     static unsigned cached;
-    _cleanup_free_ char *info = NULL;
-    eb_error_t ign = { 0 };
-    size_t len;
-    char *flags;
+    _cleanup_free_ char *flags = NULL;
     int round;
     double best = 0, best_width = 1e18;
 
     if (cached)
         return cached;
-    if (eb_read_file("/proc/cpuinfo", 1 << 22, &info, &len, &ign) < 0 || (flags = strstr(info, "\nflags")) == NULL)
-        return 0;
-    *strchrnul(flags + 1, '\n') = 0;
-    if (!strstr(flags, " constant_tsc") || !strstr(flags, " nonstop_tsc"))
+    flags = cpu_flags();
+    if (!flags || !strstr(flags, " constant_tsc") || !strstr(flags, " nonstop_tsc"))
         return 0;
     for (round = 0; round < 3; round++) {
         struct timespec a0, a1, b0, b1, pause = { 0, 20 * 1000 * 1000 };

@@ -198,7 +198,8 @@ check_eq "monitor SIGKILLed: delete --force leaves nothing" "" "$(sandbox_leftov
 # ---- containerd's default paths: a 64-character id under the runc shim's root ----
 # <root>/.runv/<id>/monitor.sock is 111 bytes there, over sun_path's 108.
 CR=/run/containerd/runc/k8s.io
-made=$([ -d /run/containerd/runc ] || echo /run/containerd/runc)
+# what this test creates of that path is removed again (its topmost new dir)
+made=$(for d in /run/containerd /run/containerd/runc; do [ -d "$d" ] || { echo "$d"; break; }; done)
 LID=$(printf 'edgebox-runv-long-id-%s' "$$" | sha256sum | cut -c1-64)
 make_bundle "$EB_TMP/long" sleep 100000
 "$EDGEBOX" --root "$CR" --class runv create --bundle "$EB_TMP/long" "$LID" >"$EB_TMP/long.err" 2>&1 </dev/null

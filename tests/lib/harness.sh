@@ -2,8 +2,8 @@
 #
 # Each check ends in one line "ok - NAME", "not ok - NAME: why" or
 # "skip - NAME: what the host lacks" on stdout, counted by the runner
-# against the script's plan (below).  Tests run as root against the real edgebox binary, each
-# with its own --root state directory.
+# against the script's plan (below).  Tests run as root against the real
+# edgebox binary, each with its own --root state directory.
 set -u
 
 EB_SRC=${EB_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
