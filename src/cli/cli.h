@@ -5,7 +5,10 @@
 #define EB_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
+#include "class/class.h"
 #include "common/error.h"
 
 typedef struct {
@@ -33,6 +36,23 @@ int eb_cli_parse(int argc, char **argv, const eb_opt_t *opts, int *pos, eb_error
 /* The exit code of a command that waited for a process: its status, or
  * 128 + the signal that killed it (as a shell reports it). */
 int eb_exit_status(int status);
+
+/* The flags `create` and `run` share (runc's). */
+typedef struct {
+    const char *bundle, *pid_file, *console, *preserve, *notify;
+    bool no_pivot, no_keyring;
+} eb_create_flags_t;
+#define EB_CREATE_FLAGS 7
+/* Fill OPTS[0..EB_CREATE_FLAGS) with them; returns EB_CREATE_FLAGS. */
+size_t eb_cli_create_flags(eb_opt_t *opts, eb_create_flags_t *f);
+/* The create options for ID, and the class its bundle asks for. */
+int eb_cli_create_opts(const eb_global_t *g, const eb_create_flags_t *f, const char *id, eb_create_opts_t *o,
+                       const eb_class_t **class, eb_error_t *err);
+/* --preserve-fds N (NULL: 0). */
+int eb_cli_parse_fds(const char *preserve, int *n, eb_error_t *err);
+/* Wait in the foreground for PID (a child): relay signals, and the tty
+ * through MASTER when it is >= 0 (closed after). */
+int eb_cli_wait(pid_t pid, int master, int *status, eb_error_t *err);
 
 typedef int (*eb_verb_fn)(eb_global_t *g, int argc, char **argv, eb_error_t *err);
 

@@ -1,6 +1,6 @@
 /* cmd_delete.c - `edgebox delete [--force] ID`. */
 #include "cli/cli.h"
-#include "runv/runv.h"
+#include "class/class.h"
 #include "core/container.h"
 #include "common/util.h"
 
@@ -14,7 +14,5 @@ int eb_cmd_delete(eb_global_t *g, int argc, char **argv, eb_error_t *err)
     if (eb_cli_parse(argc, argv, opts, &pos, err) < 0
         || eb_cli_need_args("delete", argc - pos, 1, 1, "[--force] <container-id>", err) < 0)
         return -1;
-    if (eb_class_is_runv(g->root, argv[pos]))
-        return eb_runv_delete(g->root, argv[pos], force, err);
-    return eb_container_delete(g->root, argv[pos], force, err);
+    return eb_class_of_container(g->root, argv[pos])->delete(g->root, argv[pos], force, err);
 }

@@ -1,10 +1,10 @@
 /* cmd_exec.c - `edgebox exec`. */
 #include "cli/cli.h"
-#include "runv/runv.h"
+#include "class/class.h"
 #include "core/container.h"
-#include "core/terminal.h"
 #include "common/cleanup.h"
 #include "common/util.h"
+#include "core/terminal.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -39,11 +39,10 @@ int eb_cmd_exec(eb_global_t *g, int argc, char **argv, eb_error_t *err)
     };
     _cleanup_free_ char *process_json = NULL;
     eb_exec_opts_t o = { 0 };
-    uint64_t nfds = 0;
     pid_t pid;
     int pos, master = -1, status = 0, ret = -1;
 
-    /* Signals that arrive while the container is set up are held and
+    /* Signals that arrive while the process is set up are held and
      * relayed to it once it runs, so none is lost or kills us early. */
     eb_block_signals();
     if (eb_cli_parse(argc, argv, opts, &pos, err) < 0
@@ -54,10 +53,8 @@ int eb_cmd_exec(eb_global_t *g, int argc, char **argv, eb_error_t *err)
         eb_error_set(err, ENOTSUP, "exec --additional-gids: use --process to set additionalGids");
         goto out;
     }
-    if (preserve && (eb_parse_u64(preserve, &nfds) < 0 || nfds > 65536)) {
-        eb_error_set(err, EINVAL, "--preserve-fds: invalid number `%s`", preserve);
+    if (eb_cli_parse_fds(preserve, &o.preserve_fds, err) < 0)
         goto out;
-    }
     if (process && eb_read_file(process, 1 << 20, &process_json, NULL, err) < 0)
         goto out;
     for (size_t i = 0; i < env.n; i++)
@@ -80,26 +77,14 @@ int eb_cmd_exec(eb_global_t *g, int argc, char **argv, eb_error_t *err)
     o.selinux = label;
     o.console_socket = console;
     o.keep_console = !detach && console == NULL;
-    o.preserve_fds = (int) nfds;
     o.pid_file = pid_file;
-    if (eb_class_is_runv(g->root, o.id)) {
-        int code = 0;
-        if (eb_runv_exec(&o, detach, &code, err) == 0)
-            ret = code;
-        goto out;
-    }
-    if (eb_container_exec(&o, &pid, &master, err) < 0)
+    if (eb_class_of_container(g->root, o.id)->exec(&o, &pid, &master, err) < 0)
         goto out;
     if (detach) {
         ret = 0;
         goto out;
     }
-    if (master >= 0) {
-        eb_terminal_proxy(master, pid, &status, err);
-        close(master);
-    } else {
-        eb_wait_forward(pid, &status, err);
-    }
+    eb_cli_wait(pid, master, &status, err);
     ret = eb_exit_status(status);
 out:
     free(env.v);

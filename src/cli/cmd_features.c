@@ -1,6 +1,5 @@
 /* cmd_features.c - `edgebox features`: the OCI runtime features document. */
 #include "cli/cli.h"
-#include "runv/runv.h"
 #include "core/cgroup.h"
 #include "core/process.h"
 #include "spec/spec.h"
@@ -105,14 +104,4 @@ int eb_cmd_features(eb_global_t *g, int argc, char **argv, eb_error_t *err)
     printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(o);
     return 0;
-}
-
-int eb_cmd_check(eb_global_t *g, int argc, char **argv, eb_error_t *err)
-{
-    const eb_opt_t opts[] = { { NULL, 0, 0, NULL } };
-    int pos;
-
-    if (eb_cli_parse(argc, argv, opts, &pos, err) < 0 || eb_cli_need_args("check", argc - pos, 0, 0, "", err) < 0)
-        return -1;
-    return eb_runv_check(g->root);
 }

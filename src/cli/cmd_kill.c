@@ -1,6 +1,6 @@
 /* cmd_kill.c - `edgebox kill [--all] ID [SIGNAL]`. */
 #include "cli/cli.h"
-#include "runv/runv.h"
+#include "class/class.h"
 #include "core/container.h"
 #include "common/util.h"
 
@@ -17,7 +17,5 @@ int eb_cmd_kill(eb_global_t *g, int argc, char **argv, eb_error_t *err)
         return -1;
     if (argc - pos == 2 && (sig = eb_signal_parse(argv[pos + 1])) < 0)
         return eb_error_set(err, EINVAL, "invalid signal `%s`", argv[pos + 1]);
-    if (eb_class_is_runv(g->root, argv[pos]))
-        return eb_runv_kill(g->root, argv[pos], sig, all, err);
-    return eb_container_kill(g->root, argv[pos], sig, all, err);
+    return eb_class_of_container(g->root, argv[pos])->kill(g->root, argv[pos], sig, all, err);
 }

@@ -1,6 +1,6 @@
 /* cmd_list.c - `edgebox list [--format table|json] [-q]`. */
 #include "cli/cli.h"
-#include "runv/runv.h"
+#include "class/class.h"
 #include "core/container.h"
 #include "common/util.h"
 
@@ -34,19 +34,11 @@ int eb_cmd_list(eb_global_t *g, int argc, char **argv, eb_error_t *err)
     else if (!quiet)
         printf("%-20s %-8s %-10s %-40s %-32s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");
     for (i = 0; i < n; i++) {
-        eb_container_t *c = NULL;
         eb_state_t *st = NULL;
         eb_status_t status = EB_STATUS_STOPPED;
         eb_error_t e = { 0 };
-        /* runv: the same state file; the status comes from the sandbox. */
-        if (eb_class_is_runv(g->root, ids[i])) {
-            if (eb_state_load(g->root, ids[i], false, &st, &e) == 0)
-                status = eb_runv_status(g->root, ids[i], NULL);
-        } else if (eb_container_load(g->root, ids[i], 0, &c, &e) == 0) {
-            st = c->state;
-            status = c->status;
-        }
-        if (st == NULL) {
+        /* A container removed meanwhile is left out. */
+        if (eb_class_of_container(g->root, ids[i])->state(g->root, ids[i], &st, &status, &e) < 0) {
             free(ids[i]);
             continue;
         }
@@ -61,10 +53,7 @@ int eb_cmd_list(eb_global_t *g, int argc, char **argv, eb_error_t *err)
                    eb_status_names[status], st->bundle ? st->bundle : "", st->created ? st->created : "",
                    st->owner ? st->owner : "");
         }
-        if (c)
-            eb_container_free(c);
-        else
-            eb_state_free(st);
+        eb_state_free(st);
         free(ids[i]);
     }
     free(ids);

@@ -1,6 +1,6 @@
 /* cmd_pause.c - `edgebox pause` and `edgebox resume` (the cgroup freezer). */
 #include "cli/cli.h"
-#include "runv/runv.h"
+#include "class/class.h"
 #include "core/container.h"
 #include "common/util.h"
 
@@ -13,9 +13,7 @@ static int pause_resume(eb_global_t *g, int argc, char **argv, bool pause, eb_er
     if (eb_cli_parse(argc, argv, opts, &pos, err) < 0
         || eb_cli_need_args(pause ? "pause" : "resume", argc - pos, 1, 1, "<container-id>", err) < 0)
         return -1;
-    if (eb_class_is_runv(g->root, argv[pos]))
-        return eb_runv_pause(g->root, argv[pos], pause, err);
-    return eb_container_pause(g->root, argv[pos], pause, err);
+    return eb_class_of_container(g->root, argv[pos])->pause(g->root, argv[pos], pause, err);
 }
 
 int eb_cmd_pause(eb_global_t *g, int argc, char **argv, eb_error_t *err)

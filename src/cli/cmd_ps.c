@@ -1,7 +1,7 @@
 /* cmd_ps.c - `edgebox ps` (runs ps(1) and keeps the container's lines, as
  * runc does; --format json lists the pids). */
 #include "cli/cli.h"
-#include "runv/runv.h"
+#include "class/class.h"
 #include "core/container.h"
 #include "common/cleanup.h"
 #include "common/util.h"
@@ -89,59 +89,38 @@ int eb_cmd_ps(eb_global_t *g, int argc, char **argv, eb_error_t *err)
 {
     const char *format = "table";
     const eb_opt_t opts[] = { { "format", 'f', OPT_STRING, &format }, { NULL, 0, 0, NULL } };
-    eb_container_t *c = NULL;
+    eb_procs_t procs;
     _cleanup_free_ pid_t *pids = NULL;
-    size_t n = 0, i;
-    int pos, ret = -1;
+    bool json;
+    size_t i;
+    int pos, ret = 0;
 
     if (eb_cli_parse(argc, argv, opts, &pos, err) < 0
         || eb_cli_need_args("ps", argc - pos, 1, -1, "[--format table|json] <container-id> [ps options]", err) < 0)
         return -1;
     if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0)
         return eb_error_set(err, EINVAL, "invalid format `%s` (table or json)", format);
-    if (eb_class_is_runv(g->root, argv[pos])) {
-        /* Guest processes: their pids are the guest's, listed by the agent. */
-        json_object *procs = NULL;
-        size_t k;
-        if (eb_runv_ps(g->root, argv[pos], &procs, err) < 0)
-            return -1;
-        if (strcmp(format, "json") == 0)
-            printf("[");
-        else
-            printf("%-8s %s\n", "PID", "CMD");
-        for (k = 0; k < json_object_array_length(procs); k++) {
-            json_object *e = json_object_array_get_idx(procs, k), *p, *cmd;
-            json_object_object_get_ex(e, "pid", &p);
-            json_object_object_get_ex(e, "cmd", &cmd);
-            if (strcmp(format, "json") == 0)
-                printf("%s%d", k ? "," : "", json_object_get_int(p));
-            else
-                printf("%-8d %s\n", json_object_get_int(p), json_object_get_string(cmd));
-        }
-        if (strcmp(format, "json") == 0)
-            printf("]\n");
-        json_object_put(procs);
-        return 0;
-    }
-    if (eb_container_load(g->root, argv[pos], 0, &c, err) < 0)
+    json = strcmp(format, "json") == 0;
+    if (eb_class_of_container(g->root, argv[pos])->ps(g->root, argv[pos], &procs, err) < 0)
         return -1;
-    if (c->cgroup == NULL) {
-        eb_error_set(err, ENOENT, "container `%s` has no cgroup", argv[pos]);
-        goto out;
-    }
-    if (eb_cgroup_pids(c->cgroup, &pids, &n, err) < 0)
-        goto out;
-    if (strcmp(format, "json") == 0) {
+    if (json) {
         printf("[");
-        for (i = 0; i < n; i++)
-            printf("%s%d", i ? "," : "", (int) pids[i]);
+        for (i = 0; i < procs.n; i++)
+            printf("%s%d", i ? "," : "", (int) procs.v[i].pid);
         printf("]\n");
-        ret = 0;
-    } else {
+    } else if (procs.host_pids) {
+        /* Host processes: ps(1) shows them, filtered to the container's. */
+        pids = eb_xcalloc(procs.n ? procs.n : 1, sizeof(*pids));
+        for (i = 0; i < procs.n; i++)
+            pids[i] = procs.v[i].pid;
         fflush(stdout);
-        ret = ps_table(pids, n, argv + pos + 1, argc - pos - 1, err);
+        ret = ps_table(pids, procs.n, argv + pos + 1, argc - pos - 1, err);
+    } else {
+        /* Guest processes: their pids are the guest's, listed by the agent. */
+        printf("%-8s %s\n", "PID", "CMD");
+        for (i = 0; i < procs.n; i++)
+            printf("%-8d %s\n", (int) procs.v[i].pid, procs.v[i].cmd ? procs.v[i].cmd : "");
     }
-out:
-    eb_container_free(c);
+    eb_procs_free(&procs);
     return ret;
 }

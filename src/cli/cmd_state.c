@@ -1,6 +1,6 @@
 /* cmd_state.c - `edgebox state ID`: the OCI state JSON. */
 #include "cli/cli.h"
-#include "runv/runv.h"
+#include "class/class.h"
 #include "core/container.h"
 #include "common/util.h"
 
@@ -12,24 +12,18 @@
 int eb_cmd_state(eb_global_t *g, int argc, char **argv, eb_error_t *err)
 {
     const eb_opt_t opts[] = { { NULL, 0, 0, NULL } };
-    eb_container_t *c;
+    eb_state_t *st;
+    eb_status_t status;
     char *json;
     int pos;
     if (eb_cli_parse(argc, argv, opts, &pos, err) < 0
         || eb_cli_need_args("state", argc - pos, 1, 1, "<container-id>", err) < 0)
         return -1;
-    if (eb_class_is_runv(g->root, argv[pos])) {
-        if (eb_runv_state(g->root, argv[pos], &json, err) < 0)
-            return -1;
-        printf("%s\n", json);
-        free(json);
-        return 0;
-    }
-    if (eb_container_load(g->root, argv[pos], 0, &c, err) < 0)
+    if (eb_class_of_container(g->root, argv[pos])->state(g->root, argv[pos], &st, &status, err) < 0)
         return -1;
-    json = eb_state_to_json(c->state, c->status, true);
+    json = eb_state_to_json(st, status, true);
     printf("%s\n", json);
     free(json);
-    eb_container_free(c);
+    eb_state_free(st);
     return 0;
 }

@@ -1,9 +1,10 @@
 /* cmd_update.c - `edgebox update`: new resource limits from -r JSON (the
  * linux.resources schema) and/or runc's flags. */
 #include "cli/cli.h"
-#include "runv/runv.h"
+#include "class/class.h"
 #include "core/container.h"
 #include "common/cleanup.h"
+#include "common/json.h"
 #include "common/util.h"
 
 #include <json-c/json.h>
@@ -49,14 +50,32 @@ static int parse_num(const char *opt, const char *s, uint64_t *out, eb_error_t *
     return 0;
 }
 
-static json_object *section(json_object *root, const char *name)
+/* ROOT's object NAME, made when absent.  One that -r gave as something
+ * else is an error: a flag must not hide it. */
+static json_object *section(json_object *root, const char *name, eb_error_t *err)
 {
     json_object *o = NULL;
-    if (!json_object_object_get_ex(root, name, &o) || !json_object_is_type(o, json_type_object)) {
+
+    if (!json_object_object_get_ex(root, name, &o)) {
         o = json_object_new_object();
         json_object_object_add(root, name, o);
+    } else if (!json_object_is_type(o, json_type_object)) {
+        eb_error_set(err, EINVAL, "resources.%s: expected an object", name);
+        return NULL;
     }
     return o;
+}
+
+static int set(json_object *root, const char *sec, const char *key, json_object *v, eb_error_t *err)
+{
+    json_object *o = section(root, sec, err);
+
+    if (o == NULL) {
+        json_object_put(v);
+        return -1;
+    }
+    json_object_object_add(o, key, v);
+    return 0;
 }
 
 int eb_cmd_update(eb_global_t *g, int argc, char **argv, eb_error_t *err)
@@ -76,8 +95,6 @@ int eb_cmd_update(eb_global_t *g, int argc, char **argv, eb_error_t *err)
         { "mem-bw-schema", 0, OPT_STRING, &membw },
         { NULL, 0, 0, NULL },
     };
-    eb_container_t *c = NULL;
-    eb_resources_t res;
     json_object *upd = NULL;
     _cleanup_free_ char *text = NULL;
     eb_opt_i64_t b;
@@ -85,45 +102,36 @@ int eb_cmd_update(eb_global_t *g, int argc, char **argv, eb_error_t *err)
     int64_t i64;
     int pos, ret = -1;
 
-    memset(&res, 0, sizeof(res));
     if (eb_cli_parse(argc, argv, opts, &pos, err) < 0
         || eb_cli_need_args("update", argc - pos, 1, 1, "[options] <container-id>", err) < 0)
         return -1;
     if (l3 || membw)
         return eb_error_set(err, ENOTSUP, "Intel RDT is not supported");
-    if (eb_class_is_runv(g->root, argv[pos]))
-        return eb_error_set(err, EOPNOTSUPP, "update of a runv container's resources is not supported yet "
-                                             "(the VM is sized at boot)");
-    if (eb_container_load(g->root, argv[pos], EB_LOAD_SPEC, &c, err) < 0)
-        return -1;
-    if (c->spec == NULL) {
-        eb_error_set(err, ENOENT, "container `%s` has no saved config", argv[pos]);
-        goto out;
-    }
-    /* Flags and -r become one linux.resources document: parsed by the spec
-     * parser, applied, and merged into the saved config. */
+    /* Flags and -r become one linux.resources document, which the class
+     * parses against the container's config, applies and keeps. */
     if (file) {
         size_t len;
-        eb_error_t perr = { 0 };
         if (eb_read_file(strcmp(file, "-") == 0 ? "/dev/stdin" : file, 1 << 20, &text, &len, err) < 0)
-            goto out;
-        if (eb_spec_parse_resources(c->spec, text, len, &res, &perr) < 0) {
-            *err = perr;
-            goto out;
+            return -1;
+        upd = eb_json_parse(text, len, 64, EB_JSON_STRICT, err);
+        if (upd == NULL)
+            return eb_error_wrap(err, "resources");
+        if (!json_object_is_type(upd, json_type_object)) {
+            json_object_put(upd);
+            return eb_error_set(err, EINVAL, "resources: invalid JSON: the document is not an object");
         }
-        upd = json_tokener_parse(text);
         free(text);
         text = NULL;
-    }
-    if (upd == NULL)
+    } else {
         upd = json_object_new_object();
-#define NUM(opt, s, sec, key) if (s) { if (parse_num(opt, s, &u, err) < 0) goto out; \
-        json_object_object_add(section(upd, sec), key, json_object_new_uint64(u)); }
+    }
+#define NUM(opt, s, sec, key) if (s) { if (parse_num(opt, s, &u, err) < 0 \
+            || set(upd, sec, key, json_object_new_uint64(u), err) < 0) goto out; }
 #define INT(opt, s, sec, key) if (s) { if (eb_parse_i64(s, &i64) < 0) { \
             eb_error_set(err, EINVAL, "--%s: invalid number `%s`", opt, s); goto out; } \
-        json_object_object_add(section(upd, sec), key, json_object_new_int64(i64)); }
-#define BYTES(opt, s, key) if (s) { if (parse_bytes(opt, s, &b, err) < 0) goto out; \
-        json_object_object_add(section(upd, "memory"), key, json_object_new_int64(b.v)); }
+        if (set(upd, sec, key, json_object_new_int64(i64), err) < 0) goto out; }
+#define BYTES(opt, s, key) if (s) { if (parse_bytes(opt, s, &b, err) < 0 \
+            || set(upd, "memory", key, json_object_new_int64(b.v), err) < 0) goto out; }
     NUM("blkio-weight", blkio, "blockIO", "weight");
     NUM("cpu-period", period, "cpu", "period");
     NUM("cpu-share", shares, "cpu", "shares");
@@ -139,16 +147,12 @@ int eb_cmd_update(eb_global_t *g, int argc, char **argv, eb_error_t *err)
 #undef NUM
 #undef INT
 #undef BYTES
-    if (cpus)
-        json_object_object_add(section(upd, "cpu"), "cpus", json_object_new_string(cpus));
-    if (mems)
-        json_object_object_add(section(upd, "cpu"), "mems", json_object_new_string(mems));
-    text = eb_xstrdup(json_object_to_json_string_ext(upd, JSON_C_TO_STRING_PLAIN));
-    if (eb_spec_parse_resources(c->spec, text, strlen(text), &res, err) < 0)
+    if ((cpus && set(upd, "cpu", "cpus", json_object_new_string(cpus), err) < 0)
+        || (mems && set(upd, "cpu", "mems", json_object_new_string(mems), err) < 0))
         goto out;
-    ret = eb_container_update(g->root, argv[pos], &res, text, err);
+    text = eb_xstrdup(json_object_to_json_string_ext(upd, JSON_C_TO_STRING_PLAIN));
+    ret = eb_class_of_container(g->root, argv[pos])->update(g->root, argv[pos], text, err);
 out:
     json_object_put(upd);
-    eb_container_free(c);
     return ret;
 }

@@ -1,7 +1,6 @@
 /* main.c - `edgebox`: global options, the verb table, and the one place
  * where an error is printed. */
 #include "cli/cli.h"
-#include "runv/runv.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "eb_config.h"
@@ -80,16 +79,16 @@ int main(int argc, char **argv)
      * options: the name picks the default class. */
     base = base ? base + 1 : argv[0];
     if (strlen(base) >= 5 && strcmp(base + strlen(base) - 5, "-runv") == 0)
-        eb_class_set_default(EB_CLASS_RUNV);
+        eb_class_set_default(&eb_class_runv);
     if (eb_cli_parse(argc - 1, argv + 1, opts, &pos, &err) < 0)
         goto fail;
-    if (class && strcmp(class, "runv") == 0)
-        eb_class_set_default(EB_CLASS_RUNV);
-    else if (class && strcmp(class, "runc") == 0)
-        eb_class_set_default(EB_CLASS_RUNC);
-    else if (class) {
-        eb_error_set(&err, EINVAL, "--class: unknown class `%s` (runc or runv)", class);
-        goto fail;
+    if (class) {
+        const eb_class_t *c = eb_class_by_name(class);
+        if (c == NULL) {
+            eb_error_set(&err, EINVAL, "--class: unknown class `%s` (runc or runv)", class);
+            goto fail;
+        }
+        eb_class_set_default(c);
     }
     pos++;
     if (version) {

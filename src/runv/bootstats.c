@@ -7,7 +7,7 @@
  * <root>/.runv/boot-stats.json, replaced atomically under
  * <root>/.runv/boot-stats.lock (monitors of several sandboxes update it).
  * It lives beside the sandboxes on /run: it counts since the node booted. */
-#include "runv/runv.h"
+#include "runv/bootstats.h"
 #include "common/cleanup.h"
 #include "common/json.h"
 #include "common/log.h"

@@ -1,5 +1,6 @@
 /* client.c - the CLI's side of a monitor connection. */
-#include "runv/runv.h"
+#include "runv/client.h"
+#include "runv/sandbox.h"
 #include "common/cleanup.h"
 #include "common/util.h"
 #include "proto/message.h"

@@ -7,7 +7,8 @@
  * in the guest; the network namespace goes, the guest's own is the pod's.
  * /dev/shm bound from the host becomes a guest tmpfs (shared memory can't
  * cross virtio-fs).  Hooks run on neither side yet: they are refused. */
-#include "runv/runv.h"
+#include "runv/guest_spec.h"
+#include "runv/sandbox.h"
 #include "common/cleanup.h"
 #include "common/util.h"
 

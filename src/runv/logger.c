@@ -31,7 +31,8 @@
  * Everything from the guest is checked: container ids must have a record,
  * paths must be plain absolute paths, files and their count are bounded,
  * and a partial line is held to 16 KiB. */
-#include "runv/runv.h"
+#include "runv/logger.h"
+#include "runv/client.h"
 #include "spec/cri.h"
 #include "spec/log_files.h"
 #include "common/buf.h"

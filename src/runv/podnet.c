@@ -7,7 +7,7 @@
  * device takes the veth's MAC; the agent gives it the veth's name, MTU,
  * address and the namespace's routes.  Commands run are iproute2's `tc`
  * (Debian package iproute2), with a fixed argv and no shell. */
-#include "runv/runv.h"
+#include "runv/podnet.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"

@@ -7,7 +7,7 @@
  * runc container's init.  Output is written before the exit event is
  * handled: frames arrive in order, so nothing printed before the exit is
  * lost. */
-#include "runv/runv.h"
+#include "runv/relay.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -74,14 +74,108 @@ static int on_event(eb_relay_t *r, const eb_frame_t *f, int *status, eb_error_t 
     return 1;
 }
 
+/* The relay's loop state. */
+typedef struct {
+    eb_relay_t *r;
+    eb_frame_reader_t rd;
+    int sfd;
+    uint32_t req_id, in_credit;
+    bool in_open;
+    int status;                /* the guest process's, once it exited */
+} relay_loop_t;
+
+/* Every signal we can catch goes to the guest process; SIGWINCH on a tty
+ * is a resize. */
+static void relay_signals(relay_loop_t *l)
+{
+    struct signalfd_siginfo si;
+
+    while (read(l->sfd, &si, sizeof(si)) == sizeof(si)) {
+        if (si.ssi_signo == SIGWINCH && l->r->tty)
+            send_resize(l->r, &l->req_id);
+        else if (si.ssi_signo != SIGCHLD && si.ssi_signo != SIGPIPE && si.ssi_signo != SIGWINCH)
+            send_signal(l->r, (int) si.ssi_signo, &l->req_id);
+    }
+}
+
+/* Stdin to the guest, never more in flight than the agent granted (the
+ * credit comes back through the monitor), so a process that stops reading
+ * stdin can't wedge its output. */
+static int relay_stdin(relay_loop_t *l, eb_error_t *err)
+{
+    eb_relay_t *r = l->r;
+    uint8_t buf[EB_FRAME_MAX_DATA];
+    size_t want = l->in_credit < sizeof(buf) ? l->in_credit : sizeof(buf);
+    ssize_t n = read(r->in_fd, buf, want);
+
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return 0;
+    /* A pty slave with no writer reads EIO: not an end for a tty. */
+    if (n <= 0) {
+        l->in_open = false;
+        return r->tty ? 0 : eb_frame_write(r->conn, EB_FRAME_STDIN, r->stream, NULL, 0, err);
+    }
+    if (eb_frame_write(r->conn, EB_FRAME_STDIN, r->stream, buf, (uint32_t) n, err) < 0)
+        return -1;
+    l->in_credit -= (uint32_t) n;
+    return 0;
+}
+
+static int relay_frame(relay_loop_t *l, const eb_frame_t *f, eb_error_t *err)
+{
+    eb_relay_t *r = l->r;
+    int fd = f->type == EB_FRAME_STDERR ? r->err_fd : r->out_fd;
+    uint32_t g;
+
+    switch (f->type) {
+    case EB_FRAME_STDOUT:
+    case EB_FRAME_STDERR:
+        if (f->id != r->stream || f->len == 0)
+            return 0;
+        /* A closed reader must not stall the guest: drop the bytes but
+         * keep granting. */
+        if (fd >= 0)
+            eb_write_all(fd, f->payload, f->len);
+        return eb_frame_write_window(r->conn, r->stream, f->len, err);
+    case EB_FRAME_EVENT:
+        return on_event(r, f, &l->status, err) < 0 ? -1 : 0;
+    case EB_FRAME_WINDOW:
+        if (f->id == r->stream) {
+            g = eb_frame_window(f);
+            l->in_credit = g > EB_STREAM_WINDOW - l->in_credit ? EB_STREAM_WINDOW : l->in_credit + g;
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* What the monitor sent; frames after the exit event are not read. */
+static int relay_conn(relay_loop_t *l, eb_error_t *err)
+{
+    size_t room;
+    uint8_t *buf = eb_frame_reader_space(&l->rd, &room);
+    ssize_t n = read(l->r->conn, buf, room);
+    eb_frame_t f;
+    int rc = 0;
+
+    if (n < 0 && errno == EINTR)
+        return 0;
+    if (n <= 0)
+        return eb_error_set(err, 0, "the sandbox monitor went away");
+    eb_frame_reader_commit(&l->rd, (size_t) n);
+    while (l->status < 0 && (rc = eb_frame_next(&l->rd, &f, err)) == 1)
+        if (relay_frame(l, &f, err) < 0)
+            return -1;
+    return l->status < 0 && rc < 0 ? -1 : 0;
+}
+
 int eb_relay_run(eb_relay_t *r, eb_error_t *err)
 {
-    eb_frame_reader_t rd;
+    relay_loop_t l = { .r = r, .req_id = 1000, .in_credit = EB_STREAM_WINDOW, .in_open = r->in_fd >= 0,
+                       .status = -1 };
     sigset_t all;
-    _cleanup_close_ int sfd = -1;
-    uint32_t req_id = 1000, in_credit = EB_STREAM_WINDOW;
-    bool in_open = r->in_fd >= 0;
-    int status = -1, ret = -1;
+    int ret = -1;
 
     sigfillset(&all);
     sigdelset(&all, SIGSEGV);
@@ -89,102 +183,29 @@ int eb_relay_run(eb_relay_t *r, eb_error_t *err)
     sigdelset(&all, SIGILL);
     sigdelset(&all, SIGFPE);
     sigprocmask(SIG_BLOCK, &all, NULL);
-    sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (sfd < 0)
+    l.sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (l.sfd < 0)
         return eb_error_set(err, errno, "signalfd");
-    eb_frame_reader_init(&rd);
+    eb_frame_reader_init(&l.rd);
     if (r->tty)
-        send_resize(r, &req_id);
-
-    while (status < 0) {
+        send_resize(r, &l.req_id);
+    while (l.status < 0) {
         struct pollfd p[3] = {
-            { r->conn, POLLIN, 0 }, { sfd, POLLIN, 0 }, { in_open && in_credit ? r->in_fd : -1, POLLIN, 0 },
+            { r->conn, POLLIN, 0 }, { l.sfd, POLLIN, 0 }, { l.in_open && l.in_credit ? r->in_fd : -1, POLLIN, 0 },
         };
-        eb_frame_t f;
-        int rc;
 
         if (poll(p, 3, -1) < 0 && errno != EINTR)
             goto out;
-        if (p[1].revents) {
-            struct signalfd_siginfo si;
-            while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-                if (si.ssi_signo == SIGWINCH && r->tty)
-                    send_resize(r, &req_id);
-                else if (si.ssi_signo != SIGCHLD && si.ssi_signo != SIGPIPE && si.ssi_signo != SIGWINCH)
-                    send_signal(r, (int) si.ssi_signo, &req_id);
-            }
-        }
-        if (p[2].revents) {
-            uint8_t buf[EB_FRAME_MAX_DATA];
-            size_t want = in_credit < sizeof(buf) ? in_credit : sizeof(buf);
-            ssize_t n = read(r->in_fd, buf, want);
-            if (n < 0 && (errno == EINTR || errno == EAGAIN))
-                continue;
-            /* A pty slave with no writer reads EIO: not an end for a tty. */
-            if (n <= 0 && !r->tty) {
-                in_open = false;
-                if (eb_frame_write(r->conn, EB_FRAME_STDIN, r->stream, NULL, 0, err) < 0)
-                    goto out;
-            } else if (n > 0) {
-                /* Credit from the agent (forwarded by the monitor): we
-                 * never have more in flight than the guest will take, so a
-                 * process that stops reading stdin can't wedge its output. */
-                if (eb_frame_write(r->conn, EB_FRAME_STDIN, r->stream, buf, (uint32_t) n, err) < 0)
-                    goto out;
-                in_credit -= (uint32_t) n;
-            } else {
-                in_open = false;
-            }
-        }
-        if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
-            continue;
-        {
-            size_t room;
-            uint8_t *buf = eb_frame_reader_space(&rd, &room);
-            ssize_t n = read(r->conn, buf, room);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0) {
-                eb_error_set(err, 0, "the sandbox monitor went away");
-                goto out;
-            }
-            eb_frame_reader_commit(&rd, (size_t) n);
-        }
-        while (status < 0 && (rc = eb_frame_next(&rd, &f, err)) == 1) {
-            int fd = f.type == EB_FRAME_STDERR ? r->err_fd : r->out_fd;
-            switch (f.type) {
-            case EB_FRAME_STDOUT:
-            case EB_FRAME_STDERR:
-                if (f.id != r->stream)
-                    break;
-                if (f.len > 0) {
-                    /* A closed reader must not stall the guest: drop the
-                     * bytes but keep granting. */
-                    if (fd >= 0)
-                        eb_write_all(fd, f.payload, f.len);
-                    if (eb_frame_write_window(r->conn, r->stream, f.len, err) < 0)
-                        goto out;
-                }
-                break;
-            case EB_FRAME_EVENT:
-                if (on_event(r, &f, &status, err) < 0)
-                    goto out;
-                break;
-            case EB_FRAME_WINDOW:
-                if (f.id == r->stream) {
-                    uint32_t g = eb_frame_window(&f);
-                    in_credit = g > EB_STREAM_WINDOW - in_credit ? EB_STREAM_WINDOW : in_credit + g;
-                }
-                break;
-            default:
-                break;
-            }
-        }
-        if (rc < 0)
+        if (p[1].revents)
+            relay_signals(&l);
+        if (p[2].revents && relay_stdin(&l, err) < 0)
+            goto out;
+        if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) && relay_conn(&l, err) < 0)
             goto out;
     }
-    ret = status;
+    ret = l.status;
 out:
-    eb_frame_reader_free(&rd);
+    close(l.sfd);
+    eb_frame_reader_free(&l.rd);
     return ret;
 }

@@ -6,11 +6,17 @@
  * the lock work alike) plus runv.json: the sandbox id, the guest pid of the
  * container's init and whether this container booted the sandbox. */
 #include "runv/runv.h"
+#include "runv/vm.h"
+#include "runv/sandbox.h"
+#include "runv/monitor.h"
+#include "runv/client.h"
+#include "runv/relay.h"
+#include "runv/guest_spec.h"
+#include "runv/logger.h"
 #include "spec/cri.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "core/terminal.h"
 #include "proto/message.h"
 
 #include <errno.h>
@@ -356,95 +362,159 @@ static int spawn_relay(const char *root, const char *sid, json_object *req, bool
     return 0;
 }
 
+/* The bundle's real path and its spec, which must have a process. */
+static int load_bundle(const char *bundle_opt, char **bundle, eb_spec_t **spec, eb_error_t *err)
+{
+    char real[PATH_MAX];
+    _cleanup_free_ char *cfgpath = NULL;
+
+    if (realpath(bundle_opt ? bundle_opt : ".", real) == NULL)
+        return eb_error_set(err, errno, "bundle `%s`", bundle_opt ? bundle_opt : ".");
+    cfgpath = eb_strdup_printf("%s/config.json", real);
+    if (eb_spec_load(cfgpath, spec, err) < 0)
+        return -1;
+    if (!(*spec)->has_process) {
+        eb_spec_free(*spec);
+        *spec = NULL;
+        return eb_error_set(err, EINVAL, "%s: process: required to create a container", cfgpath);
+    }
+    *bundle = eb_xstrdup(real);
+    return 0;
+}
+
+/* Which sandbox: the pod's (CRI annotations) or a VM of its own. */
+static int sandbox_of(const eb_spec_t *spec, const char *id, const char **sid, eb_error_t *err)
+{
+    const char *type = eb_spec_annotation_either(spec, EB_CRI_TYPE, EB_CRIO_TYPE);
+
+    *sid = eb_spec_annotation_either(spec, EB_CRI_SANDBOX_ID, EB_CRIO_SANDBOX_ID);
+    if (type == NULL || strcmp(type, "sandbox") == 0 || *sid == NULL)
+        *sid = id;
+    if (!eb_id_valid(*sid))
+        return eb_error_set(err, EINVAL, "invalid sandbox id `%s`", *sid);
+    return 0;
+}
+
+/* The host's state of a runv container: the same state.json as the runc
+ * class (isolation "runv"), and runv.json first, so that from here
+ * `delete --force` knows the sandbox. */
+static int save_new_state(const eb_create_opts_t *o, const char *bundle, const eb_spec_t *spec,
+                          const runv_info_t *info, eb_state_t **out, eb_error_t *err)
+{
+    json_object *a = NULL;
+    eb_state_t *st;
+
+    if (eb_state_create(o->root, o->id, out, err) < 0)
+        return -1;
+    st = *out;
+    free(st->isolation);
+    st->isolation = eb_xstrdup("runv");
+    st->bundle = eb_xstrdup(bundle);
+    st->rootfs = spec->root_path[0] == '/' ? eb_xstrdup(spec->root_path)
+                                           : eb_strdup_printf("%s/%s", bundle, spec->root_path);
+    if (json_object_object_get_ex(spec->json, "annotations", &a) && a)
+        st->annotations_json = eb_xstrdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+    if (eb_state_save(st, err) < 0 || info_save(st->dir, info, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* The container's own sandbox is booted; one joining a pod gets the guest
+ * pid of the pod's sandbox container, whose namespaces it shares. */
+static int boot_or_join(const eb_create_opts_t *o, const eb_spec_t *spec, const runv_info_t *info,
+                        const char *log_path, pid_t *sandbox_gpid, eb_error_t *err)
+{
+    runv_info_t sb;
+
+    *sandbox_gpid = 0;
+    if (info->owner)
+        return boot_sandbox(o, spec, info->sandbox, log_path, err);
+    if (info_load(o->root, info->sandbox, &sb, err) < 0)
+        return eb_error_wrap(err, "sandbox `%s` of container `%s`", info->sandbox, o->id);
+    *sandbox_gpid = sb.guest_pid;
+    info_free(&sb);
+    return 0;
+}
+
+/* The agent's create request: the guest's config (shares made), the log
+ * files it writes, the terminal. */
+static json_object *create_request(const eb_create_opts_t *o, const eb_spec_t *spec, const char *bundle,
+                                   const char *sbdir, pid_t sandbox_gpid, eb_error_t *err)
+{
+    json_object *gspec = eb_guest_spec(spec, bundle, sbdir, o->id, sandbox_gpid, err), *req;
+
+    if (gspec == NULL)
+        return NULL;
+    req = req_new("create", o->id);
+    json_object_object_add(req, "spec", gspec);
+    if (eb_logger_prepare(sbdir, o->id, spec, req, err) < 0) {
+        json_object_put(req);
+        return NULL;
+    }
+    json_object_object_add(req, "terminal", json_object_new_boolean(spec->process.terminal));
+    return req;
+}
+
+/* Undo a create that failed at any step after the state was made. */
+static void undo_create(const eb_create_opts_t *o, const char *sid, const char *sbdir, pid_t relay, bool booted,
+                        eb_state_t *st)
+{
+    eb_error_t ign = { 0 };
+    json_object *r;
+
+    if (relay > 0) {
+        r = req_new("delete", o->id);
+        json_object_object_add(r, "force", json_object_new_boolean(1));
+        eb_monitor_request(o->root, sid, r, NULL, &ign);
+        json_object_put(r);
+        kill(relay, SIGKILL);
+        waitpid(relay, NULL, 0);
+    }
+    eb_sandbox_unshare(sbdir, o->id);
+    eb_logger_forget(sbdir, o->id);
+    if (booted) {
+        r = req_new("shutdown", NULL);
+        eb_monitor_request(o->root, sid, r, NULL, &ign);
+        json_object_put(r);
+        eb_sandbox_teardown(sbdir);
+    }
+    if (st)
+        eb_state_remove(st, &ign);
+}
+
 int eb_runv_create(const eb_create_opts_t *o, const char *log_path, pid_t *relay_out, int *master_out,
                    eb_error_t *err)
 {
-    _cleanup_free_ char *bundle = NULL, *cfgpath = NULL, *sbdir = NULL;
-    char real[PATH_MAX];
+    _cleanup_free_ char *bundle = NULL, *sbdir = NULL;
     eb_spec_t *spec = NULL;
     eb_state_t *st = NULL;
     runv_info_t info = { 0 };
-    const char *type, *sid;
-    json_object *gspec = NULL, *req;
+    const char *sid;
+    json_object *req = NULL;
     int stdio[3], master = -1, ret = -1;
-    bool booted = false, shared = false;
+    bool booted = false;
     pid_t relay = -1, gpid = 0;
 
     if (master_out)
         *master_out = -1;
     if (!eb_id_valid(o->id))
         return eb_error_set(err, EINVAL, "invalid container id `%s`", o->id);
-    if (realpath(o->bundle ? o->bundle : ".", real) == NULL)
-        return eb_error_set(err, errno, "bundle `%s`", o->bundle ? o->bundle : ".");
-    bundle = eb_xstrdup(real);
-    cfgpath = eb_strdup_printf("%s/config.json", bundle);
-    if (eb_spec_load(cfgpath, &spec, err) < 0)
+    if (load_bundle(o->bundle, &bundle, &spec, err) < 0)
         return -1;
-    if (!spec->has_process) {
-        eb_spec_free(spec);
-        return eb_error_set(err, EINVAL, "%s: process: required to create a container", cfgpath);
-    }
-    /* Which sandbox: the pod's (CRI annotations) or a VM of its own. */
-    type = eb_spec_annotation_either(spec, EB_CRI_TYPE, EB_CRIO_TYPE);
-    sid = eb_spec_annotation_either(spec, EB_CRI_SANDBOX_ID, EB_CRIO_SANDBOX_ID);
-    if (type == NULL || strcmp(type, "sandbox") == 0 || sid == NULL)
-        sid = o->id;
-    if (!eb_id_valid(sid)) {
-        eb_spec_free(spec);
-        return eb_error_set(err, EINVAL, "invalid sandbox id `%s`", sid);
-    }
+    if (sandbox_of(spec, o->id, &sid, err) < 0)
+        goto out;
     info.sandbox = eb_xstrdup(sid);
     info.owner = strcmp(sid, o->id) == 0;
     sbdir = eb_sandbox_dir(o->root, sid);
-
-    if (eb_state_create(o->root, o->id, &st, err) < 0)
-        goto out_spec;
-    free(st->isolation);
-    st->isolation = eb_xstrdup("runv");
-    st->bundle = eb_xstrdup(bundle);
-    st->rootfs = spec->root_path[0] == '/' ? eb_xstrdup(spec->root_path)
-                                           : eb_strdup_printf("%s/%s", bundle, spec->root_path);
-    {
-        json_object *a = NULL;
-        if (json_object_object_get_ex(spec->json, "annotations", &a) && a)
-            st->annotations_json = eb_xstrdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
-    }
-    /* runv.json first: from here `delete --force` knows the sandbox. */
-    if (eb_state_save(st, err) < 0 || info_save(st->dir, &info, err) < 0)
+    if (save_new_state(o, bundle, spec, &info, &st, err) < 0)
         goto out;
-    if (info.owner) {
-        if (boot_sandbox(o, spec, sid, log_path, err) < 0)
-            goto out;
-        booted = true;
-    } else {
-        /* Joining a pod: map its namespaces to the sandbox container's. */
-        runv_info_t sb;
-        if (info_load(o->root, sid, &sb, err) < 0) {
-            eb_error_wrap(err, "sandbox `%s` of container `%s`", sid, o->id);
-            goto out;
-        }
-        gpid = sb.guest_pid;
-        info_free(&sb);
-    }
-    gspec = eb_guest_spec(spec, bundle, sbdir, o->id, gpid, err);
-    if (gspec == NULL)
+    if (boot_or_join(o, spec, &info, log_path, &gpid, err) < 0)
         goto out;
-    shared = true;
-    if (host_stdio(spec->process.terminal, o->console_socket, o->keep_console, stdio, &master, err) < 0)
+    booted = info.owner;
+    if ((req = create_request(o, spec, bundle, sbdir, gpid, err)) == NULL
+        || host_stdio(spec->process.terminal, o->console_socket, o->keep_console, stdio, &master, err) < 0
+        || spawn_relay(o->root, sid, req, spec->process.terminal, stdio, &relay, &gpid, err) < 0)
         goto out;
-    req = req_new("create", o->id);
-    json_object_object_add(req, "spec", gspec);
-    gspec = NULL;
-    if (eb_logger_prepare(sbdir, o->id, spec, req, err) < 0) {
-        json_object_put(req);
-        goto out;
-    }
-    json_object_object_add(req, "terminal", json_object_new_boolean(spec->process.terminal));
-    if (spawn_relay(o->root, sid, req, spec->process.terminal, stdio, &relay, &gpid, err) < 0) {
-        json_object_put(req);
-        goto out;
-    }
-    json_object_put(req);
     if (spec->process.terminal && stdio[0] > 2)
         close(stdio[0]);
     info.guest_pid = gpid;
@@ -461,36 +531,13 @@ int eb_runv_create(const eb_create_opts_t *o, const char *log_path, pid_t *relay
         *master_out = eb_steal_fd(master);
     ret = 0;
 out:
-    if (ret < 0) {
-        eb_error_t ign = { 0 };
-        if (relay > 0) {
-            json_object *r = req_new("delete", o->id);
-            json_object_object_add(r, "force", json_object_new_boolean(1));
-            eb_monitor_request(o->root, sid, r, NULL, &ign);
-            json_object_put(r);
-            kill(relay, SIGKILL);
-            waitpid(relay, NULL, 0);
-        }
-        if (shared)
-            eb_sandbox_unshare(sbdir, o->id);
-        eb_logger_forget(sbdir, o->id);
-        if (booted) {
-            json_object *r = req_new("shutdown", NULL);
-            json_object *resp = NULL;
-            eb_monitor_request(o->root, sid, r, &resp, &ign);
-            json_object_put(r);
-            json_object_put(resp);
-            eb_sandbox_teardown(sbdir);
-        }
-        if (st)
-            eb_state_remove(st, &ign);
-    }
+    if (ret < 0 && st)
+        undo_create(o, sid, sbdir, relay, booted, st);
     if (master >= 0)
         close(master);
-    json_object_put(gspec);
+    json_object_put(req);
     eb_state_free(st);
     info_free(&info);
-out_spec:
     eb_spec_free(spec);
     return ret;
 }
@@ -530,14 +577,11 @@ eb_status_t eb_runv_status(const char *root, const char *id, pid_t *pid)
     return status;
 }
 
-int eb_runv_state(const char *root, const char *id, char **json, eb_error_t *err)
+int eb_runv_state(const char *root, const char *id, eb_state_t **st, eb_status_t *status, eb_error_t *err)
 {
-    eb_state_t *st = NULL;
-
-    if (eb_state_load(root, id, false, &st, err) < 0)
+    if (eb_state_load(root, id, false, st, err) < 0)
         return -1;
-    *json = eb_state_to_json(st, eb_runv_status(root, id, NULL), true);
-    eb_state_free(st);
+    *status = eb_runv_status(root, id, NULL);
     return 0;
 }
 
@@ -675,7 +719,38 @@ static json_object *strv_json(const char *const *v)
     return a;
 }
 
-int eb_runv_exec(const eb_exec_opts_t *o, bool detach, int *exit_code, eb_error_t *err)
+/* The agent's exec request: --process's JSON as it is, or the flags. */
+static json_object *exec_request(const eb_exec_opts_t *o, bool *tty, eb_error_t *err)
+{
+    json_object *req = req_new("exec", o->id);
+
+    if (o->process_json) {
+        json_object *p = json_tokener_parse(o->process_json), *t;
+        if (p == NULL || !json_object_is_type(p, json_type_object)) {
+            json_object_put(p);
+            json_object_put(req);
+            eb_error_set(err, EINVAL, "--process: invalid JSON");
+            return NULL;
+        }
+        if (json_object_object_get_ex(p, "terminal", &t))
+            *tty = json_object_get_boolean(t);
+        json_object_object_add(req, "process", p);
+        return req;
+    }
+    json_object_object_add(req, "args", strv_json(o->args));
+    json_object_object_add(req, "env", strv_json(o->env));
+    json_object_object_add(req, "caps", strv_json(o->caps));
+    if (o->cwd)
+        json_object_object_add(req, "cwd", json_object_new_string(o->cwd));
+    if (o->user)
+        json_object_object_add(req, "user", json_object_new_string(o->user));
+    json_object_object_add(req, "tty", json_object_new_boolean(o->tty));
+    if (o->no_new_privs_set)
+        json_object_object_add(req, "no_new_privs", json_object_new_boolean(o->no_new_privs));
+    return req;
+}
+
+int eb_runv_exec(const eb_exec_opts_t *o, pid_t *relay_out, int *master_out, eb_error_t *err)
 {
     runv_info_t info;
     json_object *req;
@@ -683,37 +758,16 @@ int eb_runv_exec(const eb_exec_opts_t *o, bool detach, int *exit_code, eb_error_
     pid_t relay = -1, gpid = 0;
     bool tty = o->tty;
 
-    *exit_code = 0;
+    *master_out = -1;
     status = eb_runv_status(o->root, o->id, NULL);
     if (status != EB_STATUS_RUNNING)
         return eb_error_set(err, EINVAL, "cannot exec in container `%s`: it is %s", o->id, eb_status_names[status]);
     if (info_load(o->root, o->id, &info, err) < 0)
         return -1;
-    req = req_new("exec", o->id);
-    if (o->process_json) {
-        json_object *p = json_tokener_parse(o->process_json), *t;
-        if (p == NULL || !json_object_is_type(p, json_type_object)) {
-            json_object_put(p);
-            json_object_put(req);
-            info_free(&info);
-            return eb_error_set(err, EINVAL, "--process: invalid JSON");
-        }
-        if (json_object_object_get_ex(p, "terminal", &t))
-            tty = json_object_get_boolean(t);
-        json_object_object_add(req, "process", p);
-    } else {
-        json_object_object_add(req, "args", strv_json(o->args));
-        json_object_object_add(req, "env", strv_json(o->env));
-        json_object_object_add(req, "caps", strv_json(o->caps));
-        if (o->cwd)
-            json_object_object_add(req, "cwd", json_object_new_string(o->cwd));
-        if (o->user)
-            json_object_object_add(req, "user", json_object_new_string(o->user));
-        json_object_object_add(req, "tty", json_object_new_boolean(o->tty));
-        if (o->no_new_privs_set)
-            json_object_object_add(req, "no_new_privs", json_object_new_boolean(o->no_new_privs));
-    }
-    if (host_stdio(tty, o->console_socket, !detach && o->console_socket == NULL, stdio, &master, err) < 0)
+    req = exec_request(o, &tty, err);
+    if (req == NULL)
+        goto fail;
+    if (host_stdio(tty, o->console_socket, o->keep_console, stdio, &master, err) < 0)
         goto fail;
     if (spawn_relay(o->root, info.sandbox, req, tty, stdio, &relay, &gpid, err) < 0)
         goto fail;
@@ -721,20 +775,13 @@ int eb_runv_exec(const eb_exec_opts_t *o, bool detach, int *exit_code, eb_error_
     info_free(&info);
     if (tty && stdio[0] > 2)
         close(stdio[0]);
-    if (o->pid_file && eb_write_pid_file(o->pid_file, relay, err) < 0)
-        return -1;
-    if (detach) {
+    if (o->pid_file && eb_write_pid_file(o->pid_file, relay, err) < 0) {
         if (master >= 0)
             close(master);
-        return 0;
+        return -1;
     }
-    if (master >= 0) {
-        eb_terminal_proxy(master, relay, &status, err);
-        close(master);
-    } else {
-        eb_wait_forward(relay, &status, err);
-    }
-    *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    *relay_out = relay;
+    *master_out = master;
     return 0;
 fail:
     json_object_put(req);

@@ -5,7 +5,8 @@
  * group of its own before virtiofsd starts: virtiofsd's mount namespace is
  * a slave of ours, so every rootfs or volume bound under it later appears
  * in the guest without restarting anything (microvm has no hotplug). */
-#include "runv/runv.h"
+#include "runv/sandbox.h"
+#include "runv/podnet.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"

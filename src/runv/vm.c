@@ -1,5 +1,5 @@
 /* vm.c - where the guest image and QEMU are, and which accelerator. */
-#include "runv/runv.h"
+#include "runv/vm.h"
 #include "common/cleanup.h"
 #include "common/util.h"
 #include "eb_config.h"

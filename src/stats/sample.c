@@ -1,8 +1,6 @@
 /* sample.c - the one collector of both classes. */
 #include "stats/sample.h"
-#include "core/cgroup.h"
-#include "core/container.h"
-#include "runv/runv.h"
+#include "class/class.h"
 #include "spec/cri.h"
 #include "common/cleanup.h"
 #include "common/util.h"
@@ -72,63 +70,24 @@ static uint64_t wall_ns(void)
     return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
 }
 
-static int collect_runv(const char *root, eb_sample_t *s, eb_error_t *err)
-{
-    json_object *data = NULL;
-    uint64_t ooms = 0;
-    int rc;
-
-    if (eb_runv_status(root, s->id, NULL) == EB_STATUS_STOPPED)
-        return eb_error_set(err, ESRCH, "container `%s` is not running", s->id);
-    if (eb_runv_stats(root, s->id, &data, &ooms, err) < 0)
-        return -1;
-    rc = eb_stats_from_json(data, &s->st, err);
-    json_object_put(data);
-    if (rc < 0)
-        return eb_error_wrap(err, "container `%s`: from the guest", s->id);
-    s->st.memory.oom_kill = ooms;
-    return 0;
-}
-
 int eb_sample_collect(const char *root, const char *id, eb_sample_t *s, eb_error_t *err)
 {
-    eb_container_t *c = NULL;
+    const eb_class_t *class = eb_class_of_container(root, id);
     eb_state_t *state = NULL;
-    int rc = -1;
+    int rc;
 
     memset(s, 0, sizeof(*s));
     s->id = eb_xstrdup(id);
-    if (eb_class_is_runv(root, id)) {
-        s->klass = "runv";
-        if (eb_state_load(root, id, false, &state, err) < 0)
-            return -1;
-        identity(s, state->annotations_json);
-        s->created = rfc3339_seconds(state->created);
-        s->rootfs = dup_or_null(state->rootfs);
-        s->pid = state->pid;
-        s->cgroup = dup_or_null(state->cgroup_path);
-        eb_state_free(state);
-        rc = collect_runv(root, s, err);
-    } else {
-        eb_error_t nerr = { 0 };
-
-        s->klass = "runc";
-        if (eb_container_load(root, id, 0, &c, err) < 0)
-            return -1;
-        identity(s, c->state->annotations_json);
-        s->created = rfc3339_seconds(c->state->created);
-        s->rootfs = dup_or_null(c->state->rootfs);
-        s->pid = c->state->pid;
-        s->cgroup = dup_or_null(c->state->cgroup_path);
-        if (c->status == EB_STATUS_STOPPED || !c->cgroup) {
-            eb_error_set(err, ESRCH, "container `%s` is not running", id);
-        } else if (eb_cgroup_stats(c->cgroup, &s->st, err) == 0) {
-            if (c->state->pid > 0)
-                eb_stats_read_netdev(c->state->pid, &s->st, &nerr);
-            rc = 0;
-        }
-        eb_container_free(c);
-    }
+    s->klass = class->name;
+    if (eb_state_load(root, id, false, &state, err) < 0)
+        return -1;
+    identity(s, state->annotations_json);
+    s->created = rfc3339_seconds(state->created);
+    s->rootfs = dup_or_null(state->rootfs);
+    s->pid = state->pid;
+    s->cgroup = dup_or_null(state->cgroup_path);
+    eb_state_free(state);
+    rc = class->stats(root, id, &s->st, err);
     s->time_ns = wall_ns();
     return rc;
 }

@@ -2,7 +2,7 @@
  * host-agent channel: arbitrary bytes from a (malicious) guest go through
  * the monitor's frame decoder, JSON validation, request/response matching,
  * stream credit accounting and event handling. */
-#include "runv/runv.h"
+#include "runv/monitor.h"
 
 #include <stdint.h>
 

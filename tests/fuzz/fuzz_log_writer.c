@@ -3,7 +3,7 @@
  * forward them) go through event validation, file ids and offsets, line
  * splitting into CRI records and the checkpoint.  Container "fuzz" has a
  * record; the files it writes are removed after each input. */
-#include "runv/runv.h"
+#include "runv/logger.h"
 
 #include <dirent.h>
 #include <stdio.h>

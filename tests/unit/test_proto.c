@@ -4,7 +4,8 @@
 #include "unit.h"
 #include "proto/frame.h"
 #include "proto/message.h"
-#include "runv/runv.h"
+#include "runv/monitor.h"
+#include "runv/logger.h"
 
 #include <errno.h>
 #include <stdlib.h>

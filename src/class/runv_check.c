@@ -1,0 +1,133 @@
+/* runv_check.c - can this host run the runv class, in plain words (as
+ * `kata-runtime check` does): `edgebox check` prints the lines. */
+#include "class/class_internal.h"
+#include "runv/bootstats.h"
+#include "runv/vm.h"
+#include "common/cleanup.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static bool in_path(const char *bin, char *found, size_t size)
+{
+    const char *path = getenv("PATH");
+    char buf[4096];
+    char *dir, *save = NULL;
+
+    if (strchr(bin, '/')) {
+        snprintf(found, size, "%s", bin);
+        return access(bin, X_OK) == 0;
+    }
+    snprintf(buf, sizeof(buf), "%s", path ? path : "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin");
+    for (dir = strtok_r(buf, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+        snprintf(found, size, "%s/%s", dir, bin);
+        if (access(found, X_OK) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The node's record of boots: a retry or a failure is a defect to
+ * report, and shows as a failed line (that does not make the class
+ * unusable). */
+static void check_boots(const char *root, eb_check_fn line, void *ctx)
+{
+    char detail[4200];
+    eb_bootstats_t st;
+    eb_error_t err = { 0 };
+
+    if (eb_bootstats_read(root, &st, &err) < 0) {
+        line(ctx, false, false, "boots on this node", err.msg);
+        return;
+    }
+    snprintf(detail, sizeof(detail), "%llu reached the agent (last in %llu ms), %llu retried, %llu failed (%s/.runv)%s%s",
+             (unsigned long long) st.boots, (unsigned long long) st.last_ms, (unsigned long long) st.retried,
+             (unsigned long long) st.failed, root, st.last_retry[0] ? "; last retry: " : "", st.last_retry);
+    line(ctx, st.retried == 0 && st.failed == 0, false, "boots on this node", detail);
+}
+
+static void check_clock(const char *accel, eb_check_fn line, void *ctx)
+{
+    char detail[256];
+    unsigned khz;
+
+    if (strcmp(accel, "kvm") == 0) {
+        line(ctx, true, false, "guest clock", "kvm-clock gives the guest its TSC rate");
+        return;
+    }
+    khz = eb_vm_host_tsc_khz();
+    snprintf(detail, sizeof(detail),
+             khz ? "the guest reads the host's invariant TSC; told its rate, %u kHz (no calibration at boot)"
+                 : "the host's TSC is not invariant (no constant_tsc/nonstop_tsc): the guest calibrates "
+                   "against an emulated PIT, and boots may hang",
+             khz);
+    line(ctx, true, false, "guest clock", detail);
+}
+
+static int check_image(eb_check_fn line, void *ctx)
+{
+    eb_guest_image_t img = { 0 };
+    eb_error_t err = { 0 };
+    _cleanup_free_ char *dir = NULL, *meta = NULL, *text = NULL;
+    char detail[4200];
+    struct stat k, i;
+    size_t len;
+
+    if (eb_guest_image_find(&img, &err) < 0) {
+        line(ctx, false, true, "guest image", err.msg);
+        return 1;
+    }
+    dir = eb_xstrdup(img.kernel);
+    *strrchr(dir, '/') = 0;
+    meta = eb_strdup_printf("%s/image.json", dir);
+    stat(img.kernel, &k);
+    stat(img.initrd, &i);
+    /* Read before the call: its arguments are evaluated in no set order,
+     * and `text` was once read while still NULL. */
+    if (eb_read_file(meta, 65536, &text, &len, &err) < 0)
+        text = NULL;
+    snprintf(detail, sizeof(detail), "%s (kernel %lld KiB, initramfs %lld KiB)%s%s", dir,
+             (long long) k.st_size / 1024, (long long) i.st_size / 1024, text ? " " : "", text ? text : "");
+    if (detail[strlen(detail) - 1] == '\n')
+        detail[strlen(detail) - 1] = 0;
+    line(ctx, true, true, "guest image", detail);
+    eb_guest_image_free(&img);
+    return 0;
+}
+
+int eb_class_runv_check(const char *root, eb_check_fn line, void *ctx)
+{
+    char buf[4096];
+    const char *accel = eb_vm_accel(), *vfsd = getenv("EDGEBOX_VIRTIOFSD");
+    int bad = 0, fd;
+    bool ok;
+
+    ok = in_path(eb_qemu_binary(), buf, sizeof(buf));
+    line(ctx, ok, true, "QEMU", ok ? buf : "qemu-system-x86_64 not found (apt-get install qemu-system-x86)");
+    bad += !ok;
+    line(ctx, true, true, "accelerator",
+         strcmp(accel, "kvm") == 0 ? "KVM (/dev/kvm usable)"
+                                   : "TCG: /dev/kvm is absent or not usable, guests are emulated (slower)");
+    check_clock(accel, line, ctx);
+    check_boots(root, line, ctx);
+    snprintf(buf, sizeof(buf), "%s", vfsd && vfsd[0] ? vfsd : "/usr/lib/qemu/virtiofsd");
+    ok = access(buf, X_OK) == 0;
+    line(ctx, ok, true, "virtiofsd (rootfs and volumes)", buf);
+    bad += !ok;
+    bad += check_image(line, ctx);
+    fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    line(ctx, fd >= 0, true, "tap devices (/dev/net/tun)", fd >= 0 ? NULL : strerror(errno));
+    bad += fd < 0;
+    if (fd >= 0)
+        close(fd);
+    ok = in_path("tc", buf, sizeof(buf));
+    line(ctx, ok, true, "pod networks (tc from iproute2, act_mirred)", ok ? buf : "tc not found (apt-get install iproute2)");
+    bad += !ok;
+    return bad;
+}

@@ -1,0 +1,17 @@
+/* guest_spec.h - the config.json the agent gets for a container. */
+#ifndef EB_RUNV_GUEST_SPEC_H
+#define EB_RUNV_GUEST_SPEC_H
+
+#include <json-c/json.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+#include "spec/spec.h"
+
+/* Rootfs and bind sources shared through virtio-fs, the pod's namespaces
+ * mapped to the sandbox's in the guest, no network namespace (the guest's
+ * is the pod's), no hooks. */
+json_object *eb_guest_spec(const eb_spec_t *spec, const char *bundle, const char *sbdir, const char *cid,
+                           pid_t sandbox_guest_pid, eb_error_t *err);
+
+#endif
