@@ -43,29 +43,6 @@ static void add_header(eb_buf_t *b, const char *name, const char *value)
     eb_buf_cat(b, name, ": ", value, "\r\n", NULL);
 }
 
-char *eb_hub_component(const eb_hub_t *hub, const eb_http_head_t *h)
-{
-    const char *ua = eb_http_header(h, "User-Agent"), *p;
-    size_t n;
-
-    if (!ua || !ua[0])
-        return NULL;
-    n = strcspn(ua, "/ ");
-    if (!n || n > 64)
-        return NULL;
-    if (strcmp(hub->cfg.agents, "*") == 0)
-        return strndup(ua, n);
-    for (p = hub->cfg.agents; *p;) {
-        size_t m = strcspn(p, ",");
-        if (m == n && strncmp(p, ua, n) == 0)
-            return strndup(ua, n);
-        p += m;
-        if (*p == ',')
-            p++;
-    }
-    return NULL;
-}
-
 /* The request head as it goes upstream: the client's headers without the
  * hop-by-hop ones, the apiserver's Host, the hub's credentials unless the
  * client brought its own. */
@@ -129,28 +106,6 @@ static int write_chunk(eb_conn_t *c, const void *data, size_t len)
     if (eb_conn_write(c, hdr, (size_t) n) < 0 || eb_conn_write(c, data, len) < 0 || eb_conn_write(c, "\r\n", 2) < 0)
         return -1;
     return 0;
-}
-
-static int cacheable(const eb_kreq_t *r, const char *comp)
-{
-    return comp && eb_kverb_is_read(r->verb) && !r->sub && r->resource;
-}
-
-/* Discovery and version documents: kept per component and Accept. */
-static int raw_cacheable(const eb_http_head_t *h, const eb_kreq_t *r, const char *comp)
-{
-    const char *p = r->path;
-
-    if (!comp || strcmp(h->method, "GET") != 0 || r->verb != EB_KV_OTHER || r->resource)
-        return 0;
-    return strcmp(p, "/api") == 0 || strcmp(p, "/apis") == 0 || strncmp(p, "/api/", 5) == 0
-           || strncmp(p, "/apis/", 6) == 0 || strcmp(p, "/version") == 0 || strncmp(p, "/openapi/", 9) == 0;
-}
-
-char *eb_hub_raw_key(const eb_http_head_t *h)
-{
-    const char *acc = eb_http_header(h, "Accept");
-    return eb_strdup_printf("%s\n%s", h->target, acc ? acc : "");
 }
 
 /* Forward one request; the response goes to the client as it arrives. */
@@ -220,7 +175,7 @@ static enum fwd forward(eb_client_t *cl, eb_conn_t *up, const eb_http_head_t *h,
     }
     if (r->verb == EB_KV_WATCH)
         up->timeout_ms = -1;      /* events come when they come */
-    if (cacheable(r, comp) && (rh.status == 200 || (r->verb == EB_KV_GET && rh.status == 404))) {
+    if (eb_hub_cacheable(r, comp) && (rh.status == 200 || (r->verb == EB_KV_GET && rh.status == 404))) {
         fmt = eb_ctype_fmt(eb_http_header(&rh, "Content-Type"), &is_table, &fmt_ok);
         capture = fmt_ok && !is_table;
         if (capture && r->verb == EB_KV_WATCH) {
@@ -229,7 +184,7 @@ static enum fwd forward(eb_client_t *cl, eb_conn_t *up, const eb_http_head_t *h,
             wc.pending.limit = (size_t) hub->cfg.max_body;
         }
     }
-    raw = rh.status == 200 && raw_cacheable(h, r, comp);
+    raw = rh.status == 200 && eb_hub_raw_cacheable(h, r, comp);
 
     /* room for the head and a small body sent with it */
     eb_buf_reserve(&out, rh.len + 64 + (rb.mode == EB_BODY_LENGTH && rb.left <= 65536 ? rb.left : 0));
@@ -317,7 +272,7 @@ static enum fwd forward(eb_client_t *cl, eb_conn_t *up, const eb_http_head_t *h,
         eb_capq_body(hub, comp, h->method, h->target, r, fmt, rh.status, &full);
     /* A table (kubectl get) can't fill a per-object cache: read the same
      * thing as JSON for it, after the client has its answer. */
-    if (cacheable(r, comp) && is_table && r->verb != EB_KV_WATCH && rh.status == 200 && up->fd >= 0) {
+    if (eb_hub_cacheable(r, comp) && is_table && r->verb != EB_KV_WATCH && rh.status == 200 && up->fd >= 0) {
         _cleanup_free_ char *ctype = NULL;
         eb_buf_t js = { .limit = (size_t) hub->cfg.max_body };
         int st = 0;
@@ -425,9 +380,4 @@ done:
     atomic_fetch_sub(&hub->conns, 1);
     free(cl);
     return NULL;
-}
-
-void eb_hub_count(eb_hub_t *hub, const eb_kreq_t *r, enum eb_result res)
-{
-    atomic_fetch_add(&hub->requests[r->verb][res], 1);
 }
