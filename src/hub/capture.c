@@ -2,7 +2,8 @@
  * GETs, lists (replacing what the same query returned before) and watch
  * events, in JSON or in Kubernetes protobuf.  Objects are stored in the
  * form a list carries them (JSON without kind/apiVersion; protobuf without
- * the envelope), with kind and apiVersion beside them. */
+ * the envelope), with kind and apiVersion beside them.  The cache writer
+ * (capq.c) calls in here; watchcap.c cuts a stream into the events. */
 #include "hub/hub.h"
 #include "kube/pb.h"
 #include "common/json.h"
