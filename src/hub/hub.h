@@ -58,19 +58,31 @@ typedef struct eb_client {
 } eb_client_t;
 void *eb_hub_client_thread(void *arg);
 
-/* The component a request comes from ("kubelet" of "kubelet/v1.32 ..."),
- * or NULL when the hub does not cache for it. */
+/* What the hub makes of a request (classify.c).  The component it comes
+ * from ("kubelet" of "kubelet/v1.32 ..."), or NULL when the hub does not
+ * cache for it. */
 char *eb_hub_component(const eb_hub_t *hub, const eb_http_head_t *h);
+/* Whether its answer fills the object cache; the raw cache (discovery). */
+int eb_hub_cacheable(const eb_kreq_t *r, const char *comp);
+int eb_hub_raw_cacheable(const eb_http_head_t *h, const eb_kreq_t *r, const char *comp);
+/* The raw-cache key of a non-resource GET (discovery): target and Accept. */
+char *eb_hub_raw_key(const eb_http_head_t *h);
 
 /* A request of the hub's own (health, refresh): the status, and the body
  * into OUT (bounded by OUT->limit), with CTYPE the response's. */
 int eb_hub_fetch(eb_hub_t *hub, eb_conn_t *up, const char *target, const char *accept,
                  int *status, eb_buf_t *out, char **ctype, eb_error_t *err);
 
-/* Responses that fill the cache. */
+/* Responses that fill the cache (capture.c). */
 enum eb_fmt eb_ctype_fmt(const char *ctype, int *is_table, int *ok);
 int eb_capture_body(eb_hub_t *hub, const char *comp, const eb_kreq_t *r, enum eb_fmt fmt, int status,
                     const void *body, size_t len, eb_error_t *err);
+/* One watch event as the stream carried it (a JSON line, a protobuf frame
+ * without its length) into the cache. */
+void eb_capture_event(eb_hub_t *hub, const char *comp, const eb_kreq_t *r, enum eb_fmt fmt, const void *data,
+                      size_t len);
+
+/* A watch stream cut into events for the cache writer (watchcap.c). */
 typedef struct eb_watch_capture {
     eb_hub_t *hub;
     const char *comp;
@@ -82,10 +94,6 @@ typedef struct eb_watch_capture {
 } eb_watch_capture_t;
 void eb_watch_capture_feed(eb_watch_capture_t *w, const void *data, size_t len);
 void eb_watch_capture_free(eb_watch_capture_t *w);
-/* One watch event as the stream carried it (a JSON line, a protobuf frame
- * without its length) into the cache. */
-void eb_capture_event(eb_hub_t *hub, const char *comp, const eb_kreq_t *r, enum eb_fmt fmt, const void *data,
-                      size_t len);
 
 /* The cache writer (capq.c): one thread applies captured responses and
  * watch events in the order they arrived, off the request path.  Without
@@ -98,9 +106,6 @@ void eb_capq_body(eb_hub_t *hub, const char *comp, const char *method, const cha
 void eb_capq_event(eb_watch_capture_t *w, const void *data, size_t len);
 /* Wait until everything queued before the call is in the store. */
 void eb_capq_sync(eb_hub_t *hub);
-
-/* The raw-cache key of a non-resource GET (discovery): target and Accept. */
-char *eb_hub_raw_key(const eb_http_head_t *h);
 
 /* Answers from the cache and the hub's own errors. */
 int eb_serve_status(eb_conn_t *c, int keep, int code, const char *reason, const char *fmt, ...)
@@ -117,6 +122,12 @@ void eb_hub_refresh(eb_hub_t *hub);
 /* Admin listener: /healthz, /readyz, /metrics. */
 void eb_hub_admin_serve(eb_hub_t *hub, eb_conn_t *c);
 
-void eb_hub_count(eb_hub_t *hub, const eb_kreq_t *r, enum eb_result res);
+/* One request's outcome into the /metrics counters; inline beside the
+ * counters it bumps, so that the forwarding and the offline answers can
+ * both count without calling into each other. */
+static inline void eb_hub_count(eb_hub_t *hub, const eb_kreq_t *r, enum eb_result res)
+{
+    atomic_fetch_add(&hub->requests[r->verb][res], 1);
+}
 
 #endif

@@ -43,29 +43,6 @@ static void add_header(eb_buf_t *b, const char *name, const char *value)
     eb_buf_cat(b, name, ": ", value, "\r\n", NULL);
 }
 
-char *eb_hub_component(const eb_hub_t *hub, const eb_http_head_t *h)
-{
-    const char *ua = eb_http_header(h, "User-Agent"), *p;
-    size_t n;
-
-    if (!ua || !ua[0])
-        return NULL;
-    n = strcspn(ua, "/ ");
-    if (!n || n > 64)
-        return NULL;
-    if (strcmp(hub->cfg.agents, "*") == 0)
-        return strndup(ua, n);
-    for (p = hub->cfg.agents; *p;) {
-        size_t m = strcspn(p, ",");
-        if (m == n && strncmp(p, ua, n) == 0)
-            return strndup(ua, n);
-        p += m;
-        if (*p == ',')
-            p++;
-    }
-    return NULL;
-}
-
 /* The request head as it goes upstream: the client's headers without the
  * hop-by-hop ones, the apiserver's Host, the hub's credentials unless the
  * client brought its own. */
@@ -131,215 +108,299 @@ static int write_chunk(eb_conn_t *c, const void *data, size_t len)
     return 0;
 }
 
-static int cacheable(const eb_kreq_t *r, const char *comp)
+/* One forwarded request, carried from step to step of forward(). */
+typedef struct fwd_ctx {
+    eb_hub_t *hub;
+    eb_conn_t *c, *up;            /* the client's connection, the apiserver's */
+    const eb_http_head_t *h;
+    const eb_kreq_t *r;
+    const char *comp;
+    int keep;
+    eb_http_head_t rh;            /* the apiserver's response head */
+    eb_body_t rb;                 /* and its body's framing */
+    enum eb_fmt fmt;
+    int is_table, capture, raw;   /* what the body fills, see plan_capture */
+    eb_buf_t full;                /* the whole body, for capture or raw */
+    eb_watch_capture_t wc;        /* a watch stream's events, for capture */
+} fwd_ctx_t;
+
+static void fwd_ctx_free(fwd_ctx_t *f)
 {
-    return comp && eb_kverb_is_read(r->verb) && !r->sub && r->resource;
+    eb_watch_capture_free(&f->wc);
+    eb_http_head_free(&f->rh);
+    /* a large body kept here (a captured one went to the cache writer,
+     * which trims after writing it) */
+    if (f->full.cap > (1 << 20))
+        malloc_trim(0);
+    eb_buf_free(&f->full);
 }
 
-/* Discovery and version documents: kept per component and Accept. */
-static int raw_cacheable(const eb_http_head_t *h, const eb_kreq_t *r, const char *comp)
+/* A kept-alive upstream connection may have been closed by the apiserver
+ * meanwhile: one retry on a fresh one, before any byte of a response
+ * arrived - for a write only if it could not even be sent (it may have
+ * been applied otherwise).  0: F->rh holds the response head; -1: the
+ * apiserver is unreachable (the caller answers from the cache). */
+static int send_request(fwd_ctx_t *f, const eb_buf_t *body, int upgrade)
 {
-    const char *p = r->path;
-
-    if (!comp || strcmp(h->method, "GET") != 0 || r->verb != EB_KV_OTHER || r->resource)
-        return 0;
-    return strcmp(p, "/api") == 0 || strcmp(p, "/apis") == 0 || strncmp(p, "/api/", 5) == 0
-           || strncmp(p, "/apis/", 6) == 0 || strcmp(p, "/version") == 0 || strncmp(p, "/openapi/", 9) == 0;
-}
-
-char *eb_hub_raw_key(const eb_http_head_t *h)
-{
-    const char *acc = eb_http_header(h, "Accept");
-    return eb_strdup_printf("%s\n%s", h->target, acc ? acc : "");
-}
-
-/* Forward one request; the response goes to the client as it arrives. */
-static enum fwd forward(eb_client_t *cl, eb_conn_t *up, const eb_http_head_t *h, const eb_kreq_t *r,
-                        const char *comp, const eb_buf_t *body, int keep)
-{
-    eb_hub_t *hub = cl->hub;
-    int upgrade = eb_http_header_has(h, "Connection", "upgrade") && eb_http_header(h, "Upgrade");
-    int attempt, is_table = 0, fmt_ok = 0, capture = 0, raw = 0;
-    eb_buf_t head = { 0 }, out = { 0 }, full = { .limit = (size_t) hub->cfg.max_body };
-    eb_watch_capture_t wc = { 0 };
-    eb_http_head_t rh = { 0 };
+    int idempotent = !strcmp(f->h->method, "GET") || !strcmp(f->h->method, "HEAD");
+    eb_buf_t head = { 0 };
     eb_error_t err = { 0 };
-    enum eb_fmt fmt = EB_FMT_JSON;
-    enum fwd ret = FWD_OK;
-    eb_body_t rb;
+    int attempt, rc = -1;
+
+    build_upstream_head(f->hub, f->h, body->len, upgrade, &head);
+    for (attempt = 0;; attempt++) {
+        int fresh = f->up->fd < 0, sent = 0;
+        if (fresh && eb_kube_dial(&f->hub->kc, f->up, DIAL_TIMEOUT_MS, &err) < 0) {
+            eb_debug("hub: %s", err.msg);
+            break;
+        }
+        f->up->timeout_ms = UPSTREAM_TIMEOUT_MS;
+        if (eb_conn_write(f->up, head.p, head.len) == 0
+            && (!body->len || eb_conn_write(f->up, body->p, body->len) == 0)) {
+            sent = 1;
+            if (eb_http_read_head(f->up, 0, &f->rh, &err) == 0) {
+                rc = 0;
+                break;
+            }
+            eb_http_head_free(&f->rh);
+        }
+        eb_conn_close(f->up);
+        if (fresh || attempt || (sent && !idempotent))
+            break;
+    }
+    eb_buf_free(&head);
+    return rc;
+}
+
+/* An upgrade the apiserver accepted (exec, attach, port-forward): its 101
+ * to the client, then both streams spliced until either side closes.  The
+ * connection is not reused after. */
+static enum fwd splice_upgrade(fwd_ctx_t *f)
+{
+    eb_buf_t out = { 0 };
     size_t i;
 
-    build_upstream_head(hub, h, body->len, upgrade, &head);
-    /* A kept-alive upstream connection may have been closed by the
-     * apiserver meanwhile: one retry on a fresh one, before any byte of a
-     * response arrived - for a write only if it could not even be sent
-     * (it may have been applied otherwise). */
-    for (attempt = 0;; attempt++) {
-        int fresh = up->fd < 0, rc, sent = 0;
-        int idempotent = !strcmp(h->method, "GET") || !strcmp(h->method, "HEAD");
-        if (fresh && eb_kube_dial(&hub->kc, up, DIAL_TIMEOUT_MS, &err) < 0) {
-            eb_debug("hub: %s", err.msg);
-            ret = FWD_UNREACHABLE;
-            goto out;
-        }
-        up->timeout_ms = UPSTREAM_TIMEOUT_MS;
-        if (eb_conn_write(up, head.p, head.len) == 0 && (!body->len || eb_conn_write(up, body->p, body->len) == 0)) {
-            sent = 1;
-            rc = eb_http_read_head(up, 0, &rh, &err);
-            if (rc == 0)
-                break;
-            eb_http_head_free(&rh);
-        }
-        eb_conn_close(up);
-        if (fresh || attempt || (sent && !idempotent)) {
-            ret = FWD_UNREACHABLE;
-            goto out;
-        }
-    }
-    eb_hub_count(hub, r, EB_RES_FORWARDED);
-
-    if (upgrade && rh.status == 101) {
-        eb_buf_printf(&out, "HTTP/1.1 101 %s\r\n", rh.reason);
-        for (i = 0; i < rh.nhdr; i++)
-            add_header(&out, rh.hdr[i].name, rh.hdr[i].value);
-        eb_buf_puts(&out, "\r\n");
-        if (eb_conn_write(&cl->c, out.p, out.len) == 0) {
-            /* bytes either side already sent after its head */
-            if (up->rpos < up->rlen && eb_conn_write(&cl->c, up->rbuf + up->rpos, up->rlen - up->rpos) == 0)
-                up->rpos = up->rlen;
-            splice_streams(&cl->c, up);
-        }
-        eb_conn_close(up);
-        ret = FWD_CLOSE;
-        goto out;
-    }
-    if (eb_body_init_response(&rb, &rh, h->method) < 0) {
-        eb_conn_close(up);
-        eb_serve_status(&cl->c, keep, 502, "InternalError", "the apiserver sent a bad Content-Length");
-        goto out;
-    }
-    if (r->verb == EB_KV_WATCH)
-        up->timeout_ms = -1;      /* events come when they come */
-    if (cacheable(r, comp) && (rh.status == 200 || (r->verb == EB_KV_GET && rh.status == 404))) {
-        fmt = eb_ctype_fmt(eb_http_header(&rh, "Content-Type"), &is_table, &fmt_ok);
-        capture = fmt_ok && !is_table;
-        if (capture && r->verb == EB_KV_WATCH) {
-            wc = (eb_watch_capture_t) { .hub = hub, .comp = comp, .method = h->method, .target = h->target,
-                                        .r = r, .fmt = fmt };
-            wc.pending.limit = (size_t) hub->cfg.max_body;
-        }
-    }
-    raw = rh.status == 200 && raw_cacheable(h, r, comp);
-
-    /* room for the head and a small body sent with it */
-    eb_buf_reserve(&out, rh.len + 64 + (rb.mode == EB_BODY_LENGTH && rb.left <= 65536 ? rb.left : 0));
-    eb_buf_cat(&out, "HTTP/1.1 ", rh.code, " ", rh.reason, "\r\n", NULL);
-    for (i = 0; i < rh.nhdr; i++)
-        if (!is_hop(rh.hdr[i].name))
-            add_header(&out, rh.hdr[i].name, rh.hdr[i].value);
-    if (rb.mode == EB_BODY_LENGTH)
-        add_header(&out, "Content-Length", eb_http_header(&rh, "Content-Length"));
-    else if (rb.mode != EB_BODY_NONE)
-        eb_buf_puts(&out, "Transfer-Encoding: chunked\r\n");
-    else if (rh.status / 100 != 1 && rh.status != 204 && rh.status != 304)
-        eb_buf_puts(&out, "Content-Length: 0\r\n");
-    if (!keep)
-        eb_buf_puts(&out, "Connection: close\r\n");
+    eb_buf_printf(&out, "HTTP/1.1 101 %s\r\n", f->rh.reason);
+    for (i = 0; i < f->rh.nhdr; i++)
+        add_header(&out, f->rh.hdr[i].name, f->rh.hdr[i].value);
     eb_buf_puts(&out, "\r\n");
-    /* A small body of known length goes out with the head in one write. */
-    if (rb.mode == EB_BODY_LENGTH && rb.left <= 65536) {
-        size_t head_len = out.len;
-        while (!rb.done) {
-            char buf[16384];
-            ssize_t n = eb_body_read(up, &rb, buf, sizeof(buf));
-            if (n <= 0) {
-                eb_conn_close(up);
-                ret = FWD_CLOSE;
-                goto out;
-            }
-            eb_buf_add(&out, buf, (size_t) n);
-        }
-        if (eb_conn_write(&cl->c, out.p, out.len) < 0) {
-            ret = FWD_CLOSE;
-            goto out;
-        }
-        if ((capture || raw) && eb_buf_add(&full, out.p + head_len, out.len - head_len) < 0)
-            capture = raw = 0;
-    } else if (eb_conn_write(&cl->c, out.p, out.len) < 0) {
-        eb_conn_close(up);
-        ret = FWD_CLOSE;
-        goto out;
+    if (eb_conn_write(f->c, out.p, out.len) == 0) {
+        /* bytes either side already sent after its head */
+        if (f->up->rpos < f->up->rlen && eb_conn_write(f->c, f->up->rbuf + f->up->rpos, f->up->rlen - f->up->rpos) == 0)
+            f->up->rpos = f->up->rlen;
+        splice_streams(f->c, f->up);
     }
+    eb_buf_free(&out);
+    eb_conn_close(f->up);
+    return FWD_CLOSE;
+}
+
+/* Whether the body fills the cache: a read answer in a format the store
+ * keeps (a Table can't fill a per-object cache: see refetch_table), or a
+ * discovery document kept raw. */
+static void plan_capture(fwd_ctx_t *f)
+{
+    const eb_kreq_t *r = f->r;
+    int fmt_ok = 0;
+
+    if (eb_hub_cacheable(r, f->comp) && (f->rh.status == 200 || (r->verb == EB_KV_GET && f->rh.status == 404))) {
+        f->fmt = eb_ctype_fmt(eb_http_header(&f->rh, "Content-Type"), &f->is_table, &fmt_ok);
+        f->capture = fmt_ok && !f->is_table;
+        if (f->capture && r->verb == EB_KV_WATCH) {
+            f->wc = (eb_watch_capture_t) { .hub = f->hub, .comp = f->comp, .method = f->h->method,
+                                           .target = f->h->target, .r = r, .fmt = f->fmt };
+            f->wc.pending.limit = (size_t) f->hub->cfg.max_body;
+        }
+    }
+    f->raw = f->rh.status == 200 && eb_hub_raw_cacheable(f->h, r, f->comp);
+}
+
+/* The response head as it goes to the client: the apiserver's headers
+ * without the hop-by-hop ones, the body framed by the hub (re-chunked
+ * unless its length is known), Connection: close when this is the last. */
+static void build_response_head(const fwd_ctx_t *f, size_t body_room, eb_buf_t *out)
+{
+    const eb_http_head_t *rh = &f->rh;
+    size_t i;
+
+    eb_buf_reserve(out, rh->len + 64 + body_room);
+    eb_buf_cat(out, "HTTP/1.1 ", rh->code, " ", rh->reason, "\r\n", NULL);
+    for (i = 0; i < rh->nhdr; i++)
+        if (!is_hop(rh->hdr[i].name))
+            add_header(out, rh->hdr[i].name, rh->hdr[i].value);
+    if (f->rb.mode == EB_BODY_LENGTH)
+        add_header(out, "Content-Length", eb_http_header(rh, "Content-Length"));
+    else if (f->rb.mode != EB_BODY_NONE)
+        eb_buf_puts(out, "Transfer-Encoding: chunked\r\n");
+    else if (rh->status / 100 != 1 && rh->status != 204 && rh->status != 304)
+        eb_buf_puts(out, "Content-Length: 0\r\n");
+    if (!f->keep)
+        eb_buf_puts(out, "Connection: close\r\n");
+    eb_buf_puts(out, "\r\n");
+}
+
+/* Body bytes kept whole for the cache, while they fit. */
+static void keep_body(fwd_ctx_t *f, const void *data, size_t len)
+{
+    if ((f->capture || f->raw) && eb_buf_add(&f->full, data, len) < 0)
+        f->capture = f->raw = 0;  /* too large to cache: forwarded only */
+}
+
+/* A small body of known length, whole, behind the head in OUT.
+ * -1: the apiserver went away (the connection is done). */
+static int read_small_body(fwd_ctx_t *f, eb_buf_t *out)
+{
+    while (!f->rb.done) {
+        char buf[16384];
+        ssize_t n = eb_body_read(f->up, &f->rb, buf, sizeof(buf));
+        if (n <= 0) {
+            eb_conn_close(f->up);
+            return -1;
+        }
+        eb_buf_add(out, buf, (size_t) n);
+    }
+    return 0;
+}
+
+/* The head to the client.  A small body of known length is read first and
+ * goes out with the head in one write (one packet for most GETs).
+ * -1: the connection is done. */
+static int send_head(fwd_ctx_t *f)
+{
+    int small = f->rb.mode == EB_BODY_LENGTH && f->rb.left <= 65536;
+    eb_buf_t out = { 0 };
+    size_t head_len;
+    int rc;
+
+    build_response_head(f, small ? f->rb.left : 0, &out);
+    head_len = out.len;
+    rc = small ? read_small_body(f, &out) : 0;
+    if (rc == 0 && eb_conn_write(f->c, out.p, out.len) < 0) {
+        eb_conn_close(f->up);     /* the client left: the connection ends */
+        rc = -1;
+    } else if (rc == 0 && small) {
+        keep_body(f, out.p + head_len, out.len - head_len);
+    }
+    eb_buf_free(&out);
+    return rc;
+}
+
+/* The rest of the body to the client as it arrives, each piece also to
+ * the cache.  -1: the connection is done. */
+static int relay_body(fwd_ctx_t *f)
+{
     for (;;) {
         char buf[32768];
-        ssize_t n = eb_body_read(up, &rb, buf, sizeof(buf));
+        ssize_t n = eb_body_read(f->up, &f->rb, buf, sizeof(buf));
         int wr;
 
         if (n == 0)
-            break;
+            return 0;
         if (n < 0) {
             /* The apiserver went away mid-body: end what the client got as
              * cleanly as the framing allows (a watch just ends). */
-            eb_conn_close(up);
-            if (rb.mode == EB_BODY_LENGTH) {
-                ret = FWD_CLOSE;
-                goto out;
-            }
-            capture = 0;
-            break;
+            eb_conn_close(f->up);
+            if (f->rb.mode == EB_BODY_LENGTH)
+                return -1;
+            f->capture = 0;
+            return 0;
         }
-        wr = rb.mode == EB_BODY_LENGTH ? eb_conn_write(&cl->c, buf, (size_t) n) : write_chunk(&cl->c, buf, (size_t) n);
+        wr = f->rb.mode == EB_BODY_LENGTH ? eb_conn_write(f->c, buf, (size_t) n) : write_chunk(f->c, buf, (size_t) n);
         if (wr < 0) {
-            eb_conn_close(up);   /* the client left: stop the upstream too */
-            ret = FWD_CLOSE;
-            goto out;
+            eb_conn_close(f->up);   /* the client left: stop the upstream too */
+            return -1;
         }
-        if (capture && r->verb == EB_KV_WATCH)
-            eb_watch_capture_feed(&wc, buf, (size_t) n);
-        else if ((capture || raw) && eb_buf_add(&full, buf, (size_t) n) < 0)
-            capture = raw = 0;    /* too large to cache: forwarded only */
+        if (f->capture && f->r->verb == EB_KV_WATCH)
+            eb_watch_capture_feed(&f->wc, buf, (size_t) n);
+        else
+            keep_body(f, buf, (size_t) n);
     }
-    if (rb.mode == EB_BODY_CHUNKED || rb.mode == EB_BODY_CLOSE) {
-        if (eb_conn_write(&cl->c, "0\r\n\r\n", 5) < 0)
-            ret = FWD_CLOSE;
+}
+
+/* The last chunk of a re-chunked body; the upstream connection closed when
+ * its framing or its Connection header says it can't be reused. */
+static enum fwd end_body(fwd_ctx_t *f)
+{
+    enum fwd ret = FWD_OK;
+
+    if ((f->rb.mode == EB_BODY_CHUNKED || f->rb.mode == EB_BODY_CLOSE) && eb_conn_write(f->c, "0\r\n\r\n", 5) < 0)
+        ret = FWD_CLOSE;
+    if (f->rb.mode == EB_BODY_CLOSE || eb_http_header_has(&f->rh, "Connection", "close"))
+        eb_conn_close(f->up);
+    return ret;
+}
+
+/* A discovery document into the raw cache, to be answered offline as it
+ * was (written here: it is small and one row, no decoding to queue). */
+static void keep_raw(fwd_ctx_t *f)
+{
+    _cleanup_free_ char *key = NULL;
+    const char *ct = eb_http_header(&f->rh, "Content-Type");
+    eb_error_t err = { 0 };
+
+    if (!f->raw)
+        return;
+    key = eb_hub_raw_key(f->h);
+    if (eb_store_raw_put(f->hub->store, f->comp, key, ct ? ct : "", f->full.p, f->full.len, &err) < 0) {
+        atomic_fetch_add(&f->hub->store_errors, 1);
+        eb_warn("hub: caching %s for %s: %s", f->r->path, f->comp, err.msg);
     }
-    if (rb.mode == EB_BODY_CLOSE || eb_http_header_has(&rh, "Connection", "close"))
+}
+
+/* A table (kubectl get) can't fill a per-object cache: read the same
+ * thing as JSON for it, after the client has its answer. */
+static void refetch_table(fwd_ctx_t *f)
+{
+    _cleanup_free_ char *ctype = NULL;
+    eb_buf_t js = { .limit = (size_t) f->hub->cfg.max_body };
+    eb_error_t err = { 0 };
+    int st = 0;
+
+    if (!eb_hub_cacheable(f->r, f->comp) || !f->is_table || f->r->verb == EB_KV_WATCH || f->rh.status != 200
+        || f->up->fd < 0)
+        return;
+    f->up->timeout_ms = UPSTREAM_TIMEOUT_MS;
+    if (eb_hub_fetch(f->hub, f->up, f->h->target, "application/json", &st, &js, &ctype, &err) == 0) {
+        if (st == 200 || st == 404)
+            eb_capq_body(f->hub, f->comp, f->h->method, f->h->target, f->r, EB_FMT_JSON, st, &js);
+    } else {
+        eb_conn_close(f->up);
+    }
+    eb_buf_free(&js);
+}
+
+/* Forward one request; the response goes to the client as it arrives,
+ * and what it carries into the cache. */
+static enum fwd forward(eb_client_t *cl, eb_conn_t *up, const eb_http_head_t *h, const eb_kreq_t *r,
+                        const char *comp, const eb_buf_t *body, int keep)
+{
+    int upgrade = eb_http_header_has(h, "Connection", "upgrade") && eb_http_header(h, "Upgrade");
+    fwd_ctx_t f __attribute__((cleanup(fwd_ctx_free))) = {
+        .hub = cl->hub, .c = &cl->c, .up = up, .h = h, .r = r, .comp = comp, .keep = keep, .fmt = EB_FMT_JSON,
+        .full = { .limit = (size_t) cl->hub->cfg.max_body },
+    };
+    enum fwd ret;
+
+    if (send_request(&f, body, upgrade) < 0)
+        return FWD_UNREACHABLE;
+    eb_hub_count(f.hub, r, EB_RES_FORWARDED);
+    if (upgrade && f.rh.status == 101)
+        return splice_upgrade(&f);
+    if (eb_body_init_response(&f.rb, &f.rh, h->method) < 0) {
         eb_conn_close(up);
-    if (raw) {
-        _cleanup_free_ char *key = eb_hub_raw_key(h);
-        const char *ct = eb_http_header(&rh, "Content-Type");
-        if (eb_store_raw_put(hub->store, comp, key, ct ? ct : "", full.p, full.len, &err) < 0) {
-            atomic_fetch_add(&hub->store_errors, 1);
-            eb_warn("hub: caching %s for %s: %s", r->path, comp, err.msg);
-        }
+        eb_serve_status(f.c, keep, 502, "InternalError", "the apiserver sent a bad Content-Length");
+        return FWD_OK;
     }
-    if (capture && r->verb != EB_KV_WATCH)
-        eb_capq_body(hub, comp, h->method, h->target, r, fmt, rh.status, &full);
-    /* A table (kubectl get) can't fill a per-object cache: read the same
-     * thing as JSON for it, after the client has its answer. */
-    if (cacheable(r, comp) && is_table && r->verb != EB_KV_WATCH && rh.status == 200 && up->fd >= 0) {
-        _cleanup_free_ char *ctype = NULL;
-        eb_buf_t js = { .limit = (size_t) hub->cfg.max_body };
-        int st = 0;
-        up->timeout_ms = UPSTREAM_TIMEOUT_MS;
-        if (eb_hub_fetch(hub, up, h->target, "application/json", &st, &js, &ctype, &err) == 0) {
-            if (st == 200 || st == 404)
-                eb_capq_body(hub, comp, h->method, h->target, r, EB_FMT_JSON, st, &js);
-        } else {
-            eb_conn_close(up);
-        }
-        eb_buf_free(&js);
-    }
-out:
-    eb_watch_capture_free(&wc);
-    eb_http_head_free(&rh);
-    eb_buf_free(&head);
-    eb_buf_free(&out);
-    /* a large body kept here (a captured one went to the cache writer,
-     * which trims after writing it) */
-    if (full.cap > (1 << 20))
-        malloc_trim(0);
-    eb_buf_free(&full);
+    if (r->verb == EB_KV_WATCH)
+        up->timeout_ms = -1;      /* events come when they come */
+    plan_capture(&f);
+    if (send_head(&f) < 0 || relay_body(&f) < 0)
+        return FWD_CLOSE;
+    ret = end_body(&f);
+    keep_raw(&f);
+    if (f.capture && r->verb != EB_KV_WATCH)  /* the writer takes the body over */
+        eb_capq_body(f.hub, comp, h->method, h->target, r, f.fmt, f.rh.status, &f.full);
+    refetch_table(&f);
     return ret;
 }
 
@@ -425,9 +486,4 @@ done:
     atomic_fetch_sub(&hub->conns, 1);
     free(cl);
     return NULL;
-}
-
-void eb_hub_count(eb_hub_t *hub, const eb_kreq_t *r, enum eb_result res)
-{
-    atomic_fetch_add(&hub->requests[r->verb][res], 1);
 }
