@@ -14,8 +14,9 @@ W=$(mktemp -d /tmp/eb-bench.XXXXXX)
 trap 'rm -rf "$W"; restore_hugetlb' EXIT
 
 # crun 1.8 refuses a hybrid layout whose unified hierarchy holds hugetlb;
-# binding hugetlb to a v1 hierarchy first empties it (HOST-NOTES).  The
-# controller can only move while no unified cgroup has it enabled, so
+# binding hugetlb to a v1 hierarchy first empties it (docs/testing.md,
+# "Debian crun 1.8.1 and the hybrid cgroup layout").  The controller can
+# only move while no unified cgroup has it enabled, so
 # switch it off bottom-up first (edgebox's hybrid hugetlb support, or an
 # earlier run, may have enabled it).
 MOUNTED_HUGETLB=0

@@ -7,7 +7,8 @@ command -v podman >/dev/null || { fail "podman installed" "podman not found (run
 S=$EB_TMP/podman
 mkdir -p "$S"
 # root lacks CAP_SYS_RESOURCE here: podman's default ulimits would fail in
-# every runtime (see HOST-NOTES), so run with ones the host allows.
+# every runtime (docs/testing.md, "Root without CAP_SYS_RESOURCE"), so run
+# with ones the host allows.
 pm() { podman --root "$S/root" --runroot "$S/run" --runtime "$EDGEBOX" --storage-driver vfs "$@"; }
 U="--ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --pull never"
 R=$EB_TMP/rootfs
