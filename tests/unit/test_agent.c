@@ -5,7 +5,8 @@
  * number), and a host writer's resubscription.  The test process is "the
  * container" (its root is /proc/self/root, the host's /). */
 #include "unit.h"
-#include "agent/agent.h"
+#include "agent/logs.h"
+#include "agent/ops.h"
 #include "common/json.h"
 #include "common/util.h"
 #include "proto/frame.h"
