@@ -4,6 +4,7 @@
  * listed in load order in /lib/modules/order (the image builder resolves
  * their depends= strings).  No udev: devtmpfs names the port device, sysfs
  * tells which port is ours by name. */
+#include "agent/boot.h"
 #include "agent/agent.h"
 #include "common/cleanup.h"
 #include "common/log.h"

@@ -17,7 +17,8 @@
  * credit for its last byte came back (log_acked passed its mark), and a
  * host writer that restarts resubscribes with its checkpointed offsets:
  * the agent starts each file again from there. */
-#include "agent/agent.h"
+#include "agent/logs.h"
+#include "agent/event.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "proto/message.h"

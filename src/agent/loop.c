@@ -6,7 +6,11 @@
  * for EOF on the process's pipes (a background child may keep them open:
  * then for EB_EXIT_GRACE_MS after the exit at most, draining what is
  * readable). */
-#include "agent/agent.h"
+#include "agent/loop.h"
+#include "agent/event.h"
+#include "agent/logs.h"
+#include "agent/ops.h"
+#include "agent/proc.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -24,59 +28,6 @@
 
 #define EB_EXIT_GRACE_MS 2000
 #define EB_MAX_POLL 1024
-
-eb_aproc_t *eb_agent_proc_add(eb_agent_t *a, uint32_t stream, const char *container, bool is_init, bool tty,
-                              pid_t pid, int in_fd, int out_fd, int err_fd)
-{
-    eb_aproc_t *p = eb_xcalloc(1, sizeof(*p));
-
-    p->stream = stream;
-    p->container = eb_xstrdup(container);
-    p->is_init = is_init;
-    p->tty = tty;
-    p->pid = pid;
-    p->in_fd = in_fd;
-    p->out_fd = out_fd;
-    p->err_fd = err_fd;
-    p->credit = EB_STREAM_WINDOW;
-    p->next = a->procs;
-    a->procs = p;
-    return p;
-}
-
-eb_aproc_t *eb_agent_proc_find(eb_agent_t *a, uint32_t stream)
-{
-    eb_aproc_t *p;
-    for (p = a->procs; p; p = p->next)
-        if (p->stream == stream)
-            return p;
-    return NULL;
-}
-
-eb_aproc_t *eb_agent_proc_init(eb_agent_t *a, const char *container)
-{
-    eb_aproc_t *p;
-    for (p = a->procs; p; p = p->next)
-        if (p->is_init && strcmp(p->container, container) == 0)
-            return p;
-    return NULL;
-}
-
-static void proc_free(eb_aproc_t *p)
-{
-    if (p->in_fd >= 0) close(p->in_fd);
-    if (p->out_fd >= 0) close(p->out_fd);
-    if (p->err_fd >= 0) close(p->err_fd);
-    free(p->inbuf);
-    free(p->container);
-    free(p);
-}
-
-void eb_agent_event(eb_agent_t *a, json_object *ev)
-{
-    eb_msg_queue(&a->out, EB_FRAME_EVENT, 0, ev);
-    json_object_put(ev);
-}
 
 /* Read one chunk of FD into an output frame; EOF (or EIO of a pty whose
  * slave closed) closes it and sends the end-of-stream frame. */
@@ -125,39 +76,16 @@ static void pump_in(eb_agent_t *a, eb_aproc_t *p)
 
 static void report_exits(eb_agent_t *a)
 {
-    eb_aproc_t **pp = &a->procs, *p;
+    eb_aproc_t *p;
     uint64_t now = eb_now_ms();
 
-    while ((p = *pp)) {
+    for (p = a->procs.head; p; p = p->next)
         if (p->exited && !p->reported
             && ((p->out_fd < 0 && p->err_fd < 0) || now - p->exit_ms > EB_EXIT_GRACE_MS)) {
-            json_object *ev = json_object_new_object();
-            if (p->out_fd >= 0) {
-                close(p->out_fd);
-                p->out_fd = -1;
-                eb_outbuf_frame(&a->out, EB_FRAME_STDOUT, p->stream, NULL, 0);
-            }
-            if (p->err_fd >= 0) {
-                close(p->err_fd);
-                p->err_fd = -1;
-                eb_outbuf_frame(&a->out, EB_FRAME_STDERR, p->stream, NULL, 0);
-            }
-            json_object_object_add(ev, "event", json_object_new_string("exit"));
-            json_object_object_add(ev, "id", json_object_new_string(p->container));
-            json_object_object_add(ev, "stream", json_object_new_int64(p->stream));
-            json_object_object_add(ev, "status", json_object_new_int(p->status));
-            eb_agent_event(a, ev);
+            eb_agent_event_exit(a, p);
             p->reported = true;
         }
-        /* An exec'd process is forgotten once reported; a container's
-         * init stays until the container is deleted (state, delete). */
-        if (p->reported && !p->is_init) {
-            *pp = p->next;
-            proc_free(p);
-            continue;
-        }
-        pp = &p->next;
-    }
+    eb_agent_proc_prune(&a->procs);
 }
 
 static void reap(eb_agent_t *a)
@@ -165,29 +93,8 @@ static void reap(eb_agent_t *a)
     int status;
     pid_t pid;
 
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        eb_aproc_t *p;
-        for (p = a->procs; p; p = p->next)
-            if (p->pid == pid && !p->exited) {
-                p->exited = true;
-                p->status = status;
-                p->exit_ms = eb_now_ms();
-            }
-    }
-}
-
-/* The container is deleted: its processes' records go. */
-void eb_agent_forget_container(eb_agent_t *a, const char *id)
-{
-    eb_aproc_t **pp = &a->procs, *p;
-    while ((p = *pp)) {
-        if (strcmp(p->container, id) == 0 && (p->reported || !p->exited)) {
-            *pp = p->next;
-            proc_free(p);
-            continue;
-        }
-        pp = &p->next;
-    }
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+        eb_agent_proc_exited(&a->procs, pid, status);
 }
 
 static int handle_frame(eb_agent_t *a, const eb_frame_t *f, eb_error_t *err)
@@ -209,7 +116,7 @@ static int handle_frame(eb_agent_t *a, const eb_frame_t *f, eb_error_t *err)
         json_object_put(resp);
         return 0;
     case EB_FRAME_STDIN:
-        p = eb_agent_proc_find(a, f->id);
+        p = eb_agent_proc_find(&a->procs, f->id);
         if (p == NULL || p->in_fd < 0)
             return 0;
         if (f->len == 0) {
@@ -227,7 +134,7 @@ static int handle_frame(eb_agent_t *a, const eb_frame_t *f, eb_error_t *err)
             eb_agent_logs_window(a, eb_frame_window(f));
             return 0;
         }
-        p = eb_agent_proc_find(a, f->id);
+        p = eb_agent_proc_find(&a->procs, f->id);
         if (p) {
             uint32_t n = eb_frame_window(f);
             p->credit = p->credit + n > (4u << 20) ? (4u << 20) : p->credit + n;
@@ -260,7 +167,7 @@ int eb_agent_loop(eb_agent_t *a, eb_error_t *err)
         pfd[n++] = (struct pollfd) { a->chan, POLLIN | (eb_outbuf_pending(&a->out) ? POLLOUT : 0), 0 };
         pfd[n++] = (struct pollfd) { sfd, POLLIN, 0 };
         timeout = eb_agent_logs_run(a);
-        for (p = a->procs; p && n + 3 <= EB_MAX_POLL; p = p->next) {
+        for (p = a->procs.head; p && n + 3 <= EB_MAX_POLL; p = p->next) {
             if (p->exited && !p->reported && (timeout < 0 || timeout > 200))
                 timeout = 200;
             /* Output waits for credit: the pipe fills and the process

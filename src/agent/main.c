@@ -1,7 +1,8 @@
 /* main.c - edgebox-agent entry: boot, greet the host, serve.  As PID 1 it
  * never returns: a fatal error powers the guest off (the host turns that
  * into a stopped sandbox with the console's last lines as the reason). */
-#include "agent/agent.h"
+#include "agent/boot.h"
+#include "agent/loop.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "proto/message.h"

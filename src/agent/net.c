@@ -5,7 +5,7 @@
  * ioctl()s rather than rtnetlink: one address per interface and plain
  * routes are all the reference CNI plugins configure for IPv4.  IPv6
  * addresses are refused with a clear error rather than dropped. */
-#include "agent/agent.h"
+#include "agent/net.h"
 #include "common/cleanup.h"
 #include "common/util.h"
 #include "proto/message.h"

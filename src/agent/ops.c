@@ -1,6 +1,12 @@
 /* ops.c - the agent's requests.  Each handler validates its fields, calls
- * the container core, and answers {"ok": true, ...} or an error. */
-#include "agent/agent.h"
+ * the container core, and answers {"ok": true, ...} or an error.  The
+ * names are proto/ops.h's; here each eb_op_t the agent answers
+ * (EB_OP_AGENT) has its handler in one table. */
+#include "agent/ops.h"
+#include "agent/boot.h"
+#include "agent/logs.h"
+#include "agent/net.h"
+#include "agent/proc.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -8,6 +14,7 @@
 #include "core/container.h"
 #include "core/stats.h"
 #include "proto/message.h"
+#include "proto/ops.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -73,66 +80,90 @@ static void close3(int fds[3])
             close(fds[i]), fds[i] = -1;
 }
 
-/* A started process becomes a stream: its pty master (read and written
- * through two fds, so each direction closes on its own) or our pipe ends. */
-static void track(eb_agent_t *a, uint32_t stream, const char *id, bool is_init, bool tty, pid_t pid, int master,
-                  const int ours[3], json_object *resp)
+/* A stream the host opens with this request: a number not in use. */
+static int get_new_stream(eb_agent_t *a, json_object *req, uint32_t *stream, eb_error_t *err)
 {
-    if (tty) {
+    if (get_stream(req, stream, err) < 0)
+        return -1;
+    if (eb_agent_proc_find(&a->procs, *stream))
+        return eb_error_set(err, EEXIST, "stream %u is in use", *stream);
+    return 0;
+}
+
+/* The core's call that starts the process (create or exec), with OPTS
+ * and the STDIO to give it (NULL: its terminal). */
+typedef int (*start_fn)(void *opts, const int *stdio, pid_t *pid, int *master, eb_error_t *err);
+
+typedef struct {
+    const char *id;
+    uint32_t stream;
+    bool is_init, tty;
+} launch_t;
+
+/* Start a process as stream L->stream: with pipes for its stdio unless it
+ * has a terminal.  Once started it is tracked: its pty master (read and
+ * written through two fds, so each direction closes on its own) or our
+ * pipe ends. */
+static int launch(eb_agent_t *a, const launch_t *l, start_fn start, void *opts, json_object *resp, eb_error_t *err)
+{
+    int theirs[3] = { -1, -1, -1 }, ours[3] = { -1, -1, -1 }, master = -1;
+    pid_t pid = -1;
+
+    if (!l->tty && make_stdio(theirs, ours, err) < 0)
+        return -1;
+    if (start(opts, l->tty ? NULL : theirs, &pid, &master, err) < 0) {
+        close3(theirs), close3(ours);
+        return -1;
+    }
+    close3(theirs);
+    if (l->tty) {
         fcntl(master, F_SETFL, O_NONBLOCK);
-        eb_agent_proc_add(a, stream, id, is_init, true, pid, dup(master), master, -1);
+        eb_agent_proc_add(&a->procs, l->stream, l->id, l->is_init, true, pid, dup(master), master, -1);
     } else {
-        eb_agent_proc_add(a, stream, id, is_init, false, pid, ours[0], ours[1], ours[2]);
+        eb_agent_proc_add(&a->procs, l->stream, l->id, l->is_init, false, pid, ours[0], ours[1], ours[2]);
     }
     json_object_object_add(resp, "pid", json_object_new_int(pid));
+    return 0;
+}
+
+static int start_init(void *opts, const int *stdio, pid_t *pid, int *master, eb_error_t *err)
+{
+    eb_create_opts_t *o = opts;
+    o->stdio = stdio;
+    return eb_container_create(o, pid, master, err);
 }
 
 static int op_create(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
 {
-    const char *id;
-    uint32_t stream;
+    launch_t l = { .is_init = true };
     json_object *spec = eb_msg_obj(req, "spec", json_type_object, false, err);
     _cleanup_free_ char *bundle = NULL;
     const char *text;
-    bool tty = false;
     eb_create_opts_t o = { 0 };
-    int theirs[3] = { -1, -1, -1 }, ours[3] = { -1, -1, -1 }, master = -1;
-    pid_t pid = -1;
     json_object *logs;
 
-    if (spec == NULL || get_id(req, &id, err) < 0 || get_stream(req, &stream, err) < 0
-        || eb_msg_bool(req, "terminal", &tty, err) < 0)
+    if (spec == NULL || get_id(req, &l.id, err) < 0 || get_new_stream(a, req, &l.stream, err) < 0
+        || eb_msg_bool(req, "terminal", &l.tty, err) < 0)
         return -1;
-    if (eb_agent_proc_find(a, stream))
-        return eb_error_set(err, EEXIST, "stream %u is in use", stream);
-    bundle = eb_strdup_printf(EB_AGENT_BUNDLES "/%s", id);
+    bundle = eb_strdup_printf(EB_AGENT_BUNDLES "/%s", l.id);
     if (mkdir(bundle, 0700) < 0 && errno != EEXIST)
         return eb_error_set(err, errno, "mkdir %s", bundle);
     text = json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PLAIN);
     if (eb_write_file_atomic(bundle, "config.json", text, strlen(text), err) < 0)
         return -1;
     o.root = EB_AGENT_STATE;
-    o.id = id;
+    o.id = l.id;
     o.bundle = bundle;
-    o.keep_console = tty;
-    if (!tty) {
-        if (make_stdio(theirs, ours, err) < 0)
-            return -1;
-        o.stdio = theirs;
-    }
-    if (eb_container_create(&o, &pid, &master, err) < 0) {
-        close3(theirs), close3(ours);
+    o.keep_console = l.tty;
+    if (launch(a, &l, start_init, &o, resp, err) < 0)
         return -1;
-    }
-    close3(theirs);
-    track(a, stream, id, true, tty, pid, master, ours, resp);
     /* The host checked the patterns: a log problem must not fail the
      * container once it exists. */
     logs = eb_msg_obj(req, "log_files", json_type_array, true, err);
     if (logs)
-        eb_agent_logs_add(a, id, logs, err);
+        eb_agent_logs_add(a, l.id, logs, err);
     if (eb_error_is_set(err))
-        eb_warn("container %s: its log files are not followed: %s", id, err->msg);
+        eb_warn("container %s: its log files are not followed: %s", l.id, err->msg);
     eb_error_clear(err);
     return 0;
 }
@@ -159,62 +190,64 @@ static const char **strv(json_object *req, const char *key, eb_error_t *err)
     return v;
 }
 
+static int start_exec(void *opts, const int *stdio, pid_t *pid, int *master, eb_error_t *err)
+{
+    eb_exec_opts_t *o = opts;
+    o->stdio = stdio;
+    return eb_container_exec(o, pid, master, err);
+}
+
+/* The CLI's options (args, env, caps, cwd, user, tty, no_new_privs) into
+ * O; the vectors are the caller's to free. */
+static int exec_options(json_object *req, eb_exec_opts_t *o, const char ***args, const char ***env,
+                        const char ***caps, eb_error_t *err)
+{
+    bool nnp = false;
+
+    if ((*args = strv(req, "args", err)) == NULL || (*env = strv(req, "env", err)) == NULL
+        || (*caps = strv(req, "caps", err)) == NULL || eb_msg_str(req, "cwd", 4096, true, &o->cwd, err) < 0
+        || eb_msg_str(req, "user", 64, true, &o->user, err) < 0 || eb_msg_bool(req, "tty", &o->tty, err) < 0)
+        return -1;
+    if ((*args)[0] == NULL)
+        return eb_error_set(err, EINVAL, "exec: no command");
+    if (json_object_object_get_ex(req, "no_new_privs", NULL)) {
+        if (eb_msg_bool(req, "no_new_privs", &nnp, err) < 0)
+            return -1;
+        o->no_new_privs_set = true;
+        o->no_new_privs = nnp;
+    }
+    o->args = *args;
+    o->env = *env;
+    o->caps = *caps;
+    return 0;
+}
+
 /* Either a whole OCI process object (exec --process) or the CLI's
  * options, which the core merges with the container's process as for the
  * runc class. */
 static int op_exec(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
 {
-    const char *id;
-    uint32_t stream;
+    launch_t l = { .is_init = false };
     json_object *proc = eb_msg_obj(req, "process", json_type_object, true, err);
     eb_exec_opts_t o = { 0 };
-    int theirs[3] = { -1, -1, -1 }, ours[3] = { -1, -1, -1 }, master = -1;
     json_object *t;
-    bool tty = false, nnp = false;
-    pid_t pid = -1;
     _cleanup_free_ const char **args = NULL, **env = NULL, **caps = NULL;
 
-    if (eb_error_is_set(err) || get_id(req, &id, err) < 0 || get_stream(req, &stream, err) < 0)
+    if (eb_error_is_set(err) || get_id(req, &l.id, err) < 0 || get_new_stream(a, req, &l.stream, err) < 0)
         return -1;
-    if (eb_agent_proc_find(a, stream))
-        return eb_error_set(err, EEXIST, "stream %u is in use", stream);
     o.root = EB_AGENT_STATE;
-    o.id = id;
+    o.id = l.id;
     if (proc) {
         if (json_object_object_get_ex(proc, "terminal", &t))
-            tty = json_object_get_boolean(t);
+            l.tty = json_object_get_boolean(t);
         o.process_json = json_object_to_json_string_ext(proc, JSON_C_TO_STRING_PLAIN);
     } else {
-        if ((args = strv(req, "args", err)) == NULL || (env = strv(req, "env", err)) == NULL
-            || (caps = strv(req, "caps", err)) == NULL || eb_msg_str(req, "cwd", 4096, true, &o.cwd, err) < 0
-            || eb_msg_str(req, "user", 64, true, &o.user, err) < 0 || eb_msg_bool(req, "tty", &tty, err) < 0)
+        if (exec_options(req, &o, &args, &env, &caps, err) < 0)
             return -1;
-        if (args[0] == NULL)
-            return eb_error_set(err, EINVAL, "exec: no command");
-        if (json_object_object_get_ex(req, "no_new_privs", NULL)) {
-            if (eb_msg_bool(req, "no_new_privs", &nnp, err) < 0)
-                return -1;
-            o.no_new_privs_set = true;
-            o.no_new_privs = nnp;
-        }
-        o.args = args;
-        o.env = env;
-        o.caps = caps;
-        o.tty = tty;
+        l.tty = o.tty;
     }
-    o.keep_console = tty;
-    if (!tty) {
-        if (make_stdio(theirs, ours, err) < 0)
-            return -1;
-        o.stdio = theirs;
-    }
-    if (eb_container_exec(&o, &pid, &master, err) < 0) {
-        close3(theirs), close3(ours);
-        return -1;
-    }
-    close3(theirs);
-    track(a, stream, id, false, tty, pid, master, ours, resp);
-    return 0;
+    o.keep_console = l.tty;
+    return launch(a, &l, start_exec, &o, resp, err);
 }
 
 static int op_state(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
@@ -227,15 +260,16 @@ static int op_state(eb_agent_t *a, json_object *req, json_object *resp, eb_error
         return -1;
     json_object_object_add(resp, "status", json_object_new_string(eb_status_names[c->status]));
     json_object_object_add(resp, "pid", json_object_new_int(c->state->pid));
-    p = eb_agent_proc_init(a, id);
+    p = eb_agent_proc_init(&a->procs, id);
     if (p && p->exited)
         json_object_object_add(resp, "exit_status", json_object_new_int(p->status));
     eb_container_free(c);
     return 0;
 }
 
-static int op_stats(json_object *req, json_object *resp, eb_error_t *err)
+static int op_stats(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
 {
+    (void) a;
     const char *id;
     eb_container_t *c = NULL;
     eb_stats_t *st;
@@ -264,8 +298,9 @@ static int op_stats(json_object *req, json_object *resp, eb_error_t *err)
     return ret;
 }
 
-static int op_ps(json_object *req, json_object *resp, eb_error_t *err)
+static int op_ps(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
 {
+    (void) a;
     const char *id;
     eb_container_t *c = NULL;
     _cleanup_free_ pid_t *pids = NULL;
@@ -298,15 +333,16 @@ static int op_ps(json_object *req, json_object *resp, eb_error_t *err)
     return 0;
 }
 
-static int op_signal(eb_agent_t *a, json_object *req, eb_error_t *err)
+static int op_signal(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
 {
+    (void) resp;
     uint32_t stream;
     int64_t sig;
     eb_aproc_t *p;
 
     if (get_stream(req, &stream, err) < 0 || eb_msg_int(req, "signal", 1, 64, false, &sig, err) < 0)
         return -1;
-    p = eb_agent_proc_find(a, stream);
+    p = eb_agent_proc_find(&a->procs, stream);
     if (p == NULL || p->exited)
         return eb_error_set(err, ESRCH, "stream %u: process not running", stream);
     if (kill(p->pid, (int) sig) < 0)
@@ -314,8 +350,9 @@ static int op_signal(eb_agent_t *a, json_object *req, eb_error_t *err)
     return 0;
 }
 
-static int op_resize(eb_agent_t *a, json_object *req, eb_error_t *err)
+static int op_resize(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
 {
+    (void) resp;
     uint32_t stream;
     int64_t rows, cols;
     eb_aproc_t *p;
@@ -324,7 +361,7 @@ static int op_resize(eb_agent_t *a, json_object *req, eb_error_t *err)
     if (get_stream(req, &stream, err) < 0 || eb_msg_int(req, "rows", 0, 65535, false, &rows, err) < 0
         || eb_msg_int(req, "cols", 0, 65535, false, &cols, err) < 0)
         return -1;
-    p = eb_agent_proc_find(a, stream);
+    p = eb_agent_proc_find(&a->procs, stream);
     if (p == NULL || !p->tty || p->out_fd < 0)
         return eb_error_set(err, ENOTTY, "stream %u has no terminal", stream);
     ws.ws_row = (unsigned short) rows;
@@ -334,8 +371,9 @@ static int op_resize(eb_agent_t *a, json_object *req, eb_error_t *err)
     return 0;
 }
 
-static int op_delete(eb_agent_t *a, json_object *req, eb_error_t *err)
+static int op_delete(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
 {
+    (void) resp;
     const char *id;
     bool force = false;
     _cleanup_free_ char *bundle = NULL, *cfg = NULL;
@@ -349,14 +387,16 @@ static int op_delete(eb_agent_t *a, json_object *req, eb_error_t *err)
     unlink(cfg);
     rmdir(bundle);
     eb_agent_logs_forget(a, id);
-    eb_agent_forget_container(a, id);
+    eb_agent_proc_forget(&a->procs, id);
     return 0;
 }
 
 /* The agent's own CPU time and peak memory (its children, the containers,
  * not included): what serving the host costs the guest (bench/). */
-static int op_usage(json_object *resp, eb_error_t *err)
+static int op_usage(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
 {
+    (void) a;
+    (void) req;
     struct rusage ru;
 
     if (getrusage(RUSAGE_SELF, &ru) < 0)
@@ -369,59 +409,123 @@ static int op_usage(json_object *resp, eb_error_t *err)
     return 0;
 }
 
+static int op_start(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
+{
+    const char *id;
+    eb_aproc_t *init;
+
+    (void) resp;
+    if (get_id(req, &id, err) < 0 || eb_container_start(EB_AGENT_STATE, id, err) < 0)
+        return -1;
+    init = eb_agent_proc_init(&a->procs, id);
+    if (init)
+        eb_agent_logs_started(a, id, init->pid);
+    return 0;
+}
+
+static int op_logs(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
+{
+    (void) resp;
+    return eb_agent_logs_subscribe(a, req, err);
+}
+
+static int op_kill(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
+{
+    const char *id;
+    int64_t sig = 0;
+    bool all = false;
+
+    (void) a, (void) resp;
+    if (get_id(req, &id, err) < 0 || eb_msg_int(req, "signal", 1, 64, false, &sig, err) < 0
+        || eb_msg_bool(req, "all", &all, err) < 0)
+        return -1;
+    return eb_container_kill(EB_AGENT_STATE, id, (int) sig, all, err);
+}
+
+static int pause_or_resume(json_object *req, bool pause, eb_error_t *err)
+{
+    const char *id;
+
+    if (get_id(req, &id, err) < 0)
+        return -1;
+    return eb_container_pause(EB_AGENT_STATE, id, pause, err);
+}
+
+static int op_pause(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
+{
+    (void) a, (void) resp;
+    return pause_or_resume(req, true, err);
+}
+
+static int op_resume(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
+{
+    (void) a, (void) resp;
+    return pause_or_resume(req, false, err);
+}
+
+static int op_sandbox(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
+{
+    (void) a, (void) resp;
+    return eb_agent_net_setup(req, err);
+}
+
+/* The monitor's liveness check: answering is all it asks. */
+static int op_ping(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
+{
+    (void) a, (void) req, (void) resp, (void) err;
+    return 0;
+}
+
+static int op_shutdown(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
+{
+    (void) a, (void) req, (void) resp, (void) err;
+    eb_agent_poweroff();
+}
+
+typedef int (*op_handler_t)(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err);
+
+/* Every op flagged EB_OP_AGENT in proto/ops.c, and only those. */
+static const op_handler_t handlers[EB_OP_COUNT] = {
+    [EB_OP_CREATE] = op_create,
+    [EB_OP_EXEC] = op_exec,
+    [EB_OP_START] = op_start,
+    [EB_OP_LOGS] = op_logs,
+    [EB_OP_KILL] = op_kill,
+    [EB_OP_PAUSE] = op_pause,
+    [EB_OP_RESUME] = op_resume,
+    [EB_OP_STATE] = op_state,
+    [EB_OP_STATS] = op_stats,
+    [EB_OP_PS] = op_ps,
+    [EB_OP_SIGNAL] = op_signal,
+    [EB_OP_RESIZE] = op_resize,
+    [EB_OP_DELETE] = op_delete,
+    [EB_OP_SANDBOX] = op_sandbox,
+    [EB_OP_PING] = op_ping,
+    [EB_OP_USAGE] = op_usage,
+    [EB_OP_SHUTDOWN] = op_shutdown,
+};
+
+bool eb_agent_serves(eb_op_t op)
+{
+    return (unsigned) op < EB_OP_COUNT && handlers[op] != NULL;
+}
+
 json_object *eb_agent_handle(eb_agent_t *a, json_object *req)
 {
     eb_error_t err = { 0 };
-    json_object *resp = ok();
-    const char *op = NULL, *id = NULL;
-    int64_t sig = 0;
-    bool all = false;
-    int rc = -1;
+    json_object *resp;
+    eb_op_t op;
 
-    if (eb_msg_str(req, "op", 64, false, &op, &err) < 0)
-        goto failed;
-    if (strcmp(op, "create") == 0)
-        rc = op_create(a, req, resp, &err);
-    else if (strcmp(op, "exec") == 0)
-        rc = op_exec(a, req, resp, &err);
-    else if (strcmp(op, "start") == 0) {
-        rc = get_id(req, &id, &err) < 0 ? -1 : eb_container_start(EB_AGENT_STATE, id, &err);
-        if (rc == 0 && eb_agent_proc_init(a, id))
-            eb_agent_logs_started(a, id, eb_agent_proc_init(a, id)->pid);
-    } else if (strcmp(op, "logs") == 0)
-        rc = eb_agent_logs_subscribe(a, req, &err);
-    else if (strcmp(op, "kill") == 0)
-        rc = get_id(req, &id, &err) < 0 || eb_msg_int(req, "signal", 1, 64, false, &sig, &err) < 0
-                     || eb_msg_bool(req, "all", &all, &err) < 0
-                 ? -1
-                 : eb_container_kill(EB_AGENT_STATE, id, (int) sig, all, &err);
-    else if (strcmp(op, "pause") == 0 || strcmp(op, "resume") == 0)
-        rc = get_id(req, &id, &err) < 0 ? -1 : eb_container_pause(EB_AGENT_STATE, id, op[0] == 'p', &err);
-    else if (strcmp(op, "state") == 0)
-        rc = op_state(a, req, resp, &err);
-    else if (strcmp(op, "stats") == 0)
-        rc = op_stats(req, resp, &err);
-    else if (strcmp(op, "ps") == 0)
-        rc = op_ps(req, resp, &err);
-    else if (strcmp(op, "signal") == 0)
-        rc = op_signal(a, req, &err);
-    else if (strcmp(op, "resize") == 0)
-        rc = op_resize(a, req, &err);
-    else if (strcmp(op, "delete") == 0)
-        rc = op_delete(a, req, &err);
-    else if (strcmp(op, "sandbox") == 0)
-        rc = eb_agent_net_setup(req, &err);
-    else if (strcmp(op, "ping") == 0)
-        rc = 0;
-    else if (strcmp(op, "usage") == 0)
-        rc = op_usage(resp, &err);
-    else if (strcmp(op, "shutdown") == 0)
-        eb_agent_poweroff();
-    else
-        eb_error_set(&err, EOPNOTSUPP, "unknown request `%s`", op);
-    if (rc == 0)
+    if (eb_op_of(req, &op, &err) < 0)
+        return eb_msg_error(&err);
+    if (!eb_agent_serves(op)) {
+        /* In the table for the monitor ("info"): the agent never answers it. */
+        eb_error_set(&err, EOPNOTSUPP, "request `%s` is the monitor's, not the agent's", eb_op_name(op));
+        return eb_msg_error(&err);
+    }
+    resp = ok();
+    if (handlers[op](a, req, resp, &err) == 0)
         return resp;
-failed:
     json_object_put(resp);
     return eb_msg_error(&err);
 }

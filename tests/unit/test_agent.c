@@ -1,14 +1,21 @@
-/* test_agent.c - the agent's follower of in-guest log files (logs.c), run
- * on the host against a directory of its own: what it sends on the log
+/* test_agent.c - the agent's request dispatch (ops.c: what needs no
+ * container), its process table (proc.c) and exit event (event.c), and
+ * its follower of in-guest log files (logs.c), run on the host against a
+ * directory of its own: what it sends on the log
  * stream for rotation, a closed file taken up again under another name, a
  * known inode with new content (as a new file on a deleted one's inode
  * number), and a host writer's resubscription.  The test process is "the
  * container" (its root is /proc/self/root, the host's /). */
 #include "unit.h"
-#include "agent/agent.h"
+#include "agent/logs.h"
+#include "agent/ops.h"
+#include "agent/event.h"
+#include "agent/proc.h"
 #include "common/json.h"
 #include "common/util.h"
 #include "proto/frame.h"
+#include "proto/message.h"
+#include "proto/ops.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -136,6 +143,110 @@ static ino_t ino_of(const char *path)
     return stat(path, &st) == 0 ? st.st_ino : 0;
 }
 
+/* Request NAME ({"op": NAME} plus ID when not NULL) through the dispatch:
+ * its response's status, with the error in ERR. */
+static int call(eb_agent_t *ag, const char *name, const char *id, json_object **resp, eb_error_t *err)
+{
+    json_object *req = json_object_new_object();
+
+    json_object_object_add(req, "op", json_object_new_string(name));
+    if (id)
+        json_object_object_add(req, "id", json_object_new_string(id));
+    *resp = eb_agent_handle(ag, req);
+    json_object_put(req);
+    return eb_msg_response_status(*resp, err);
+}
+
+/* Only requests without side effects on the host running the test. */
+static void test_dispatch(void)
+{
+    eb_agent_t ag = { .chan = -1 };
+    eb_error_t err = { 0 };
+    json_object *resp, *v;
+    bool agree = true;
+    eb_op_t op;
+
+    for (op = 0; op < EB_OP_COUNT; op++)
+        if (eb_agent_serves(op) != !!(eb_op_flags(op) & EB_OP_AGENT))
+            agree = false;
+    CHECK(agree, "dispatch: a handler for every op flagged EB_OP_AGENT, and for no other");
+    CHECK(call(&ag, "ping", NULL, &resp, &err) == 0, "dispatch: ping answered %s", err.msg);
+    json_object_put(resp);
+    CHECK(call(&ag, "usage", NULL, &resp, &err) == 0 && json_object_object_get_ex(resp, "user_us", &v),
+          "dispatch: usage answered with the agent's CPU time %s", err.msg);
+    json_object_put(resp);
+    CHECK(call(&ag, "info", NULL, &resp, &err) < 0 && err.code == EOPNOTSUPP && strstr(err.msg, "`info`"),
+          "dispatch: the monitor's own request refused: %s", err.msg);
+    json_object_put(resp);
+    eb_error_clear(&err);
+    CHECK(call(&ag, "frobnicate", NULL, &resp, &err) < 0 && err.code == EOPNOTSUPP && strstr(err.msg, "`frobnicate`"),
+          "dispatch: an unknown request refused, named: %s", err.msg);
+    json_object_put(resp);
+    eb_error_clear(&err);
+    CHECK(call(&ag, "state", "../x", &resp, &err) < 0 && strstr(err.msg, "invalid container id"),
+          "dispatch: a handler validates its fields: %s", err.msg);
+    json_object_put(resp);
+    eb_error_clear(&err);
+    CHECK(call(&ag, "signal", NULL, &resp, &err) < 0 && strstr(err.msg, "stream"),
+          "dispatch: signal without a stream refused: %s", err.msg);
+    json_object_put(resp);
+    eb_error_clear(&err);
+    eb_outbuf_free(&ag.out);
+}
+
+/* The process table, and an exit event after the end of its streams. */
+static void test_procs(void)
+{
+    eb_agent_t ag = { .chan = -1 };
+    eb_aproc_t *p, *x;
+    int fds[2];
+    size_t pos = 0;
+    uint8_t order[4];
+    size_t n = 0;
+
+    p = eb_agent_proc_add(&ag.procs, 5, "c1", true, false, 1000, -1, -1, -1);
+    x = eb_agent_proc_add(&ag.procs, 6, "c1", false, false, 1001, -1, -1, -1);
+    eb_agent_proc_add(&ag.procs, 7, "c2", true, false, 1002, -1, -1, -1);
+    CHECK(eb_agent_proc_find(&ag.procs, 6) == x && eb_agent_proc_find(&ag.procs, 9) == NULL
+              && eb_agent_proc_init(&ag.procs, "c1") == p && eb_agent_proc_init(&ag.procs, "c3") == NULL
+              && p->credit == EB_STREAM_WINDOW,
+          "procs: found by stream, a container's init by its id");
+    eb_agent_proc_exited(&ag.procs, 1001, 9);
+    CHECK(x->exited && x->status == 9 && !p->exited, "procs: a reaped pid marks its record only");
+    eb_agent_proc_prune(&ag.procs);
+    CHECK(eb_agent_proc_find(&ag.procs, 6) == x, "procs: an exit not reported yet is kept");
+
+    if (pipe(fds) == 0) {
+        close(fds[1]);
+        x->out_fd = fds[0];
+        eb_agent_event_exit(&ag, x);
+        x->reported = true;
+        while (ag.out.len - pos >= EB_FRAME_HDR && n < sizeof(order)) {
+            eb_frame_t f;
+            eb_error_t err = { 0 };
+            if (eb_frame_check_header(ag.out.buf + pos, &f, &err) < 0)
+                break;
+            order[n++] = f.type;
+            pos += EB_FRAME_HDR + f.len;
+        }
+        CHECK(x->out_fd < 0 && n == 2 && order[0] == EB_FRAME_STDOUT && order[1] == EB_FRAME_EVENT,
+              "event: a still open stdout ends before the exit event (%zu frames)", n);
+    }
+    eb_agent_proc_prune(&ag.procs);
+    CHECK(eb_agent_proc_find(&ag.procs, 6) == NULL && eb_agent_proc_find(&ag.procs, 5) == p,
+          "procs: a reported exec'd process goes, an init stays");
+    eb_agent_proc_exited(&ag.procs, 1000, 0);
+    eb_agent_proc_forget(&ag.procs, "c1");
+    CHECK(eb_agent_proc_find(&ag.procs, 5) == p, "procs: an init whose exit is unreported outlives the delete");
+    p->reported = true;
+    eb_agent_proc_forget(&ag.procs, "c1");
+    CHECK(eb_agent_proc_find(&ag.procs, 5) == NULL && eb_agent_proc_find(&ag.procs, 7) != NULL,
+          "procs: the container's records go with it, not another's");
+    eb_agent_proc_forget(&ag.procs, "c2");
+    CHECK(ag.procs.head == NULL, "procs: empty again");
+    eb_outbuf_free(&ag.out);
+}
+
 int main(void)
 {
     char tmpl[] = "agent-logs.XXXXXX", dir[400], pat[450], a[450], a1[450], old[450], keep[450], c[450];
@@ -147,6 +258,8 @@ int main(void)
     int id, idc, ida;
 
     unit_name = "agent";
+    test_dispatch();
+    test_procs();
     if (mkdtemp(tmpl) == NULL || realpath(tmpl, dir) == NULL) {
         CHECK(0, "a test directory: %s", strerror(errno));
         return 1;

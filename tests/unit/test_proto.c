@@ -4,6 +4,7 @@
 #include "unit.h"
 #include "proto/frame.h"
 #include "proto/message.h"
+#include "proto/ops.h"
 #include "runv/monitor.h"
 #include "runv/logger.h"
 
@@ -34,6 +35,63 @@ static int feed(const uint8_t *b, size_t n)
     return eb_monitor_feed(b, n, &err);
 }
 
+/* The request table: every op named, names and flags consistent, and the
+ * lookup bounded. */
+static void test_ops(void)
+{
+    eb_op_t op, back;
+    eb_error_t err = { 0 };
+    bool named = true, round = true, flagged = true;
+    char longname[EB_OP_NAME_MAX + 2];
+    json_object *req;
+
+    for (op = 0; op < EB_OP_COUNT; op++) {
+        const char *name = eb_op_name(op);
+        if (name == NULL || name[0] == 0 || strlen(name) > EB_OP_NAME_MAX) {
+            named = false;
+            continue;
+        }
+        if (eb_op_lookup(name, &back, &err) < 0 || back != op)
+            round = false;
+        /* Someone answers each; the stream flags exclude each other. */
+        if (!(eb_op_flags(op) & (EB_OP_AGENT | EB_OP_MONITOR))
+            || (eb_op_flags(op) & (EB_OP_NEW_STREAM | EB_OP_STREAM)) == (EB_OP_NEW_STREAM | EB_OP_STREAM))
+            flagged = false;
+        eb_error_clear(&err);
+    }
+    CHECK(named, "ops: every op has a name of at most %d bytes", EB_OP_NAME_MAX);
+    CHECK(round, "ops: name -> op gives back every op");
+    CHECK(flagged, "ops: every op is answered by someone, and opens or names a stream, not both");
+    CHECK(eb_op_name(EB_OP_COUNT) == NULL && eb_op_name((eb_op_t) -1) == NULL && eb_op_flags(EB_OP_COUNT) == 0,
+          "ops: no name or flags beyond the table");
+    CHECK(strcmp(eb_op_name(EB_OP_KILL), "kill") == 0 && strcmp(eb_op_name(EB_OP_SHUTDOWN), "shutdown") == 0
+              && (eb_op_flags(EB_OP_KILL) & EB_OP_ID) && (eb_op_flags(EB_OP_EXEC) & EB_OP_NEW_STREAM)
+              && (eb_op_flags(EB_OP_RESIZE) & EB_OP_STREAM) && eb_op_flags(EB_OP_INFO) == EB_OP_MONITOR,
+          "ops: the wire names and flags the host sends today");
+    CHECK(eb_op_lookup("bogus", &back, &err) < 0 && err.code == EOPNOTSUPP && strstr(err.msg, "`bogus`"),
+          "ops: an unknown name is refused, named: %s", err.msg);
+    eb_error_clear(&err);
+    CHECK(eb_op_lookup("Kill", &back, &err) < 0 && eb_op_lookup("", &back, &err) < 0
+              && eb_op_lookup(NULL, &back, &err) < 0,
+          "ops: names match exactly (case, empty, none)");
+    eb_error_clear(&err);
+    memset(longname, 'x', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = 0;
+    memcpy(longname, "shutdown", 8);
+    CHECK(eb_op_lookup(longname, &back, &err) < 0 && err.code == EINVAL && strstr(err.msg, "longer than"),
+          "ops: a name over %d bytes is refused: %s", EB_OP_NAME_MAX, err.msg);
+    eb_error_clear(&err);
+    req = eb_op_request(EB_OP_PS);
+    CHECK(req && eb_op_of(req, &back, &err) == 0 && back == EB_OP_PS, "ops: a built request reads back as its op");
+    json_object_put(req);
+    req = json_object_new_object();
+    json_object_object_add(req, "op", json_object_new_int(3));
+    CHECK(eb_op_of(req, &back, &err) < 0 && eb_op_request(EB_OP_COUNT) == NULL,
+          "ops: a request whose op is not a string is refused: %s", err.msg);
+    eb_error_clear(&err);
+    json_object_put(req);
+}
+
 int main(void)
 {
     static uint8_t buf[1 << 20];
@@ -45,6 +103,7 @@ int main(void)
     int rc = 0;
 
     unit_name = "proto";
+    test_ops();
     n = put(buf, EB_FRAME_STDOUT, 7, "hello", 5);
     n += put(buf + n, EB_FRAME_REQUEST, 9, "{\"op\":\"ping\"}", 13);
     eb_frame_reader_init(&r);
