@@ -23,7 +23,7 @@ static int violation(monitor_t *m, eb_error_t *err)
 
 static void finish_pending(monitor_t *m, mpending_t *p, json_object *resp, bool ok)
 {
-    if (strcmp(p->op, "sandbox") == 0 && m->phase == SETUP) {
+    if (p->op == EB_OP_SANDBOX && m->phase == SETUP) {
         eb_error_t e = { 0 };
         if (!ok) {
             eb_msg_response_status(resp, &e);
@@ -42,14 +42,14 @@ static void finish_pending(monitor_t *m, mpending_t *p, json_object *resp, bool 
         }
         return;
     }
-    if ((strcmp(p->op, "create") == 0 || strcmp(p->op, "exec") == 0 || strcmp(p->op, "logs") == 0) && p->stream) {
+    if ((eb_op_flags(p->op) & EB_OP_NEW_STREAM) && p->stream) {
         mstream_t *s = mon_stream_find(m, p->stream);
         if (!ok && s)
             mon_stream_drop(m, s);
         else if (ok)
             json_object_object_add(resp, "stream", json_object_new_int64(p->stream));
     }
-    if (strcmp(p->op, "delete") == 0 && ok && strcmp(p->cid, m->o->sid) == 0) {
+    if (p->op == EB_OP_DELETE && ok && strcmp(p->cid, m->o->sid) == 0) {
         /* The sandbox's own container is gone: so is the sandbox. */
         m->phase = DYING;
         m->exit_ok = true;
@@ -153,10 +153,10 @@ static int agent_frame(monitor_t *m, const eb_frame_t *f, eb_error_t *err)
         m->deadline = eb_now_ms() + 30000;
         {
             json_object *r = m->net.config ? json_object_get(m->net.config) : json_object_new_object();
-            json_object_object_add(r, "op", json_object_new_string("sandbox"));
+            json_object_object_add(r, "op", json_object_new_string(eb_op_name(EB_OP_SANDBOX)));
             if (m->o->hostname)
                 json_object_object_add(r, "hostname", json_object_new_string(m->o->hostname));
-            mon_send_agent(m, NULL, 0, r, "sandbox", NULL, 0);
+            mon_send_agent(m, NULL, 0, r, EB_OP_SANDBOX, NULL, 0);
             json_object_put(r);
         }
         return 0;
@@ -250,7 +250,7 @@ int mon_agent_input(monitor_t *m, eb_error_t *err)
  * sandbox. */
 int eb_monitor_feed(const uint8_t *data, size_t len, eb_error_t *err)
 {
-    static const char *const ops[] = { "create", "state", "delete", "ping" };
+    static const eb_op_t ops[] = { EB_OP_CREATE, EB_OP_STATE, EB_OP_DELETE, EB_OP_PING };
     monitor_t m = { .chan = -1, .console = -1, .listen_fd = -1, .vfs_listen = -1, .phase = READY };
     eb_monitor_opts_t o = { .sid = "fuzz", .ready_fd = -1 };
     mconn_t *c = eb_xcalloc(1, sizeof(*c));

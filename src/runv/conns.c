@@ -17,8 +17,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-void mon_send_agent(monitor_t *m, mconn_t *c, uint32_t client_id, json_object *req, const char *op,
-                       const char *cid, uint32_t stream)
+void mon_send_agent(monitor_t *m, mconn_t *c, uint32_t client_id, json_object *req, eb_op_t op,
+                    const char *cid, uint32_t stream)
 {
     mpending_t *p = eb_xcalloc(1, sizeof(*p));
 
@@ -27,7 +27,7 @@ void mon_send_agent(monitor_t *m, mconn_t *c, uint32_t client_id, json_object *r
     p->conn = c;
     p->stream = stream;
     p->sent_ms = eb_now_ms();
-    snprintf(p->op, sizeof(p->op), "%s", op);
+    p->op = op;
     snprintf(p->cid, sizeof(p->cid), "%s", cid ? cid : "");
     p->next = m->pending;
     m->pending = p;
@@ -36,11 +36,10 @@ void mon_send_agent(monitor_t *m, mconn_t *c, uint32_t client_id, json_object *r
 
 static void internal_signal(monitor_t *m, uint32_t stream, int sig)
 {
-    json_object *r = json_object_new_object();
-    json_object_object_add(r, "op", json_object_new_string("signal"));
+    json_object *r = eb_op_request(EB_OP_SIGNAL);
     json_object_object_add(r, "stream", json_object_new_int64(stream));
     json_object_object_add(r, "signal", json_object_new_int(sig));
-    mon_send_agent(m, NULL, 0, r, "signal", NULL, 0);
+    mon_send_agent(m, NULL, 0, r, EB_OP_SIGNAL, NULL, 0);
     json_object_put(r);
 }
 
@@ -86,10 +85,10 @@ static void op_info(monitor_t *m, mconn_t *c, uint32_t id)
 /* create, exec, logs: the requesting connection (a relay, the log writer)
  * owns the new stream, whose id goes into REQ.  One log stream at a time:
  * a writer that (re)subscribes takes the place of one that is gone. */
-static int open_stream(monitor_t *m, mconn_t *c, const char *op, json_object *req, uint32_t *stream,
+static int open_stream(monitor_t *m, mconn_t *c, eb_op_t op, json_object *req, uint32_t *stream,
                        eb_error_t *err)
 {
-    bool logs = strcmp(op, "logs") == 0;
+    bool logs = op == EB_OP_LOGS;
     mstream_t *old = NULL;
 
     if (logs)
@@ -98,7 +97,7 @@ static int open_stream(monitor_t *m, mconn_t *c, const char *op, json_object *re
         return eb_error_set(err, EBUSY, "sandbox %s: the log files have a writer already", m->o->sid);
     if (old)
         mon_stream_drop(m, old);
-    if (strcmp(op, "create") == 0 && json_object_object_get_ex(req, "log_files", NULL) && !m->want_logger) {
+    if (op == EB_OP_CREATE && json_object_object_get_ex(req, "log_files", NULL) && !m->want_logger) {
         m->want_logger = true;
         m->logger_due = eb_now_ms();
     }
@@ -125,13 +124,16 @@ static void conn_request(monitor_t *m, mconn_t *c, const eb_frame_t *f)
 {
     eb_error_t err = { 0 };
     json_object *req = eb_msg_parse(f->payload, f->len, &err);
-    const char *op = NULL, *cid = NULL;
+    const char *cid = NULL;
     uint32_t stream = 0;
+    unsigned flags;
+    eb_op_t op;
 
-    if (req == NULL || eb_msg_str(req, "op", 32, false, &op, &err) < 0
-        || eb_msg_str(req, "id", 1024, true, &cid, &err) < 0)
+    if (req == NULL || eb_op_of(req, &op, &err) < 0 || eb_msg_str(req, "id", 1024, true, &cid, &err) < 0)
         goto fail;
-    if (strcmp(op, "shutdown") == 0) {
+    flags = eb_op_flags(op);
+    /* A sandbox can be shut down while it boots; nothing else waits. */
+    if (op == EB_OP_SHUTDOWN) {
         op_shutdown(m, c, f->id);
         json_object_put(req);
         return;
@@ -140,17 +142,15 @@ static void conn_request(monitor_t *m, mconn_t *c, const eb_frame_t *f)
         eb_error_set(&err, EAGAIN, "sandbox %s is not ready", m->o->sid);
         goto fail;
     }
-    if (strcmp(op, "info") == 0) {
+    if (op == EB_OP_INFO) {
         op_info(m, c, f->id);
         json_object_put(req);
         return;
     }
-    if (strcmp(op, "create") == 0 || strcmp(op, "exec") == 0 || strcmp(op, "logs") == 0) {
-        if (open_stream(m, c, op, req, &stream, &err) < 0)
-            goto fail;
-    } else if ((strcmp(op, "signal") == 0 || strcmp(op, "resize") == 0) && check_stream_owner(m, c, req, &err) < 0) {
+    if ((flags & EB_OP_NEW_STREAM) && open_stream(m, c, op, req, &stream, &err) < 0)
         goto fail;
-    }
+    if ((flags & EB_OP_STREAM) && check_stream_owner(m, c, req, &err) < 0)
+        goto fail;
     mon_send_agent(m, c, f->id, req, op, cid, stream);
     json_object_put(req);
     return;

@@ -40,6 +40,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "proto/message.h"
+#include "proto/ops.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -587,7 +588,7 @@ static int resume_request(logger_t *l, int fd, eb_error_t *err)
 {
     _cleanup_free_ char *ldir = logs_dir(l->dir);
     _cleanup_closedir_ DIR *d = opendir(ldir);
-    json_object *req = json_object_new_object(), *resume = json_object_new_array();
+    json_object *req = eb_op_request(EB_OP_LOGS), *resume = json_object_new_array();
     struct dirent *e;
     size_t i, j;
     int ret;
@@ -604,7 +605,6 @@ static int resume_request(logger_t *l, int fd, eb_error_t *err)
     for (i = 0; i < l->n; i++)
         for (j = 0; l->c[i]->resume && j < json_object_array_length(l->c[i]->resume); j++)
             json_object_array_add(resume, json_object_get(json_object_array_get_idx(l->c[i]->resume, j)));
-    json_object_object_add(req, "op", json_object_new_string("logs"));
     json_object_object_add(req, "resume", resume);
     ret = eb_msg_write(fd, EB_FRAME_REQUEST, 1, req, err);
     json_object_put(req);

@@ -295,16 +295,15 @@ static void keep_alive(monitor_t *m)
     mpending_t *p;
 
     for (p = m->pending; p; p = p->next)
-        if (now - p->sent_ms > m->ping_deadline && strcmp(p->op, "ping") == 0) {
+        if (now - p->sent_ms > m->ping_deadline && p->op == EB_OP_PING) {
             snprintf(m->reason, sizeof(m->reason), "the agent stopped answering (no reply in %llu s)",
                      (unsigned long long) m->ping_deadline / 1000);
             m->phase = DYING;
             return;
         }
     if (now - m->last_ping >= m->ping_every) {
-        json_object *r = json_object_new_object();
-        json_object_object_add(r, "op", json_object_new_string("ping"));
-        mon_send_agent(m, NULL, 0, r, "ping", NULL, 0);
+        json_object *r = eb_op_request(EB_OP_PING);
+        mon_send_agent(m, NULL, 0, r, EB_OP_PING, NULL, 0);
         json_object_put(r);
         m->last_ping = now;
         eb_outbuf_flush(&m->out, m->chan);

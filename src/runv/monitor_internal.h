@@ -25,6 +25,7 @@
 #include <sys/types.h>
 
 #include "proto/frame.h"
+#include "proto/ops.h"
 #include "runv/monitor.h"
 #include "runv/podnet.h"
 #include "runv/vm.h"
@@ -63,7 +64,7 @@ typedef struct mstream {
 typedef struct mpending {
     uint32_t agent_id, client_id;
     mconn_t *conn;             /* NULL: the monitor's own request */
-    char op[16];
+    eb_op_t op;
     char cid[256];
     uint32_t stream;
     uint64_t sent_ms;
@@ -115,7 +116,7 @@ void mon_stream_flush_stdin(monitor_t *m, mstream_t *s);
 void mon_end_streams(monitor_t *m, const char *reason);
 
 /* conns.c */
-void mon_send_agent(monitor_t *m, mconn_t *c, uint32_t client_id, json_object *req, const char *op,
+void mon_send_agent(monitor_t *m, mconn_t *c, uint32_t client_id, json_object *req, eb_op_t op,
                     const char *cid, uint32_t stream);
 void mon_reply(mconn_t *c, uint32_t id, json_object *resp);
 void mon_reply_error(mconn_t *c, uint32_t id, eb_error_t *err);

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "proto/message.h"
+#include "proto/ops.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -25,10 +26,9 @@
 
 static void send_signal(eb_relay_t *r, int sig, uint32_t *req_id)
 {
-    json_object *q = json_object_new_object();
+    json_object *q = eb_op_request(EB_OP_SIGNAL);
     eb_error_t ign = { 0 };
 
-    json_object_object_add(q, "op", json_object_new_string("signal"));
     json_object_object_add(q, "stream", json_object_new_int64(r->stream));
     json_object_object_add(q, "signal", json_object_new_int(sig));
     eb_msg_write(r->conn, EB_FRAME_REQUEST, ++*req_id, q, &ign);
@@ -43,8 +43,7 @@ static void send_resize(eb_relay_t *r, uint32_t *req_id)
 
     if (ioctl(r->in_fd, TIOCGWINSZ, &ws) < 0)
         return;
-    q = json_object_new_object();
-    json_object_object_add(q, "op", json_object_new_string("resize"));
+    q = eb_op_request(EB_OP_RESIZE);
     json_object_object_add(q, "stream", json_object_new_int64(r->stream));
     json_object_object_add(q, "rows", json_object_new_int(ws.ws_row));
     json_object_object_add(q, "cols", json_object_new_int(ws.ws_col));

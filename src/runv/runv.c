@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "proto/message.h"
+#include "proto/ops.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -84,10 +85,9 @@ static int info_save(const char *dir, const runv_info_t *info, eb_error_t *err)
     return ret;
 }
 
-static json_object *req_new(const char *op, const char *id)
+static json_object *req_new(eb_op_t op, const char *id)
 {
-    json_object *r = json_object_new_object();
-    json_object_object_add(r, "op", json_object_new_string(op));
+    json_object *r = eb_op_request(op);
     if (id)
         json_object_object_add(r, "id", json_object_new_string(id));
     return r;
@@ -445,7 +445,7 @@ static json_object *create_request(const eb_create_opts_t *o, const eb_spec_t *s
 
     if (gspec == NULL)
         return NULL;
-    req = req_new("create", o->id);
+    req = req_new(EB_OP_CREATE, o->id);
     json_object_object_add(req, "spec", gspec);
     if (eb_logger_prepare(sbdir, o->id, spec, req, err) < 0) {
         json_object_put(req);
@@ -463,7 +463,7 @@ static void undo_create(const eb_create_opts_t *o, const char *sid, const char *
     json_object *r;
 
     if (relay > 0) {
-        r = req_new("delete", o->id);
+        r = req_new(EB_OP_DELETE, o->id);
         json_object_object_add(r, "force", json_object_new_boolean(1));
         eb_monitor_request(o->root, sid, r, NULL, &ign);
         json_object_put(r);
@@ -473,7 +473,7 @@ static void undo_create(const eb_create_opts_t *o, const char *sid, const char *
     eb_sandbox_unshare(sbdir, o->id);
     eb_logger_forget(sbdir, o->id);
     if (booted) {
-        r = req_new("shutdown", NULL);
+        r = req_new(EB_OP_SHUTDOWN, NULL);
         eb_monitor_request(o->root, sid, r, NULL, &ign);
         json_object_put(r);
         eb_sandbox_teardown(sbdir);
@@ -565,7 +565,7 @@ eb_status_t eb_runv_status(const char *root, const char *id, pid_t *pid)
         return status;
     }
     status = EB_STATUS_STOPPED;
-    if (call(root, id, req_new("state", id), &resp, &err) == 0 && eb_msg_str(resp, "status", 16, false, &s, &err) == 0) {
+    if (call(root, id, req_new(EB_OP_STATE, id), &resp, &err) == 0 && eb_msg_str(resp, "status", 16, false, &s, &err) == 0) {
         for (i = 0; i <= EB_STATUS_STOPPED; i++)
             if (strcmp(eb_status_names[i], s) == 0)
                 status = (eb_status_t) i;
@@ -591,12 +591,12 @@ int eb_runv_start(const char *root, const char *id, eb_error_t *err)
 
     if (s != EB_STATUS_CREATED)
         return eb_error_set(err, EINVAL, "cannot start a container in the %s state", eb_status_names[s]);
-    return call(root, id, req_new("start", id), NULL, err);
+    return call(root, id, req_new(EB_OP_START, id), NULL, err);
 }
 
 int eb_runv_kill(const char *root, const char *id, int sig, bool all, eb_error_t *err)
 {
-    json_object *r = req_new("kill", id);
+    json_object *r = req_new(EB_OP_KILL, id);
     eb_status_t s = eb_runv_status(root, id, NULL);
 
     if (s == EB_STATUS_STOPPED) {
@@ -610,7 +610,7 @@ int eb_runv_kill(const char *root, const char *id, int sig, bool all, eb_error_t
 
 int eb_runv_pause(const char *root, const char *id, bool pause, eb_error_t *err)
 {
-    return call(root, id, req_new(pause ? "pause" : "resume", id), NULL, err);
+    return call(root, id, req_new(pause ? EB_OP_PAUSE : EB_OP_RESUME, id), NULL, err);
 }
 
 int eb_runv_delete(const char *root, const char *id, bool force, eb_error_t *err)
@@ -640,7 +640,7 @@ int eb_runv_delete(const char *root, const char *id, bool force, eb_error_t *err
                             eb_status_names[s]);
     }
     sbdir = eb_sandbox_dir(root, info.sandbox);
-    r = req_new("delete", id);
+    r = req_new(EB_OP_DELETE, id);
     json_object_object_add(r, "force", json_object_new_boolean(1));
     eb_monitor_request(root, info.sandbox, r, NULL, &ign);
     json_object_put(r);
@@ -656,7 +656,7 @@ int eb_runv_delete(const char *root, const char *id, bool force, eb_error_t *err
     eb_logger_forget(sbdir, id);
     if (info.owner) {
         pid_t mon = eb_sandbox_read_pid(sbdir, "monitor");
-        r = req_new("shutdown", NULL);
+        r = req_new(EB_OP_SHUTDOWN, NULL);
         eb_monitor_request(root, info.sandbox, r, NULL, &ign);
         json_object_put(r);
         for (i = 0; i < 500 && mon > 0 && eb_sandbox_read_pid(sbdir, "monitor") == mon; i++)
@@ -677,7 +677,7 @@ int eb_runv_stats(const char *root, const char *id, json_object **data, uint64_t
     json_object *resp = NULL, *d;
     int64_t ooms = 0;
 
-    if (call(root, id, req_new("stats", id), &resp, err) < 0)
+    if (call(root, id, req_new(EB_OP_STATS, id), &resp, err) < 0)
         return -1;
     if (eb_msg_int(resp, "oom_kill", 0, INT64_MAX, true, &ooms, err) < 0) {
         json_object_put(resp);
@@ -699,7 +699,7 @@ int eb_runv_ps(const char *root, const char *id, json_object **procs, eb_error_t
 {
     json_object *resp = NULL, *p;
 
-    if (call(root, id, req_new("ps", id), &resp, err) < 0)
+    if (call(root, id, req_new(EB_OP_PS, id), &resp, err) < 0)
         return -1;
     p = eb_msg_obj(resp, "processes", json_type_array, false, err);
     if (p == NULL) {
@@ -722,7 +722,7 @@ static json_object *strv_json(const char *const *v)
 /* The agent's exec request: --process's JSON as it is, or the flags. */
 static json_object *exec_request(const eb_exec_opts_t *o, bool *tty, eb_error_t *err)
 {
-    json_object *req = req_new("exec", o->id);
+    json_object *req = req_new(EB_OP_EXEC, o->id);
 
     if (o->process_json) {
         json_object *p = json_tokener_parse(o->process_json), *t;
