@@ -167,6 +167,14 @@ int main(int argc, char **argv)
     if (eb_log_init(log_path, EB_LOG_TEXT, debug, &err) < 0)
         goto fail;
     signal(SIGPIPE, SIG_IGN);
+    /* Before the first thread (the cache writer): a thread that leaves
+     * them unblocked takes them with their default action, and the hub
+     * died without stopping its threads. */
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &mask, NULL);
+    sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
     if (eb_kubeconfig_load(hub.cfg.kubeconfig, hub.cfg.context, &hub.kc, &err) < 0)
         goto fail;
     cache_dir = eb_xstrdup(hub.cfg.cache_path);
@@ -197,11 +205,6 @@ int main(int argc, char **argv)
             eb_info("hub: apiserver %s unreachable at start (%s): serving from the cache", hub.kc.server, e2.msg);
         }
     }
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &mask, NULL);
-    sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, 256 << 10);
