@@ -45,8 +45,9 @@ static void informer_metrics(eb_ecm_t *ecm, eb_buf_t *b)
     }
 }
 
-static void metrics(eb_ecm_t *ecm, eb_buf_t *b)
+static void metrics(void *ud, eb_buf_t *b)
 {
+    eb_ecm_t *ecm = ud;
     unsigned long protected_pods = 0, autonomous = 0;
 
     eb_informer_foreach(&ecm->pods, count_protected, &protected_pods);
@@ -87,13 +88,6 @@ static void metrics(eb_ecm_t *ecm, eb_buf_t *b)
     informer_metrics(ecm, b);
 }
 
-static int metrics_route(void *ud, const char *path, eb_buf_t *b, const char **ctype)
-{
-    (void) path, (void) ctype;
-    metrics(ud, b);
-    return 200;
-}
-
 /* Alive: every thread still runs (500 otherwise). */
 static int healthz(void *ud, const char *path, eb_buf_t *b, const char **ctype)
 {
@@ -118,7 +112,6 @@ static int readyz(void *ud, const char *path, eb_buf_t *b, const char **ctype)
 }
 
 static const eb_admin_route_t routes[] = {
-    { "/metrics", metrics_route, EB_PROM_CTYPE },
     { "/healthz", healthz, NULL },
     { "/livez", healthz, NULL },
     { "/readyz", readyz, NULL },
@@ -127,5 +120,6 @@ static const eb_admin_route_t routes[] = {
 
 void eb_ecm_admin(eb_ecm_t *ecm, eb_admin_t *a)
 {
-    *a = (eb_admin_t) { .routes = routes, .ud = ecm, .timeout_ms = 5000, .text_ctype = "text/plain; charset=utf-8" };
+    *a = (eb_admin_t) { .routes = routes, .metrics = metrics, .ud = ecm,
+                        .timeout_ms = 5000, .text_ctype = "text/plain; charset=utf-8" };
 }

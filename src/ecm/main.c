@@ -139,10 +139,8 @@ int main(int argc, char **argv)
                 return rc;
         }
     }
-    if (optind < argc) {
-        eb_error_set(&err, EINVAL, "unexpected argument `%s`", argv[optind]);
+    if (eb_daemon_no_args(argc, argv, &err) < 0)
         goto fail;
-    }
     /* client-go's rule: the lease outlives a missed renewal, and a leader
      * gives up before the lease it holds can pass to another */
     if (!(ecm.cfg.lease_duration_s > ecm.cfg.renew_deadline_s && ecm.cfg.renew_deadline_s > ecm.cfg.retry_period_s)) {

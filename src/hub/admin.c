@@ -6,9 +6,10 @@
 #include "kube/daemon.h"
 #include "common/util.h"
 
-static void metrics(eb_hub_t *hub, eb_buf_t *b)
+static void metrics(void *ud, eb_buf_t *b)
 {
     static const char *const results[EB_RES_N] = { "forwarded", "cache", "refused", "error" };
+    eb_hub_t *hub = ud;
     int v, r;
 
     eb_buf_puts(b, "# HELP edgebox_hub_requests_total Requests by verb and how they were answered.\n"
@@ -43,13 +44,6 @@ static void metrics(eb_hub_t *hub, eb_buf_t *b)
                   atomic_load(&hub->health_fail), atomic_load(&hub->refreshes), atomic_load(&hub->conns));
 }
 
-static int metrics_route(void *ud, const char *path, eb_buf_t *b, const char **ctype)
-{
-    (void) path, (void) ctype;
-    metrics(ud, b);
-    return 200;
-}
-
 /* The hub's own health, always ok while it answers. */
 static int healthz(void *ud, const char *path, eb_buf_t *b, const char **ctype)
 {
@@ -61,7 +55,6 @@ static int healthz(void *ud, const char *path, eb_buf_t *b, const char **ctype)
 }
 
 static const eb_admin_route_t routes[] = {
-    { "/metrics", metrics_route, EB_PROM_CTYPE },
     { "/healthz", healthz, NULL },
     { "/readyz", healthz, NULL },
     { "/livez", healthz, NULL },
@@ -70,5 +63,6 @@ static const eb_admin_route_t routes[] = {
 
 void eb_hub_admin(eb_hub_t *hub, eb_admin_t *a)
 {
-    *a = (eb_admin_t) { .routes = routes, .ud = hub, .timeout_ms = 10000, .text_ctype = "text/plain; charset=utf-8" };
+    *a = (eb_admin_t) { .routes = routes, .metrics = metrics, .ud = hub,
+                        .timeout_ms = 10000, .text_ctype = "text/plain; charset=utf-8" };
 }

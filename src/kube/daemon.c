@@ -103,13 +103,20 @@ void eb_daemon_close(eb_daemon_t *d)
     d->sigfd = -1;
 }
 
-static const eb_admin_route_t *route(const eb_admin_t *a, const char *target)
+/* Is TARGET's path PATH (its query left out when the admin ignores it)? */
+static int path_is(const eb_admin_t *a, const char *target, const char *path)
 {
     size_t plen = a->ignore_query ? strcspn(target, "?") : strlen(target);
+
+    return strlen(path) == plen && strncmp(target, path, plen) == 0;
+}
+
+static const eb_admin_route_t *route(const eb_admin_t *a, const char *target)
+{
     const eb_admin_route_t *r;
 
     for (r = a->routes; r->path; r++)
-        if (strlen(r->path) == plen && strncmp(target, r->path, plen) == 0)
+        if (path_is(a, target, r->path))
             return r;
     return NULL;
 }
@@ -132,9 +139,19 @@ void eb_admin_serve(const eb_admin_t *a, eb_conn_t *c)
         const char *ctype = r->ctype;
         int status = r->fill(a->ud, r->path, &b, &ctype);
         eb_http_respond(c, 0, status, ctype ? ctype : a->text_ctype, b.p, b.len);
+    } else if (a->metrics && path_is(a, h.target, "/metrics")) {
+        a->metrics(a->ud, &b);
+        eb_http_respond(c, 0, 200, EB_PROM_CTYPE, b.p, b.len);
     } else {
         eb_http_respond(c, 0, 404, a->text_ctype, "not found\n", 10);
     }
     eb_buf_free(&b);
     eb_http_head_free(&h);
+}
+
+int eb_daemon_no_args(int argc, char **argv, eb_error_t *err)
+{
+    if (optind < argc)
+        return eb_error_set(err, EINVAL, "unexpected argument `%s`", argv[optind]);
+    return 0;
 }

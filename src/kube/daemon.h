@@ -30,6 +30,8 @@ enum { EB_DAEMON_OPT_HELP = 'h', EB_DAEMON_OPT_DEBUG = 0x100, EB_DAEMON_OPT_VERS
  * (-1: parsing goes on); --version and --help print (0), anything else is
  * a usage error (2): the caller exits with what it returns. */
 int eb_daemon_opt(int opt, const char *name, void (*usage)(FILE *), int *debug);
+/* After the getopt loop: -1 when arguments are left over. */
+int eb_daemon_no_args(int argc, char **argv, eb_error_t *err);
 
 #define EB_PROM_CTYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -45,6 +47,9 @@ typedef struct eb_admin_route {
 /* An admin listener's endpoints and the few ways the daemons differ. */
 typedef struct eb_admin {
     const eb_admin_route_t *routes; /* ended by a NULL path */
+    /* The daemon's metric lines, served at /metrics (200, Prometheus
+     * text) unless a route has that path. */
+    void (*metrics)(void *ud, eb_buf_t *body);
     void *ud;
     int timeout_ms;               /* for the request head */
     const char *text_ctype;       /* 404, 405 and routes without their own */

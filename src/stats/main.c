@@ -281,10 +281,8 @@ int main(int argc, char **argv)
                 return rc;
         }
     }
-    if (optind < argc) {
-        eb_error_set(&err, EINVAL, "unexpected argument `%s`", argv[optind]);
+    if (eb_daemon_no_args(argc, argv, &err) < 0)
         goto fail;
-    }
     if (!d.nroots)
         d.roots[d.nroots++] = "/run/edgebox";
     if (eb_daemon_init(&dm, NULL, EB_LOG_TEXT, debug, &err) < 0 || eb_daemon_listen(&dm, &err) < 0)
