@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* The poll set lives on the stack; the hub, with the most, has three. */
 #define MAX_LISTENERS 8
 
 int eb_daemon_opt(int opt, const char *name, void (*usage)(FILE *), int *debug)
