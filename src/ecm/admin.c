@@ -2,7 +2,6 @@
  * complete: a replica that could lead now), /metrics (Prometheus text). */
 #include "ecm/autonomy.h"
 #include "ecm/ecm.h"
-#include "kube/http.h"
 #include "kube/object.h"
 
 #include <string.h>
@@ -46,8 +45,9 @@ static void informer_metrics(eb_ecm_t *ecm, eb_buf_t *b)
     }
 }
 
-static void metrics(eb_ecm_t *ecm, eb_buf_t *b)
+static void metrics(void *ud, eb_buf_t *b)
 {
+    eb_ecm_t *ecm = ud;
     unsigned long protected_pods = 0, autonomous = 0;
 
     eb_informer_foreach(&ecm->pods, count_protected, &protected_pods);
@@ -88,33 +88,38 @@ static void metrics(eb_ecm_t *ecm, eb_buf_t *b)
     informer_metrics(ecm, b);
 }
 
-void eb_ecm_admin_serve(eb_ecm_t *ecm, eb_conn_t *c)
+/* Alive: every thread still runs (500 otherwise). */
+static int healthz(void *ud, const char *path, eb_buf_t *b, const char **ctype)
 {
-    eb_error_t err = { 0 };
-    eb_http_head_t h;
-    eb_buf_t b = { 0 };
-    const char *text = "text/plain; charset=utf-8";
+    eb_ecm_t *ecm = ud;
+    int ok = atomic_load(&ecm->lease_running) && atomic_load(&ecm->worker_running)
+             && atomic_load(&ecm->nodes.running) && atomic_load(&ecm->pods.running);
 
-    c->timeout_ms = 5000;
-    if (eb_http_read_head(c, 1, &h, &err) != 0) {
-        eb_http_head_free(&h);
-        return;
-    }
-    if (strcmp(h.target, "/metrics") == 0) {
-        metrics(ecm, &b);
-        eb_http_respond(c, 0, 200, "text/plain; version=0.0.4; charset=utf-8", b.p, b.len);
-    } else if (strcmp(h.target, "/healthz") == 0 || strcmp(h.target, "/livez") == 0) {
-        int ok = atomic_load(&ecm->lease_running) && atomic_load(&ecm->worker_running)
-                 && atomic_load(&ecm->nodes.running) && atomic_load(&ecm->pods.running);
-        eb_buf_printf(&b, "%s\nleader: %s\n", ok ? "ok" : "a thread stopped", atomic_load(&ecm->leader) ? "yes" : "no");
-        eb_http_respond(c, 0, ok ? 200 : 500, text, b.p, b.len);
-    } else if (strcmp(h.target, "/readyz") == 0) {
-        int ok = atomic_load(&ecm->nodes.synced) && atomic_load(&ecm->pods.synced);
-        eb_buf_printf(&b, "%s\n", ok ? "ok" : "informers not synced");
-        eb_http_respond(c, 0, ok ? 200 : 503, text, b.p, b.len);
-    } else {
-        eb_http_respond(c, 0, 404, text, "not found\n", 10);
-    }
-    eb_buf_free(&b);
-    eb_http_head_free(&h);
+    (void) path, (void) ctype;
+    eb_buf_printf(b, "%s\nleader: %s\n", ok ? "ok" : "a thread stopped", atomic_load(&ecm->leader) ? "yes" : "no");
+    return ok ? 200 : 500;
+}
+
+/* Ready: both copies are complete (503 otherwise). */
+static int readyz(void *ud, const char *path, eb_buf_t *b, const char **ctype)
+{
+    eb_ecm_t *ecm = ud;
+    int ok = atomic_load(&ecm->nodes.synced) && atomic_load(&ecm->pods.synced);
+
+    (void) path, (void) ctype;
+    eb_buf_printf(b, "%s\n", ok ? "ok" : "informers not synced");
+    return ok ? 200 : 503;
+}
+
+static const eb_admin_route_t routes[] = {
+    { "/healthz", healthz, NULL },
+    { "/livez", healthz, NULL },
+    { "/readyz", readyz, NULL },
+    { NULL, NULL, NULL },
+};
+
+void eb_ecm_admin(eb_ecm_t *ecm, eb_admin_t *a)
+{
+    *a = (eb_admin_t) { .routes = routes, .metrics = metrics, .ud = ecm,
+                        .timeout_ms = 5000, .text_ctype = "text/plain; charset=utf-8" };
 }

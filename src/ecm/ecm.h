@@ -8,6 +8,7 @@
 #ifndef EB_ECM_H
 #define EB_ECM_H
 
+#include "kube/daemon.h"
 #include "kube/informer.h"
 #include "kube/kubeconfig.h"
 
@@ -75,7 +76,8 @@ void *eb_ecm_lease_thread(void *arg);
 /* Give the lease up (holder emptied) if we hold it: on SIGTERM. */
 void eb_ecm_release(eb_ecm_t *ecm);
 
-void eb_ecm_admin_serve(eb_ecm_t *ecm, eb_conn_t *c);
+/* The admin listener's endpoints (/healthz, /livez, /readyz, /metrics). */
+void eb_ecm_admin(eb_ecm_t *ecm, eb_admin_t *a);
 
 
 #endif

@@ -1,19 +1,16 @@
-/* main.c - edgebox-ecm: options, threads, the admin listener, shutdown. */
+/* main.c - edgebox-ecm: options, threads, shutdown; the admin listener is
+ * the daemon skeleton's (kube/daemon.h). */
 #include "ecm/ecm.h"
+#include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "eb_config.h"
 
 #include <errno.h>
-#include <getopt.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 static void usage(FILE *f)
@@ -61,6 +58,47 @@ static char *default_identity(void)
     return eb_strdup_printf("%s_%s", host, suffix);
 }
 
+/* The shared state, the two informers, the worker and the lease thread. */
+static int start(eb_ecm_t *ecm, pthread_t *worker_t, pthread_t *lease_t, eb_error_t *err)
+{
+    int rc;
+
+    pthread_mutex_init(&ecm->lock, NULL);
+    ecm->seen = json_object_new_object();
+    ecm->attempts = json_object_new_object();
+    eb_queue_init(&ecm->queue);
+    ecm->nodes = (eb_informer_t) { .kc = &ecm->kc, .user_agent = "edgebox-ecm/" EB_VERSION, .res = "v1/nodes",
+                                   .handler = eb_ecm_on_node, .ud = ecm };
+    ecm->pods = (eb_informer_t) { .kc = &ecm->kc, .user_agent = "edgebox-ecm/" EB_VERSION, .res = "v1/pods",
+                                  .handler = eb_ecm_on_pod, .ud = ecm };
+    if (eb_informer_start(&ecm->nodes, err) < 0 || eb_informer_start(&ecm->pods, err) < 0)
+        return -1;
+    atomic_store(&ecm->worker_running, 1);
+    atomic_store(&ecm->lease_running, 1);
+    if ((rc = pthread_create(worker_t, NULL, eb_ecm_worker, ecm)) != 0
+        || (rc = pthread_create(lease_t, NULL, eb_ecm_lease_thread, ecm)) != 0)
+        return eb_error_set(err, rc, "start threads");
+    return 0;
+}
+
+/* Stop acting first, then hand the lease over at once instead of letting
+ * the other replicas wait for it to expire. */
+static void stop(eb_ecm_t *ecm, pthread_t worker_t, pthread_t lease_t)
+{
+    atomic_store(&ecm->stopping, 1);
+    eb_queue_close(&ecm->queue);
+    pthread_join(worker_t, NULL);
+    pthread_join(lease_t, NULL);
+    eb_ecm_release(ecm);
+    eb_informer_stop(&ecm->nodes);
+    eb_informer_stop(&ecm->pods);
+    eb_log_fields(EB_LOG_INFO, "edgebox-ecm stopped", "identity", ecm->cfg.identity, NULL);
+    eb_queue_free(&ecm->queue);
+    json_object_put(ecm->seen);
+    json_object_put(ecm->attempts);
+    eb_kubeconfig_free(&ecm->kc);
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -69,15 +107,16 @@ int main(int argc, char **argv)
         { "lease-name", required_argument, 0, 'N' }, { "identity", required_argument, 0, 'i' },
         { "lease-duration", required_argument, 0, 'D' }, { "renew-deadline", required_argument, 0, 'R' },
         { "retry-period", required_argument, 0, 'P' }, { "resync", required_argument, 0, 'S' },
-        { "debug", no_argument, 0, 'd' }, { "version", no_argument, 0, 'V' }, { "help", no_argument, 0, 'h' },
-        { 0, 0, 0, 0 },
+        EB_DAEMON_OPTIONS,
     };
     static eb_ecm_t ecm;
+    eb_admin_t admin;
+    eb_listener_t listener = { .admin = &admin };
+    eb_daemon_t dm = { .listeners = &listener, .nlisteners = 1 };
     eb_error_t err = { 0 };
-    char *identity = NULL;
+    _cleanup_free_ char *identity = NULL;
     pthread_t lease_t, worker_t;
-    sigset_t mask;
-    int opt, debug = 0, afd = -1, sigfd, rc;
+    int opt, debug = 0, rc;
 
     ecm.cfg = (eb_ecm_config_t) {
         .admin_listen = ":10270", .lease_namespace = "kube-system", .lease_name = "edgebox-ecm",
@@ -95,16 +134,13 @@ int main(int argc, char **argv)
         case 'R': if (int_opt(optarg, "--renew-deadline", 1, &ecm.cfg.renew_deadline_s, &err) < 0) goto fail; break;
         case 'P': if (int_opt(optarg, "--retry-period", 1, &ecm.cfg.retry_period_s, &err) < 0) goto fail; break;
         case 'S': if (int_opt(optarg, "--resync", 1, &ecm.cfg.resync_s, &err) < 0) goto fail; break;
-        case 'd': debug = 1; break;
-        case 'V': printf("edgebox-ecm %s\n", EB_VERSION); return 0;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default:
+            if ((rc = eb_daemon_opt(opt, "edgebox-ecm", usage, &debug)) >= 0)
+                return rc;
         }
     }
-    if (optind < argc) {
-        eb_error_set(&err, EINVAL, "unexpected argument `%s`", argv[optind]);
+    if (eb_daemon_no_args(argc, argv, &err) < 0)
         goto fail;
-    }
     /* client-go's rule: the lease outlives a missed renewal, and a leader
      * gives up before the lease it holds can pass to another */
     if (!(ecm.cfg.lease_duration_s > ecm.cfg.renew_deadline_s && ecm.cfg.renew_deadline_s > ecm.cfg.retry_period_s)) {
@@ -112,76 +148,22 @@ int main(int argc, char **argv)
                      ecm.cfg.lease_duration_s, ecm.cfg.renew_deadline_s, ecm.cfg.retry_period_s);
         goto fail;
     }
-    if (eb_log_init(NULL, EB_LOG_JSON, debug, &err) < 0)
+    if (eb_daemon_init(&dm, NULL, EB_LOG_JSON, debug, &err) < 0)
         goto fail;
-    signal(SIGPIPE, SIG_IGN);
     if (ecm.cfg.kubeconfig ? eb_kubeconfig_load(ecm.cfg.kubeconfig, ecm.cfg.context, &ecm.kc, &err)
                            : eb_kubeconfig_in_cluster(&ecm.kc, &err))
         goto fail;
     if (!ecm.cfg.identity)
         ecm.cfg.identity = identity = default_identity();
-    if ((afd = eb_conn_listen(ecm.cfg.admin_listen, &err)) < 0)
+    eb_ecm_admin(&ecm, &admin);
+    listener.addr = ecm.cfg.admin_listen;
+    if (eb_daemon_listen(&dm, &err) < 0 || start(&ecm, &worker_t, &lease_t, &err) < 0)
         goto fail;
-
-    pthread_mutex_init(&ecm.lock, NULL);
-    ecm.seen = json_object_new_object();
-    ecm.attempts = json_object_new_object();
-    eb_queue_init(&ecm.queue);
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &mask, NULL);
-    sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
-
-    ecm.nodes = (eb_informer_t) { .kc = &ecm.kc, .user_agent = "edgebox-ecm/" EB_VERSION, .res = "v1/nodes",
-                                  .handler = eb_ecm_on_node, .ud = &ecm };
-    ecm.pods = (eb_informer_t) { .kc = &ecm.kc, .user_agent = "edgebox-ecm/" EB_VERSION, .res = "v1/pods",
-                                 .handler = eb_ecm_on_pod, .ud = &ecm };
-    if (eb_informer_start(&ecm.nodes, &err) < 0 || eb_informer_start(&ecm.pods, &err) < 0)
-        goto fail;
-    atomic_store(&ecm.worker_running, 1);
-    atomic_store(&ecm.lease_running, 1);
-    if ((rc = pthread_create(&worker_t, NULL, eb_ecm_worker, &ecm)) != 0
-        || (rc = pthread_create(&lease_t, NULL, eb_ecm_lease_thread, &ecm)) != 0) {
-        eb_error_set(&err, rc, "start threads");
-        goto fail;
-    }
     eb_log_fields(EB_LOG_INFO, "edgebox-ecm started", "identity", ecm.cfg.identity, "apiserver", ecm.kc.server, "lease",
                ecm.cfg.lease_name, "leaseNamespace", ecm.cfg.lease_namespace, "admin", ecm.cfg.admin_listen, NULL);
-    for (;;) {
-        struct pollfd p[2] = { { afd, POLLIN, 0 }, { sigfd, POLLIN, 0 } };
-        int fd;
-
-        if (poll(p, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (p[1].revents)
-            break;
-        if (p[0].revents && (fd = accept4(afd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-            eb_conn_t c;
-            eb_conn_init(&c, fd);
-            eb_ecm_admin_serve(&ecm, &c);
-            eb_conn_close(&c);
-        }
-    }
-    /* stop acting first, then hand the lease over at once instead of
-     * letting the other replicas wait for it to expire */
-    atomic_store(&ecm.stopping, 1);
-    eb_queue_close(&ecm.queue);
-    pthread_join(worker_t, NULL);
-    pthread_join(lease_t, NULL);
-    eb_ecm_release(&ecm);
-    eb_informer_stop(&ecm.nodes);
-    eb_informer_stop(&ecm.pods);
-    eb_log_fields(EB_LOG_INFO, "edgebox-ecm stopped", "identity", ecm.cfg.identity, NULL);
-    eb_queue_free(&ecm.queue);
-    json_object_put(ecm.seen);
-    json_object_put(ecm.attempts);
-    eb_kubeconfig_free(&ecm.kc);
-    free(identity);
-    close(afd);
+    eb_daemon_run(&dm);
+    stop(&ecm, worker_t, lease_t);
+    eb_daemon_close(&dm);
     return 0;
 fail:
     fprintf(stderr, "edgebox-ecm: %s\n", err.msg);

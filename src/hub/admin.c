@@ -3,13 +3,13 @@
  * (always the hub's health; whether the apiserver is reachable is in the
  * body and in /metrics), /metrics in the Prometheus text format. */
 #include "hub/hub.h"
+#include "kube/daemon.h"
 #include "common/util.h"
 
-#include <string.h>
-
-static void metrics(eb_hub_t *hub, eb_buf_t *b)
+static void metrics(void *ud, eb_buf_t *b)
 {
     static const char *const results[EB_RES_N] = { "forwarded", "cache", "refused", "error" };
+    eb_hub_t *hub = ud;
     int v, r;
 
     eb_buf_puts(b, "# HELP edgebox_hub_requests_total Requests by verb and how they were answered.\n"
@@ -44,27 +44,25 @@ static void metrics(eb_hub_t *hub, eb_buf_t *b)
                   atomic_load(&hub->health_fail), atomic_load(&hub->refreshes), atomic_load(&hub->conns));
 }
 
-void eb_hub_admin_serve(eb_hub_t *hub, eb_conn_t *c)
+/* The hub's own health, always ok while it answers. */
+static int healthz(void *ud, const char *path, eb_buf_t *b, const char **ctype)
 {
-    eb_error_t err = { 0 };
-    eb_http_head_t h;
-    eb_buf_t b = { 0 };
+    eb_hub_t *hub = ud;
 
-    c->timeout_ms = 10000;
-    if (eb_http_read_head(c, 1, &h, &err) != 0) {
-        eb_http_head_free(&h);
-        return;
-    }
-    if (strcmp(h.target, "/metrics") == 0) {
-        metrics(hub, &b);
-        eb_http_respond(c, 0, 200, "text/plain; version=0.0.4; charset=utf-8", b.p, b.len);
-    } else if (strcmp(h.target, "/healthz") == 0 || strcmp(h.target, "/readyz") == 0
-               || strcmp(h.target, "/livez") == 0) {
-        eb_buf_printf(&b, "ok\napiserver: %s\n", atomic_load(&hub->online) ? "online" : "offline");
-        eb_http_respond(c, 0, 200, "text/plain; charset=utf-8", b.p, b.len);
-    } else {
-        eb_http_respond(c, 0, 404, "text/plain; charset=utf-8", "not found\n", 10);
-    }
-    eb_buf_free(&b);
-    eb_http_head_free(&h);
+    (void) path, (void) ctype;
+    eb_buf_printf(b, "ok\napiserver: %s\n", atomic_load(&hub->online) ? "online" : "offline");
+    return 200;
+}
+
+static const eb_admin_route_t routes[] = {
+    { "/healthz", healthz, NULL },
+    { "/readyz", healthz, NULL },
+    { "/livez", healthz, NULL },
+    { NULL, NULL, NULL },
+};
+
+void eb_hub_admin(eb_hub_t *hub, eb_admin_t *a)
+{
+    *a = (eb_admin_t) { .routes = routes, .metrics = metrics, .ud = hub,
+                        .timeout_ms = 10000, .text_ctype = "text/plain; charset=utf-8" };
 }

@@ -119,8 +119,9 @@ void *eb_hub_health_thread(void *arg);
 void eb_hub_set_online(eb_hub_t *hub, int online);
 void eb_hub_refresh(eb_hub_t *hub);
 
-/* Admin listener: /healthz, /readyz, /metrics. */
-void eb_hub_admin_serve(eb_hub_t *hub, eb_conn_t *c);
+/* The admin listener's endpoints (kube/daemon.h): /healthz, /readyz, /livez, /metrics. */
+struct eb_admin;
+void eb_hub_admin(eb_hub_t *hub, struct eb_admin *a);
 
 /* One request's outcome into the /metrics counters; inline beside the
  * counters it bumps, so that the forwarding and the offline answers can

@@ -1,22 +1,18 @@
-/* main.c - edgebox-hub: options, listeners, the accept loop. */
+/* main.c - edgebox-hub: options, start-up, the client listeners' threads,
+ * shutdown; the listeners' loop is the daemon skeleton's (kube/daemon.h). */
 #include "hub/hub.h"
+#include "kube/daemon.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "eb_config.h"
 
 #include <errno.h>
-#include <getopt.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -73,8 +69,17 @@ static int int_opt(const char *s, const char *name, long min, long *out, eb_erro
     return 0;
 }
 
-static void spawn(eb_hub_t *hub, int fd, int tls, pthread_attr_t *attr)
+/* A client listener (plain or TLS): the ud of its accept callback. */
+typedef struct port {
+    eb_hub_t *hub;
+    int tls;
+    pthread_attr_t *attr;         /* client threads: detached, small stacks */
+} port_t;
+
+static void spawn(void *ud, int fd)
 {
+    port_t *port = ud;
+    eb_hub_t *hub = port->hub;
     eb_client_t *cl;
     pthread_t t;
 
@@ -90,14 +95,68 @@ static void spawn(eb_hub_t *hub, int fd, int tls, pthread_attr_t *attr)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int) { 1 }, sizeof(int));
     cl = eb_xcalloc(1, sizeof(*cl));
     cl->hub = hub;
-    cl->tls = tls;
+    cl->tls = port->tls;
     eb_conn_init(&cl->c, fd);
     atomic_fetch_add(&hub->conns, 1);
-    if (pthread_create(&t, attr, eb_hub_client_thread, cl) != 0) {
+    if (pthread_create(&t, port->attr, eb_hub_client_thread, cl) != 0) {
         atomic_fetch_sub(&hub->conns, 1);
         eb_conn_close(&cl->c);
         free(cl);
     }
+}
+
+/* What the listeners serve from: credentials, the cache and its writer,
+ * the serving certificate. */
+static int open_hub(eb_hub_t *hub, eb_error_t *err)
+{
+    _cleanup_free_ char *cache_dir = NULL;
+
+    if (eb_kubeconfig_load(hub->cfg.kubeconfig, hub->cfg.context, &hub->kc, err) < 0)
+        return -1;
+    cache_dir = eb_xstrdup(hub->cfg.cache_path);
+    if (strrchr(cache_dir, '/')) {
+        *strrchr(cache_dir, '/') = 0;
+        if (cache_dir[0] && eb_mkdir_p(cache_dir, 0700, err) < 0)
+            return -1;
+    }
+    if (eb_store_open(hub->cfg.cache_path, &hub->store, err) < 0 || eb_capq_start(hub, err) < 0)
+        return -1;
+    if (hub->cfg.secure_listen && server_tls(hub, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* Online or not from what the apiserver says now, and the health checker. */
+static int start_health(eb_hub_t *hub, pthread_t *health, eb_error_t *err)
+{
+    eb_conn_t up;
+    eb_error_t e2 = { 0 };
+
+    pthread_mutex_init(&hub->lock, NULL);
+    pthread_cond_init(&hub->changed, NULL);
+    /* Start from what the apiserver says now: offline at once after a
+     * reboot with the link down, so the cache answers without delay. */
+    atomic_store(&hub->online, 1);
+    if (eb_kube_dial(&hub->kc, &up, hub->cfg.health_timeout_ms, &e2) == 0) {
+        eb_conn_close(&up);
+    } else {
+        atomic_store(&hub->online, 0);
+        eb_info("hub: apiserver %s unreachable at start (%s): serving from the cache", hub->kc.server, e2.msg);
+    }
+    if (pthread_create(health, NULL, eb_hub_health_thread, hub) != 0)
+        return eb_error_set(err, errno, "start the health checker");
+    return 0;
+}
+
+static void stop(eb_hub_t *hub, pthread_t health)
+{
+    eb_info("hub: stopping");
+    atomic_store(&hub->stopping, 1);
+    pthread_mutex_lock(&hub->lock);
+    pthread_cond_broadcast(&hub->changed);
+    pthread_mutex_unlock(&hub->lock);
+    pthread_join(health, NULL);
+    eb_capq_stop(hub);
 }
 
 int main(int argc, char **argv)
@@ -109,20 +168,22 @@ int main(int argc, char **argv)
         { "tls-key", required_argument, 0, 'K' }, { "cache", required_argument, 0, 'C' },
         { "cache-agents", required_argument, 0, 'A' }, { "health-interval", required_argument, 0, 'i' },
         { "health-timeout", required_argument, 0, 't' }, { "unhealthy-threshold", required_argument, 0, 'u' },
-        { "healthy-threshold", required_argument, 0, 'h' }, { "offline-watch-hold", required_argument, 0, 'w' },
+        { "healthy-threshold", required_argument, 0, 'T' }, { "offline-watch-hold", required_argument, 0, 'w' },
         { "max-connections", required_argument, 0, 'm' }, { "max-body", required_argument, 0, 'b' },
-        { "log", required_argument, 0, 'L' }, { "debug", no_argument, 0, 'd' }, { "help", no_argument, 0, 'H' },
-        { "version", no_argument, 0, 'V' }, { 0, 0, 0, 0 },
+        { "log", required_argument, 0, 'L' }, EB_DAEMON_OPTIONS,
     };
     static eb_hub_t hub;
+    pthread_attr_t attr;
+    port_t plain = { &hub, 0, &attr }, secure = { &hub, 1, &attr };
+    eb_admin_t admin;
+    /* in the order they are opened (and an error names the first that fails) */
+    eb_listener_t ls[3] = { { .accept = spawn, .ud = &plain }, { .admin = &admin }, { .accept = spawn, .ud = &secure } };
+    eb_daemon_t dm = { .listeners = ls };
     eb_error_t err = { 0 };
     const char *log_path = NULL;
-    int debug = 0, o, lfd = -1, sfd = -1, afd = -1, sigfd;
-    long v;
+    int debug = 0, o;
+    long v = 0;
     pthread_t health;
-    pthread_attr_t attr;
-    sigset_t mask;
-    _cleanup_free_ char *cache_dir = NULL;
 
     hub.cfg = (eb_hub_config_t) {
         .listen = "127.0.0.1:10261", .admin_listen = "127.0.0.1:10267",
@@ -145,15 +206,14 @@ int main(int argc, char **argv)
         case 'i': if (int_opt(optarg, "--health-interval", 100, &v, &err) < 0) goto fail; hub.cfg.health_interval_ms = (int) v; break;
         case 't': if (int_opt(optarg, "--health-timeout", 100, &v, &err) < 0) goto fail; hub.cfg.health_timeout_ms = (int) v; break;
         case 'u': if (int_opt(optarg, "--unhealthy-threshold", 1, &v, &err) < 0) goto fail; hub.cfg.unhealthy_threshold = (int) v; break;
-        case 'h': if (int_opt(optarg, "--healthy-threshold", 1, &v, &err) < 0) goto fail; hub.cfg.healthy_threshold = (int) v; break;
+        case 'T': if (int_opt(optarg, "--healthy-threshold", 1, &v, &err) < 0) goto fail; hub.cfg.healthy_threshold = (int) v; break;
         case 'w': if (int_opt(optarg, "--offline-watch-hold", 1, &v, &err) < 0) goto fail; hub.cfg.watch_hold_s = (int) v; break;
         case 'm': if (int_opt(optarg, "--max-connections", 1, &v, &err) < 0) goto fail; hub.cfg.max_conns = (int) v; break;
         case 'b': if (int_opt(optarg, "--max-body", 4096, &v, &err) < 0) goto fail; hub.cfg.max_body = v; break;
         case 'L': log_path = optarg; break;
-        case 'd': debug = 1; break;
-        case 'H': usage(stdout); return 0;
-        case 'V': printf("edgebox-hub %s\n", EB_VERSION); return 0;
-        default: usage(stderr); return 2;
+        default:
+            if ((o = eb_daemon_opt(o, "edgebox-hub", usage, &debug)) >= 0)
+                return o;
         }
     }
     if (optind < argc || !hub.cfg.kubeconfig) {
@@ -164,83 +224,20 @@ int main(int argc, char **argv)
         eb_error_set(&err, EINVAL, "--secure-listen needs --tls-cert and --tls-key (and they need it)");
         goto fail;
     }
-    if (eb_log_init(log_path, EB_LOG_TEXT, debug, &err) < 0)
-        goto fail;
-    signal(SIGPIPE, SIG_IGN);
-    if (eb_kubeconfig_load(hub.cfg.kubeconfig, hub.cfg.context, &hub.kc, &err) < 0)
-        goto fail;
-    cache_dir = eb_xstrdup(hub.cfg.cache_path);
-    if (strrchr(cache_dir, '/')) {
-        *strrchr(cache_dir, '/') = 0;
-        if (cache_dir[0] && eb_mkdir_p(cache_dir, 0700, &err) < 0)
-            goto fail;
-    }
-    if (eb_store_open(hub.cfg.cache_path, &hub.store, &err) < 0 || eb_capq_start(&hub, &err) < 0)
-        goto fail;
-    if (hub.cfg.secure_listen && server_tls(&hub, &err) < 0)
-        goto fail;
-    if ((lfd = eb_conn_listen(hub.cfg.listen, &err)) < 0 || (afd = eb_conn_listen(hub.cfg.admin_listen, &err)) < 0
-        || (hub.cfg.secure_listen && (sfd = eb_conn_listen(hub.cfg.secure_listen, &err)) < 0))
-        goto fail;
-    pthread_mutex_init(&hub.lock, NULL);
-    pthread_cond_init(&hub.changed, NULL);
-    /* Start from what the apiserver says now: offline at once after a
-     * reboot with the link down, so the cache answers without delay. */
-    atomic_store(&hub.online, 1);
-    {
-        eb_conn_t up;
-        eb_error_t e2 = { 0 };
-        if (eb_kube_dial(&hub.kc, &up, hub.cfg.health_timeout_ms, &e2) == 0)
-            eb_conn_close(&up);
-        else {
-            atomic_store(&hub.online, 0);
-            eb_info("hub: apiserver %s unreachable at start (%s): serving from the cache", hub.kc.server, e2.msg);
-        }
-    }
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &mask, NULL);
-    sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+    eb_hub_admin(&hub, &admin);
+    ls[0].addr = hub.cfg.listen, ls[1].addr = hub.cfg.admin_listen, ls[2].addr = hub.cfg.secure_listen;
+    dm.nlisteners = hub.cfg.secure_listen ? 3 : 2;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, 256 << 10);
-    if (pthread_create(&health, NULL, eb_hub_health_thread, &hub) != 0) {
-        eb_error_set(&err, errno, "start the health checker");
+    if (eb_daemon_init(&dm, log_path, EB_LOG_TEXT, debug, &err) < 0 || open_hub(&hub, &err) < 0
+        || eb_daemon_listen(&dm, &err) < 0 || start_health(&hub, &health, &err) < 0)
         goto fail;
-    }
     eb_info("hub: listening on %s%s%s (admin %s), apiserver %s, cache %s", hub.cfg.listen,
-            sfd >= 0 ? " and https://" : "", sfd >= 0 ? hub.cfg.secure_listen : "", hub.cfg.admin_listen,
-            hub.kc.server, hub.cfg.cache_path);
-    for (;;) {
-        struct pollfd p[4] = { { lfd, POLLIN, 0 }, { afd, POLLIN, 0 }, { sigfd, POLLIN, 0 }, { sfd, POLLIN, 0 } };
-        int n = sfd >= 0 ? 4 : 3, fd;
-
-        if (poll(p, (nfds_t) n, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (p[2].revents)
-            break;
-        if (p[0].revents && (fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
-            spawn(&hub, fd, 0, &attr);
-        if (n == 4 && p[3].revents && (fd = accept4(sfd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
-            spawn(&hub, fd, 1, &attr);
-        if (p[1].revents && (fd = accept4(afd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-            eb_conn_t c;
-            eb_conn_init(&c, fd);
-            eb_hub_admin_serve(&hub, &c);
-            eb_conn_close(&c);
-        }
-    }
-    eb_info("hub: stopping");
-    atomic_store(&hub.stopping, 1);
-    pthread_mutex_lock(&hub.lock);
-    pthread_cond_broadcast(&hub.changed);
-    pthread_mutex_unlock(&hub.lock);
-    pthread_join(health, NULL);
-    eb_capq_stop(&hub);
+            hub.cfg.secure_listen ? " and https://" : "", hub.cfg.secure_listen ? hub.cfg.secure_listen : "",
+            hub.cfg.admin_listen, hub.kc.server, hub.cfg.cache_path);
+    eb_daemon_run(&dm);
+    stop(&hub, health);
     /* Client threads hold the store: the process exit ends them; SQLite's
      * WAL keeps the last committed state whatever they were doing. */
     _exit(0);

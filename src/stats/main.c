@@ -1,28 +1,22 @@
 /* main.c - edgebox-stats: the node daemon.  A collector thread measures
  * the node and every container under the runtime roots each interval
  * (like kubelet's cAdvisor housekeeping, so a scrape never waits on a
- * guest and the CPU rate has two samples); the accept loop renders the
- * latest snapshot. */
+ * guest and the CPU rate has two samples); the daemon skeleton's loop
+ * (kube/daemon.h) renders the latest snapshot. */
 #include "stats/render.h"
-#include "kube/conn.h"
-#include "kube/http.h"
+#include "kube/daemon.h"
 #include "core/state.h"
+#include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "eb_config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <malloc.h>
-#include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -164,61 +158,63 @@ static void *collector(void *arg)
     return NULL;
 }
 
-static void serve(daemon_t *d, eb_conn_t *c)
+static int healthz(void *ud, const char *path, eb_buf_t *b, const char **ctype)
 {
-    eb_error_t err = { 0 };
-    eb_http_head_t h;
-    eb_buf_t b = { 0 };
-    const char *prom = "text/plain; version=0.0.4; charset=utf-8";
-    size_t plen;
-
-    c->timeout_ms = 5000;
-    if (eb_http_read_head(c, 1, &h, &err) != 0) {
-        eb_http_head_free(&h);
-        return;
-    }
-    plen = strcspn(h.target, "?");
-#define IS(p) (plen == strlen(p) && strncmp(h.target, p, plen) == 0)
-    if (strcmp(h.method, "GET") != 0) {
-        eb_http_respond(c, 0, 405, "text/plain", "only GET\n", 9);
-    } else if (IS("/healthz")) {
-        eb_http_respond(c, 0, 200, "text/plain", "ok\n", 3);
-    } else if (IS("/stats/summary") || IS("/metrics/cadvisor") || IS("/metrics/resource") || IS("/metrics")) {
-        pthread_mutex_lock(&d->lock);
-        if (!d->have_snap) {
-            pthread_mutex_unlock(&d->lock);
-            eb_http_respond(c, 0, 503, "text/plain", "no measurement yet\n", 19);
-        } else if (IS("/stats/summary")) {
-            char *json = eb_render_summary(&d->snap);
-            pthread_mutex_unlock(&d->lock);
-            eb_http_respond(c, 0, 200, "application/json", json, strlen(json));
-            free(json);
-        } else {
-            if (IS("/metrics/cadvisor"))
-                eb_render_cadvisor(&d->snap, &b);
-            else if (IS("/metrics/resource"))
-                eb_render_resource(&d->snap, &b);
-            else
-                eb_buf_printf(&b,
-                              "# HELP edgebox_stats_rounds_total Collection rounds done.\n"
-                              "# TYPE edgebox_stats_rounds_total counter\nedgebox_stats_rounds_total %lu\n"
-                              "# HELP edgebox_stats_errors_total Containers that could not be measured.\n"
-                              "# TYPE edgebox_stats_errors_total counter\nedgebox_stats_errors_total %lu\n"
-                              "# HELP edgebox_stats_containers Containers measured in the last round.\n"
-                              "# TYPE edgebox_stats_containers gauge\nedgebox_stats_containers %zu\n"
-                              "# HELP edgebox_stats_round_seconds Duration of the last collection round.\n"
-                              "# TYPE edgebox_stats_round_seconds gauge\nedgebox_stats_round_seconds %.6f\n",
-                              atomic_load(&d->rounds), atomic_load(&d->errors), d->snap.n, d->last_round_s);
-            pthread_mutex_unlock(&d->lock);
-            eb_http_respond(c, 0, 200, prom, b.p, b.len);
-        }
-    } else {
-        eb_http_respond(c, 0, 404, "text/plain", "not found\n", 10);
-    }
-#undef IS
-    eb_buf_free(&b);
-    eb_http_head_free(&h);
+    (void) ud, (void) path, (void) ctype;
+    eb_buf_puts(b, "ok\n");
+    return 200;
 }
+
+/* The daemon's own metrics (under d->lock: the snapshot's size). */
+static void own_metrics(daemon_t *d, eb_buf_t *b)
+{
+    eb_buf_printf(b,
+                  "# HELP edgebox_stats_rounds_total Collection rounds done.\n"
+                  "# TYPE edgebox_stats_rounds_total counter\nedgebox_stats_rounds_total %lu\n"
+                  "# HELP edgebox_stats_errors_total Containers that could not be measured.\n"
+                  "# TYPE edgebox_stats_errors_total counter\nedgebox_stats_errors_total %lu\n"
+                  "# HELP edgebox_stats_containers Containers measured in the last round.\n"
+                  "# TYPE edgebox_stats_containers gauge\nedgebox_stats_containers %zu\n"
+                  "# HELP edgebox_stats_round_seconds Duration of the last collection round.\n"
+                  "# TYPE edgebox_stats_round_seconds gauge\nedgebox_stats_round_seconds %.6f\n",
+                  atomic_load(&d->rounds), atomic_load(&d->errors), d->snap.n, d->last_round_s);
+}
+
+/* The latest snapshot as PATH shows it; 503 before the first round. */
+static int snapshot(void *ud, const char *path, eb_buf_t *b, const char **ctype)
+{
+    daemon_t *d = ud;
+
+    pthread_mutex_lock(&d->lock);
+    if (!d->have_snap) {
+        pthread_mutex_unlock(&d->lock);
+        *ctype = NULL;
+        eb_buf_puts(b, "no measurement yet\n");
+        return 503;
+    }
+    if (strcmp(path, "/stats/summary") == 0) {
+        _cleanup_free_ char *json = eb_render_summary(&d->snap);
+        eb_buf_puts(b, json);
+    } else if (strcmp(path, "/metrics/cadvisor") == 0) {
+        eb_render_cadvisor(&d->snap, b);
+    } else if (strcmp(path, "/metrics/resource") == 0) {
+        eb_render_resource(&d->snap, b);
+    } else {
+        own_metrics(d, b);
+    }
+    pthread_mutex_unlock(&d->lock);
+    return 200;
+}
+
+/* Like kubelet's read-only port: GET only, the query ignored. */
+static const eb_admin_route_t routes[] = {
+    { "/healthz", healthz, NULL },
+    { "/stats/summary", snapshot, "application/json" },
+    { "/metrics/cadvisor", snapshot, EB_PROM_CTYPE },
+    { "/metrics/resource", snapshot, EB_PROM_CTYPE },
+    { "/metrics", snapshot, EB_PROM_CTYPE },
+    { NULL, NULL, NULL },
+};
 
 static void usage(FILE *f)
 {
@@ -241,15 +237,16 @@ int main(int argc, char **argv)
         { "root", required_argument, 0, 'r' }, { "listen", required_argument, 0, 'l' },
         { "interval", required_argument, 0, 'i' }, { "node-name", required_argument, 0, 'n' },
         { "fs-path", required_argument, 0, 'f' }, { "no-rootfs", no_argument, 0, 'R' },
-        { "percpu", no_argument, 0, 'p' }, { "debug", no_argument, 0, 'd' }, { "version", no_argument, 0, 'V' },
-        { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+        { "percpu", no_argument, 0, 'p' }, EB_DAEMON_OPTIONS,
     };
     static daemon_t d;
-    const char *listen_addr = "127.0.0.1:10256";
+    eb_admin_t admin = { .routes = routes, .ud = &d, .timeout_ms = 5000, .text_ctype = "text/plain",
+                         .get_only = 1, .ignore_query = 1 };
+    eb_listener_t listener = { .addr = "127.0.0.1:10256", .admin = &admin };
+    eb_daemon_t dm = { .listeners = &listener, .nlisteners = 1 };
     eb_error_t err = { 0 };
     pthread_t th;
-    sigset_t mask;
-    int opt, debug = 0, lfd, sigfd, rc;
+    int opt, debug = 0, rc;
     double secs;
     char *end;
 
@@ -266,7 +263,7 @@ int main(int argc, char **argv)
             }
             d.roots[d.nroots++] = optarg;
             break;
-        case 'l': listen_addr = optarg; break;
+        case 'l': listener.addr = optarg; break;
         case 'i':
             secs = strtod(optarg, &end);
             if (end == optarg || *end || secs < 0.1 || secs > 3600) {
@@ -279,60 +276,32 @@ int main(int argc, char **argv)
         case 'f': d.fs_path = optarg; break;
         case 'R': d.rootfs = 0; break;
         case 'p': d.percpu = 1; break;
-        case 'd': debug = 1; break;
-        case 'V': printf("edgebox-stats %s\n", EB_VERSION); return 0;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default:
+            if ((rc = eb_daemon_opt(opt, "edgebox-stats", usage, &debug)) >= 0)
+                return rc;
         }
     }
-    if (optind < argc) {
-        eb_error_set(&err, EINVAL, "unexpected argument `%s`", argv[optind]);
+    if (eb_daemon_no_args(argc, argv, &err) < 0)
         goto fail;
-    }
     if (!d.nroots)
         d.roots[d.nroots++] = "/run/edgebox";
-    if (eb_log_init(NULL, EB_LOG_TEXT, debug, &err) < 0)
-        goto fail;
-    signal(SIGPIPE, SIG_IGN);
-    if ((lfd = eb_conn_listen(listen_addr, &err)) < 0)
+    if (eb_daemon_init(&dm, NULL, EB_LOG_TEXT, debug, &err) < 0 || eb_daemon_listen(&dm, &err) < 0)
         goto fail;
     pthread_mutex_init(&d.lock, NULL);
     pthread_cond_init(&d.wake, NULL);
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &mask, NULL);
-    sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
     if ((rc = pthread_create(&th, NULL, collector, &d)) != 0) {
         eb_error_set(&err, rc, "start the collector");
         goto fail;
     }
-    eb_info("edgebox-stats: listening on %s, node %s, every %d ms", listen_addr, d.node_name, d.interval_ms);
-    for (;;) {
-        struct pollfd p[2] = { { lfd, POLLIN, 0 }, { sigfd, POLLIN, 0 } };
-        int fd;
-
-        if (poll(p, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (p[1].revents)
-            break;
-        if (p[0].revents && (fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-            eb_conn_t c;
-            eb_conn_init(&c, fd);
-            serve(&d, &c);
-            eb_conn_close(&c);
-        }
-    }
+    eb_info("edgebox-stats: listening on %s, node %s, every %d ms", listener.addr, d.node_name, d.interval_ms);
+    eb_daemon_run(&dm);
     atomic_store(&d.stopping, 1);
     pthread_mutex_lock(&d.lock);
     pthread_cond_broadcast(&d.wake);
     pthread_mutex_unlock(&d.lock);
     pthread_join(th, NULL);
     snapshot_free(&d.snap);
-    close(lfd);
+    eb_daemon_close(&dm);
     return 0;
 fail:
     fprintf(stderr, "edgebox-stats: %s\n", err.msg);

@@ -1,5 +1,6 @@
 /* render.c - Summary API JSON, cAdvisor and resource metrics. */
 #include "stats/render.h"
+#include "common/cleanup.h"
 #include "common/util.h"
 
 #include <json-c/json.h>
@@ -326,131 +327,154 @@ static size_t blk_devices(const eb_blkio_entry_t *e, size_t n, struct blk_sum *o
     return k;
 }
 
+/* cAdvisor's families in its order; cadvisor_series knows each by its index. */
+static const struct { const char *name, *type, *help; } cadvisor_fam[] = {
+    { "container_cpu_usage_seconds_total", "counter", "Cumulative cpu time consumed in seconds." },
+    { "container_cpu_user_seconds_total", "counter", "Cumulative user cpu time consumed in seconds." },
+    { "container_cpu_system_seconds_total", "counter", "Cumulative system cpu time consumed in seconds." },
+    { "container_cpu_cfs_periods_total", "counter", "Number of elapsed enforcement period intervals." },
+    { "container_cpu_cfs_throttled_periods_total", "counter", "Number of throttled period intervals." },
+    { "container_cpu_cfs_throttled_seconds_total", "counter", "Total time duration the container has been throttled." },
+    { "container_memory_usage_bytes", "gauge", "Current memory usage in bytes, including all memory regardless of when it was accessed" },
+    { "container_memory_working_set_bytes", "gauge", "Current working set in bytes." },
+    { "container_memory_rss", "gauge", "Size of RSS in bytes." },
+    { "container_memory_cache", "gauge", "Number of bytes of page cache memory." },
+    { "container_memory_swap", "gauge", "Container swap usage in bytes." },
+    { "container_memory_failures_total", "counter", "Cumulative count of memory allocation failures." },
+    { "container_spec_memory_limit_bytes", "gauge", "Memory limit for the container." },
+    { "container_oom_events_total", "counter", "Count of out of memory events observed for the container" },
+    { "container_threads", "gauge", "Number of threads running inside the container" },
+    { "container_threads_max", "gauge", "Maximum number of threads allowed inside the container, infinity if value is zero" },
+    { "container_network_receive_bytes_total", "counter", "Cumulative count of bytes received" },
+    { "container_network_receive_packets_total", "counter", "Cumulative count of packets received" },
+    { "container_network_receive_errors_total", "counter", "Cumulative count of errors encountered while receiving" },
+    { "container_network_receive_packets_dropped_total", "counter", "Cumulative count of packets dropped while receiving" },
+    { "container_network_transmit_bytes_total", "counter", "Cumulative count of bytes transmitted" },
+    { "container_network_transmit_packets_total", "counter", "Cumulative count of packets transmitted" },
+    { "container_network_transmit_errors_total", "counter", "Cumulative count of errors encountered while transmitting" },
+    { "container_network_transmit_packets_dropped_total", "counter", "Cumulative count of packets dropped while transmitting" },
+    { "container_fs_reads_bytes_total", "counter", "Cumulative count of bytes read" },
+    { "container_fs_writes_bytes_total", "counter", "Cumulative count of bytes written" },
+    { "container_fs_reads_total", "counter", "Cumulative count of reads completed" },
+    { "container_fs_writes_total", "counter", "Cumulative count of writes completed" },
+    { "container_blkio_device_usage_total", "counter", "Blkio Device bytes usage" },
+    { "container_fs_usage_bytes", "gauge", "Number of bytes that are consumed by the container on this filesystem." },
+    { "container_start_time_seconds", "gauge", "Start time of the container since unix epoch in seconds." },
+    { "container_last_seen", "gauge", "Last time a container was seen by the exporter" },
+};
+
+/* Per interface: bytes, packets, errors, drops received (I 0-3), sent (4-7). */
+static void net_series(eb_buf_t *b, const char *m, const eb_sample_t *c, size_t idx)
+{
+    size_t k;
+
+    for (k = 0; k < c->st.n_net; k++) {
+        const eb_netif_stats_t *n = &c->st.net[k];
+        const uint64_t v[8] = { n->rx_bytes, n->rx_packets, n->rx_errors, n->rx_dropped,
+                                n->tx_bytes, n->tx_packets, n->tx_errors, n->tx_dropped };
+        eb_buf_t e = { 0 };
+        /* the name may come from a guest: escaped like any label */
+        eb_buf_puts(&e, "interface=\"");
+        label_value(&e, n->name);
+        eb_buf_puts(&e, "\"");
+        series(b, m, c, eb_buf_str(&e), (double) v[idx]);
+        eb_buf_free(&e);
+    }
+}
+
+/* Per device, from bytes (OPS 0) or operations (1): what was read
+ * (WRITES 0) or written (1). */
+static void blk_series(eb_buf_t *b, const char *m, const eb_sample_t *c, int ops, int writes)
+{
+    const eb_stats_t *st = &c->st;
+    struct blk_sum d[32];
+    size_t nd = ops ? blk_devices(st->blkio.serviced, st->blkio.n_serviced, d, 32)
+                    : blk_devices(st->blkio.service_bytes, st->blkio.n_service_bytes, d, 32);
+    size_t k;
+
+    for (k = 0; k < nd; k++) {
+        char dev[96], extra[256];
+        device_name(c, d[k].major, d[k].minor, dev, sizeof(dev));
+        snprintf(extra, sizeof(extra), "device=\"%s\"", dev);
+        series(b, m, c, extra, (double) (writes ? d[k].write : d[k].read));
+    }
+}
+
+/* container_blkio_device_usage_total: bytes per device and operation. */
+static void blk_usage_series(eb_buf_t *b, const char *m, const eb_sample_t *c)
+{
+    const eb_stats_t *st = &c->st;
+    struct blk_sum d[32];
+    size_t nd = blk_devices(st->blkio.service_bytes, st->blkio.n_service_bytes, d, 32), k;
+
+    for (k = 0; k < nd; k++) {
+        char dev[96], extra[256];
+        device_name(c, d[k].major, d[k].minor, dev, sizeof(dev));
+        snprintf(extra, sizeof(extra), "device=\"%s\",major=\"%llu\",minor=\"%llu\",operation=\"Read\"", dev,
+                 (unsigned long long) d[k].major, (unsigned long long) d[k].minor);
+        series(b, m, c, extra, (double) d[k].read);
+        snprintf(extra, sizeof(extra), "device=\"%s\",major=\"%llu\",minor=\"%llu\",operation=\"Write\"", dev,
+                 (unsigned long long) d[k].major, (unsigned long long) d[k].minor);
+        series(b, m, c, extra, (double) d[k].write);
+    }
+}
+
+/* Family F's series of container C. */
+static void cadvisor_series(eb_buf_t *b, size_t f, const eb_sample_t *c, int percpu)
+{
+    const char *m = cadvisor_fam[f].name;
+    const eb_stats_t *st = &c->st;
+    eb_mem_view_t mv;
+    char extra[256];
+    size_t k;
+
+    eb_stats_memory(st, &mv);
+    switch (f) {
+    case 0:
+        series(b, m, c, "cpu=\"total\"", (double) st->cpu.total / 1e9);
+        for (k = 0; percpu && k < st->cpu.n_percpu; k++) {
+            snprintf(extra, sizeof(extra), "cpu=\"cpu%02zu\"", k);
+            series(b, m, c, extra, (double) st->cpu.percpu[k] / 1e9);
+        }
+        break;
+    case 1: series(b, m, c, NULL, (double) st->cpu.user / 1e9); break;
+    case 2: series(b, m, c, NULL, (double) st->cpu.kernel / 1e9); break;
+    case 3: if (st->cpu.periods) series(b, m, c, NULL, (double) st->cpu.periods); break;
+    case 4: if (st->cpu.periods) series(b, m, c, NULL, (double) st->cpu.throttled_periods); break;
+    case 5: if (st->cpu.periods) series(b, m, c, NULL, (double) st->cpu.throttled_time / 1e9); break;
+    case 6: series(b, m, c, NULL, (double) mv.usage); break;
+    case 7: series(b, m, c, NULL, (double) mv.working_set); break;
+    case 8: series(b, m, c, NULL, (double) mv.rss); break;
+    case 9: series(b, m, c, NULL, (double) mv.cache); break;
+    case 10: series(b, m, c, NULL, (double) mv.swap); break;
+    case 11:
+        /* v1/v2 count faults for the whole subtree: scope "hierarchy" */
+        series(b, m, c, "failure_type=\"pgfault\",scope=\"container\"", (double) mv.pgfault);
+        series(b, m, c, "failure_type=\"pgmajfault\",scope=\"container\"", (double) mv.pgmajfault);
+        series(b, m, c, "failure_type=\"pgfault\",scope=\"hierarchy\"", (double) mv.pgfault);
+        series(b, m, c, "failure_type=\"pgmajfault\",scope=\"hierarchy\"", (double) mv.pgmajfault);
+        break;
+    case 12: series(b, m, c, NULL, (double) mv.limit); break;
+    case 13: series(b, m, c, NULL, (double) st->memory.oom_kill); break;
+    case 14: series(b, m, c, NULL, (double) st->pids.current); break;
+    case 15: series(b, m, c, NULL, (double) st->pids.limit); break;
+    case 16: case 17: case 18: case 19: case 20: case 21: case 22: case 23: net_series(b, m, c, f - 16); break;
+    case 24: case 25: case 26: case 27: blk_series(b, m, c, f >= 26, f == 25 || f == 27); break;
+    case 28: blk_usage_series(b, m, c); break;
+    case 29: if (c->have_rootfs) series(b, m, c, "device=\"rootfs\"", (double) c->rootfs_bytes); break;
+    case 30: series(b, m, c, NULL, c->created); break;
+    case 31: series(b, m, c, NULL, (double) (c->time_ns / 1000000000ULL)); break;
+    }
+}
+
 void eb_render_cadvisor(const eb_snapshot_t *s, eb_buf_t *b)
 {
-    static const struct { const char *name, *type, *help; } fam[] = {
-        { "container_cpu_usage_seconds_total", "counter", "Cumulative cpu time consumed in seconds." },
-        { "container_cpu_user_seconds_total", "counter", "Cumulative user cpu time consumed in seconds." },
-        { "container_cpu_system_seconds_total", "counter", "Cumulative system cpu time consumed in seconds." },
-        { "container_cpu_cfs_periods_total", "counter", "Number of elapsed enforcement period intervals." },
-        { "container_cpu_cfs_throttled_periods_total", "counter", "Number of throttled period intervals." },
-        { "container_cpu_cfs_throttled_seconds_total", "counter", "Total time duration the container has been throttled." },
-        { "container_memory_usage_bytes", "gauge", "Current memory usage in bytes, including all memory regardless of when it was accessed" },
-        { "container_memory_working_set_bytes", "gauge", "Current working set in bytes." },
-        { "container_memory_rss", "gauge", "Size of RSS in bytes." },
-        { "container_memory_cache", "gauge", "Number of bytes of page cache memory." },
-        { "container_memory_swap", "gauge", "Container swap usage in bytes." },
-        { "container_memory_failures_total", "counter", "Cumulative count of memory allocation failures." },
-        { "container_spec_memory_limit_bytes", "gauge", "Memory limit for the container." },
-        { "container_oom_events_total", "counter", "Count of out of memory events observed for the container" },
-        { "container_threads", "gauge", "Number of threads running inside the container" },
-        { "container_threads_max", "gauge", "Maximum number of threads allowed inside the container, infinity if value is zero" },
-        { "container_network_receive_bytes_total", "counter", "Cumulative count of bytes received" },
-        { "container_network_receive_packets_total", "counter", "Cumulative count of packets received" },
-        { "container_network_receive_errors_total", "counter", "Cumulative count of errors encountered while receiving" },
-        { "container_network_receive_packets_dropped_total", "counter", "Cumulative count of packets dropped while receiving" },
-        { "container_network_transmit_bytes_total", "counter", "Cumulative count of bytes transmitted" },
-        { "container_network_transmit_packets_total", "counter", "Cumulative count of packets transmitted" },
-        { "container_network_transmit_errors_total", "counter", "Cumulative count of errors encountered while transmitting" },
-        { "container_network_transmit_packets_dropped_total", "counter", "Cumulative count of packets dropped while transmitting" },
-        { "container_fs_reads_bytes_total", "counter", "Cumulative count of bytes read" },
-        { "container_fs_writes_bytes_total", "counter", "Cumulative count of bytes written" },
-        { "container_fs_reads_total", "counter", "Cumulative count of reads completed" },
-        { "container_fs_writes_total", "counter", "Cumulative count of writes completed" },
-        { "container_blkio_device_usage_total", "counter", "Blkio Device bytes usage" },
-        { "container_fs_usage_bytes", "gauge", "Number of bytes that are consumed by the container on this filesystem." },
-        { "container_start_time_seconds", "gauge", "Start time of the container since unix epoch in seconds." },
-        { "container_last_seen", "gauge", "Last time a container was seen by the exporter" },
-    };
-    size_t f, i, k;
+    size_t f, i;
 
-    for (f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
-        const char *m = fam[f].name;
-
-        family(b, m, fam[f].type, fam[f].help);
-        for (i = 0; i < s->n; i++) {
-            const eb_sample_t *c = &s->c[i];
-            const eb_stats_t *st = &c->st;
-            eb_mem_view_t mv;
-            char extra[256];
-
-            eb_stats_memory(st, &mv);
-            switch (f) {
-            case 0:
-                series(b, m, c, "cpu=\"total\"", (double) st->cpu.total / 1e9);
-                for (k = 0; s->percpu && k < st->cpu.n_percpu; k++) {
-                    snprintf(extra, sizeof(extra), "cpu=\"cpu%02zu\"", k);
-                    series(b, m, c, extra, (double) st->cpu.percpu[k] / 1e9);
-                }
-                break;
-            case 1: series(b, m, c, NULL, (double) st->cpu.user / 1e9); break;
-            case 2: series(b, m, c, NULL, (double) st->cpu.kernel / 1e9); break;
-            case 3: if (st->cpu.periods) series(b, m, c, NULL, (double) st->cpu.periods); break;
-            case 4: if (st->cpu.periods) series(b, m, c, NULL, (double) st->cpu.throttled_periods); break;
-            case 5: if (st->cpu.periods) series(b, m, c, NULL, (double) st->cpu.throttled_time / 1e9); break;
-            case 6: series(b, m, c, NULL, (double) mv.usage); break;
-            case 7: series(b, m, c, NULL, (double) mv.working_set); break;
-            case 8: series(b, m, c, NULL, (double) mv.rss); break;
-            case 9: series(b, m, c, NULL, (double) mv.cache); break;
-            case 10: series(b, m, c, NULL, (double) mv.swap); break;
-            case 11:
-                /* v1/v2 count faults for the whole subtree: scope "hierarchy" */
-                series(b, m, c, "failure_type=\"pgfault\",scope=\"container\"", (double) mv.pgfault);
-                series(b, m, c, "failure_type=\"pgmajfault\",scope=\"container\"", (double) mv.pgmajfault);
-                series(b, m, c, "failure_type=\"pgfault\",scope=\"hierarchy\"", (double) mv.pgfault);
-                series(b, m, c, "failure_type=\"pgmajfault\",scope=\"hierarchy\"", (double) mv.pgmajfault);
-                break;
-            case 12: series(b, m, c, NULL, (double) mv.limit); break;
-            case 13: series(b, m, c, NULL, (double) st->memory.oom_kill); break;
-            case 14: series(b, m, c, NULL, (double) st->pids.current); break;
-            case 15: series(b, m, c, NULL, (double) st->pids.limit); break;
-            case 16: case 17: case 18: case 19: case 20: case 21: case 22: case 23:
-                for (k = 0; k < st->n_net; k++) {
-                    const eb_netif_stats_t *n = &st->net[k];
-                    const uint64_t v[8] = { n->rx_bytes, n->rx_packets, n->rx_errors, n->rx_dropped,
-                                            n->tx_bytes, n->tx_packets, n->tx_errors, n->tx_dropped };
-                    eb_buf_t e = { 0 };
-                    /* the name may come from a guest: escaped like any label */
-                    eb_buf_puts(&e, "interface=\"");
-                    label_value(&e, n->name);
-                    eb_buf_puts(&e, "\"");
-                    series(b, m, c, eb_buf_str(&e), (double) v[f - 16]);
-                    eb_buf_free(&e);
-                }
-                break;
-            case 24: case 25: case 26: case 27: {
-                struct blk_sum d[32];
-                int ops = f >= 26;
-                size_t nd = ops ? blk_devices(st->blkio.serviced, st->blkio.n_serviced, d, 32)
-                                : blk_devices(st->blkio.service_bytes, st->blkio.n_service_bytes, d, 32);
-                for (k = 0; k < nd; k++) {
-                    char dev[96];
-                    device_name(c, d[k].major, d[k].minor, dev, sizeof(dev));
-                    snprintf(extra, sizeof(extra), "device=\"%s\"", dev);
-                    series(b, m, c, extra, (double) ((f == 24 || f == 26) ? d[k].read : d[k].write));
-                }
-                break;
-            }
-            case 28: {
-                struct blk_sum d[32];
-                size_t nd = blk_devices(st->blkio.service_bytes, st->blkio.n_service_bytes, d, 32);
-                for (k = 0; k < nd; k++) {
-                    char dev[96];
-                    device_name(c, d[k].major, d[k].minor, dev, sizeof(dev));
-                    snprintf(extra, sizeof(extra), "device=\"%s\",major=\"%llu\",minor=\"%llu\",operation=\"Read\"", dev,
-                             (unsigned long long) d[k].major, (unsigned long long) d[k].minor);
-                    series(b, m, c, extra, (double) d[k].read);
-                    snprintf(extra, sizeof(extra), "device=\"%s\",major=\"%llu\",minor=\"%llu\",operation=\"Write\"", dev,
-                             (unsigned long long) d[k].major, (unsigned long long) d[k].minor);
-                    series(b, m, c, extra, (double) d[k].write);
-                }
-                break;
-            }
-            case 29: if (c->have_rootfs) series(b, m, c, "device=\"rootfs\"", (double) c->rootfs_bytes); break;
-            case 30: series(b, m, c, NULL, c->created); break;
-            case 31: series(b, m, c, NULL, (double) (c->time_ns / 1000000000ULL)); break;
-            }
-        }
+    for (f = 0; f < EB_ARRAY_SIZE(cadvisor_fam); f++) {
+        family(b, cadvisor_fam[f].name, cadvisor_fam[f].type, cadvisor_fam[f].help);
+        for (i = 0; i < s->n; i++)
+            cadvisor_series(b, f, &s->c[i], s->percpu);
     }
 }
 
