@@ -7,6 +7,7 @@
  * addresses are refused with a clear error rather than dropped. */
 #include "agent/net.h"
 #include "common/cleanup.h"
+#include "common/netif.h"
 #include "common/util.h"
 #include "proto/message.h"
 
@@ -77,18 +78,6 @@ static int find_by_mac(const char *mac, char name[IFNAMSIZ], eb_error_t *err)
     return eb_error_set(err, ENODEV, "no guest interface with MAC %s", mac);
 }
 
-static int link_up(int s, const char *name, eb_error_t *err)
-{
-    struct ifreq ifr = { 0 };
-    snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
-    if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-        return eb_error_set(err, errno, "get flags of %s", name);
-    ifr.ifr_flags |= IFF_UP;
-    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-        return eb_error_set(err, errno, "bring %s up", name);
-    return 0;
-}
-
 static int setup_iface(int s, json_object *ifc, eb_error_t *err)
 {
     const char *name, *mac;
@@ -136,7 +125,7 @@ static int setup_iface(int s, json_object *ifc, eb_error_t *err)
         if (ioctl(s, SIOCSIFNETMASK, &ifr) < 0)
             return eb_error_set(err, errno, "set netmask of %s on %s", s4, name);
     }
-    return link_up(s, name, err);
+    return eb_netif_up(s, name, err);
 }
 
 static int add_route(int s, json_object *r, eb_error_t *err)
@@ -185,7 +174,7 @@ int eb_agent_net_setup(json_object *req, eb_error_t *err)
     s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (s < 0)
         return eb_error_set(err, errno, "socket");
-    if (link_up(s, "lo", err) < 0)
+    if (eb_netif_up(s, "lo", err) < 0)
         return -1;
     for (i = 0; ifs && i < json_object_array_length(ifs); i++) {
         json_object *ifc = json_object_array_get_idx(ifs, i);

@@ -10,6 +10,7 @@
 #include "runv/podnet.h"
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "common/netif.h"
 #include "common/util.h"
 
 #include <arpa/inet.h>
@@ -86,11 +87,8 @@ static int open_tap(const char *name, int mtu, int *out, eb_error_t *err)
     ifr.ifr_mtu = mtu;
     if (ioctl(s, SIOCSIFMTU, &ifr) < 0)
         return eb_error_set(err, errno, "set MTU %d on %s", mtu, name);
-    if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-        return eb_error_set(err, errno, "get flags of %s", name);
-    ifr.ifr_flags |= IFF_UP;
-    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-        return eb_error_set(err, errno, "bring %s up", name);
+    if (eb_netif_up(s, name, err) < 0)
+        return -1;
     *out = eb_steal_fd(fd);
     return 0;
 }

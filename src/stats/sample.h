@@ -10,12 +10,14 @@
 #include "common/error.h"
 #include "core/stats.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 typedef struct eb_sample {
     char *id;
-    const char *klass;            /* "runc" or "runv" */
+    const char *klass;            /* the isolation class: "runc" or "runv" */
+    bool host_devices;            /* its block devices are the host's */
     /* from the CRI annotations (containerd's or CRI-O's); NULL without */
     char *sandbox_id, *pod_name, *pod_namespace, *pod_uid, *container_name, *image;
     int is_sandbox;               /* the pod's sandbox (pause) container */
