@@ -271,6 +271,15 @@ int eb_cg_write(const char *dir, const char *file, const char *value, eb_error_t
     return eb_write_file(p, value, strlen(value), err);
 }
 
+int eb_cg_write_cpuset(const char *dir, const eb_resources_t *r, eb_error_t *err)
+{
+    if (r->cpu.cpus && r->cpu.cpus[0] && eb_cg_write(dir, "cpuset.cpus", r->cpu.cpus, err) < 0)
+        return -1;
+    if (r->cpu.mems && r->cpu.mems[0] && eb_cg_write(dir, "cpuset.mems", r->cpu.mems, err) < 0)
+        return -1;
+    return 0;
+}
+
 int eb_cg_writef(const char *dir, const char *file, eb_error_t *err, const char *fmt, ...)
 {
     char buf[512];

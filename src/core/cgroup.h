@@ -34,6 +34,8 @@ int eb_cgroup_create(const char *path, eb_cgroup_t **out, eb_error_t *err);
 /* Rebuild a handle for an existing cgroup without creating anything. */
 eb_cgroup_t *eb_cgroup_open(const char *path, int version);
 void eb_cgroup_free(eb_cgroup_t *cg);
+static inline void eb_cgroup_freep(eb_cgroup_t **cg) { eb_cgroup_free(*cg); }
+#define _cleanup_cgroup_ __attribute__((cleanup(eb_cgroup_freep)))
 
 const char *eb_cgroup_path(const eb_cgroup_t *cg);
 int eb_cgroup_version(const eb_cgroup_t *cg);

@@ -43,6 +43,8 @@ extern const struct eb_cgroup_ops eb_cgroup_v2_ops;
 
 /* Shared helpers. */
 int eb_cg_write(const char *dir, const char *file, const char *value, eb_error_t *err);
+/* cpu.cpus and cpu.mems (when given) into DIR's cpuset files: the same files in v1 and v2. */
+int eb_cg_write_cpuset(const char *dir, const eb_resources_t *r, eb_error_t *err);
 int eb_cg_writef(const char *dir, const char *file, eb_error_t *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* True when DIR/FILE exists (knobs the kernel may not offer). */

@@ -230,13 +230,7 @@ static int v1_cpu(eb_cgroup_t *cg, const eb_resources_t *r, eb_error_t *err)
             && eb_cg_writef(d, "cpu.idle", err, "%lld", (long long) r->cpu.idle.v) < 0)
             return -1;
     }
-    if (cs) {
-        if (r->cpu.cpus && r->cpu.cpus[0] && eb_cg_write(cs, "cpuset.cpus", r->cpu.cpus, err) < 0)
-            return -1;
-        if (r->cpu.mems && r->cpu.mems[0] && eb_cg_write(cs, "cpuset.mems", r->cpu.mems, err) < 0)
-            return -1;
-    }
-    return 0;
+    return cs ? eb_cg_write_cpuset(cs, r, err) : 0;
 }
 
 static int v1_blkio(const char *d, const eb_resources_t *r, eb_error_t *err)

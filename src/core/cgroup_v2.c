@@ -123,11 +123,7 @@ static int v2_cpu(const char *d, const eb_resources_t *r, eb_error_t *err)
         return -1;
     if (r->cpu.realtime_runtime.set || r->cpu.realtime_period.set)
         return eb_error_set(err, ENOTSUP, "realtime CPU limits are not supported by cgroup v2");
-    if (r->cpu.cpus && r->cpu.cpus[0] && eb_cg_write(d, "cpuset.cpus", r->cpu.cpus, err) < 0)
-        return -1;
-    if (r->cpu.mems && r->cpu.mems[0] && eb_cg_write(d, "cpuset.mems", r->cpu.mems, err) < 0)
-        return -1;
-    return 0;
+    return eb_cg_write_cpuset(d, r, err);
 }
 
 static int v2_memory(const char *d, const eb_resources_t *r, eb_error_t *err)

@@ -54,10 +54,21 @@ enum {
 };
 int eb_container_load(const char *root, const char *id, int flags, eb_container_t **out, eb_error_t *err);
 void eb_container_free(eb_container_t *c);
+static inline void eb_container_freep(eb_container_t **c) { eb_container_free(*c); }
+#define _cleanup_container_ __attribute__((cleanup(eb_container_freep)))
 
-/* create: everything up to the init blocked on the exec fifo.  With
+/* create: everything up to the init blocked on the exec fifo, from
+ * O->bundle's config.json (saved verbatim with the container).  With
  * keep_console the pty master is returned in *MASTER (else -1). */
 int eb_container_create(const eb_create_opts_t *o, pid_t *pid, int *master, eb_error_t *err);
+/* create from a spec the caller has already parsed (the guest agent), as
+ * eb_container_create does otherwise.  O->bundle (NULL: ".") is only the
+ * directory relative paths (root.path, bind sources, hooks' cwd) start
+ * from: no config.json is read there; the container's saved config is
+ * SPEC's JSON.  SPEC stays the caller's (borrowed for the call, nothing
+ * keeps it afterwards): free it with eb_spec_free or _cleanup_spec_. */
+int eb_container_create_spec(const eb_create_opts_t *o, const eb_spec_t *spec, pid_t *pid, int *master,
+                             eb_error_t *err);
 int eb_container_start(const char *root, const char *id, eb_error_t *err);
 int eb_container_kill(const char *root, const char *id, int sig, bool all, eb_error_t *err);
 int eb_container_delete(const char *root, const char *id, bool force, eb_error_t *err);

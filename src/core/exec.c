@@ -3,20 +3,16 @@
  * (or of --process) and the container's seccomp profile. */
 #include "core/container.h"
 #include "core/init.h"
-#include "core/sync.h"
-#include "core/terminal.h"
+#include "core/spawn.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* Only in this file's arena: vectors built for exec. */
@@ -96,166 +92,82 @@ static int same_ns(pid_t pid, const char *name)
     return sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
 }
 
+/* The init's namespaces (those that differ from ours), checked to still be
+ * our container's: a recycled pid must not give another process's. */
+static int open_init_ns(const eb_container_t *c, int fds[EB_NS_TYPES], eb_error_t *err)
+{
+    pid_t pid = c->state->pid;
+    for (int t = 0; t < EB_NS_TYPES; t++) {
+        char path[64];
+        if (same_ns(pid, eb_ns_proc_names[t]))
+            continue;
+        snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int) pid, eb_ns_proc_names[t]);
+        fds[t] = open(path, O_RDONLY | O_CLOEXEC);
+        if (fds[t] < 0 && errno != ENOENT)
+            return eb_error_set(err, errno, "open `%s`", path);
+    }
+    if (eb_pid_starttime(pid) != c->state->starttime)
+        return eb_error_set(err, ESRCH, "container `%s` stopped", c->state->id);
+    return 0;
+}
+
+/* The container, PROC to run in it, and the init's namespaces in CTX. */
+static int exec_prepare(const eb_exec_opts_t *o, eb_container_t **cp, eb_process_t *proc, void **owned,
+                        eb_init_ctx_t *ctx, eb_error_t *err)
+{
+    eb_container_t *c;
+    if (eb_container_load(o->root, o->id, EB_LOAD_SPEC, cp, err) < 0)
+        return -1;
+    c = *cp;
+    if (c->status != EB_STATUS_RUNNING && c->status != EB_STATUS_CREATED)
+        return eb_error_set(err, EINVAL, "cannot exec in container `%s`: it is %s", o->id,
+                            eb_status_names[c->status]);
+    if (c->spec == NULL)
+        return eb_error_set(err, ENOENT, "container `%s` has no saved config", o->id);
+    if (build_process(c, o, proc, owned, err) < 0)
+        return -1;
+    if (proc->terminal && o->console_socket == NULL && !o->keep_console)
+        return eb_error_set(err, EINVAL, "exec with a terminal needs --console-socket when detached");
+    if (open_init_ns(c, ctx->join_fds, err) < 0)
+        return -1;
+    ctx->spec = c->spec;
+    ctx->process = proc;
+    ctx->bundle = c->state->bundle;
+    ctx->rootfs = c->state->rootfs;
+    ctx->stdio = o->stdio;
+    ctx->preserve_fds = o->preserve_fds;
+    ctx->is_exec = true;
+    return eb_container_seccomp(c->spec, o->root, &ctx->filter, err);
+}
+
 int eb_container_exec(const eb_exec_opts_t *o, pid_t *pid_out, int *master_out, eb_error_t *err)
 {
-    eb_container_t *c = NULL;
-    eb_process_t proc;
-    eb_init_ctx_t ctx;
-    eb_sync_msg_t *msg = NULL;
+    _cleanup_container_ eb_container_t *c = NULL;
+    _cleanup_init_ctx_ eb_init_ctx_t ctx = eb_spawn_ctx();
+    _cleanup_spawn_ eb_spawn_t sp = EB_SPAWN_INIT;
+    _cleanup_free_ void *args = NULL, *env = NULL;
     void *owned[2] = { NULL, NULL };
-    int sv[2] = { -1, -1 }, master = -1, ret = -1, t;
-    pid_t stage1 = -1, child = -1;
+    eb_process_t proc;
+    eb_handshake_t hs = {
+        .who = "exec", .died = "exec: the process exited during setup", .eof_done = true,
+        .console_socket = o->console_socket,
+    };
+    int ret;
 
-    memset(&ctx, 0, sizeof(ctx));
-    for (t = 0; t < EB_NS_TYPES; t++)
-        ctx.join_fds[t] = -1;
     if (master_out)
         *master_out = -1;
-    if (eb_container_load(o->root, o->id, EB_LOAD_SPEC, &c, err) < 0)
+    ret = exec_prepare(o, &c, &proc, owned, &ctx, err);
+    args = owned[0];
+    env = owned[1];
+    if (ret < 0)
         return -1;
-    if (c->status != EB_STATUS_RUNNING && c->status != EB_STATUS_CREATED) {
-        eb_error_set(err, EINVAL, "cannot exec in container `%s`: it is %s", o->id, eb_status_names[c->status]);
-        goto out;
-    }
-    if (c->spec == NULL) {
-        eb_error_set(err, ENOENT, "container `%s` has no saved config", o->id);
-        goto out;
-    }
-    if (build_process(c, o, &proc, owned, err) < 0)
-        goto out;
-    if (proc.terminal && o->console_socket == NULL && !o->keep_console) {
-        eb_error_set(err, EINVAL, "exec with a terminal needs --console-socket when detached");
-        goto out;
-    }
-    for (t = 0; t < EB_NS_TYPES; t++) {
-        char path[64];
-        if (same_ns(c->state->pid, eb_ns_proc_names[t]))
-            continue;
-        snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int) c->state->pid, eb_ns_proc_names[t]);
-        ctx.join_fds[t] = open(path, O_RDONLY | O_CLOEXEC);
-        if (ctx.join_fds[t] < 0 && errno != ENOENT) {
-            eb_error_set(err, errno, "open `%s`", path);
-            goto out;
-        }
-    }
-    /* The fds above must belong to our container, not a recycled pid. */
-    if (eb_pid_starttime(c->state->pid) != c->state->starttime) {
-        eb_error_set(err, ESRCH, "container `%s` stopped", o->id);
-        goto out;
-    }
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-        eb_error_set(err, errno, "socketpair");
-        goto out;
-    }
-    ctx.spec = c->spec;
-    ctx.process = &proc;
-    ctx.bundle = c->state->bundle;
-    ctx.rootfs = c->state->rootfs;
-    ctx.sync_fd = sv[1];
-    ctx.lock_fd = -1;
-    ctx.fifo_fd = -1;
-    ctx.stdio = o->stdio;
-    ctx.preserve_fds = o->preserve_fds;
-    ctx.is_exec = true;
-    ctx.parent = getpid();
-    if (eb_container_seccomp(c->spec, o->root, &ctx.filter, err) < 0)
-        goto out;
-    msg = eb_xcalloc(1, sizeof(*msg));
-    stage1 = fork();
-    if (stage1 < 0) {
-        eb_error_set(err, errno, "fork");
-        goto out;
-    }
-    if (stage1 == 0) {
-        close(sv[0]);
-        eb_init_stage1(&ctx);
-    }
-    close(sv[1]);
-    sv[1] = -1;
-    if (c->cgroup && eb_cgroup_enter(c->cgroup, stage1, err) < 0)
-        goto out;
-    if (eb_sync_send(sv[0], EB_SYNC_GO, 0, NULL, 0, -1, err) < 0)
-        goto out;
-    for (;;) {
-        int r = eb_sync_recv(sv[0], msg, err);
-        if (r < 0)
-            goto out;
-        if (r == 1) {
-            /* The socket is close-on-exec: EOF after the pid means exec ran. */
-            if (child > 0) {
-                ret = 0;
-                break;
-            }
-            eb_error_set(err, EPIPE, "exec: the process exited during setup");
-            goto out;
-        }
-        if (msg->type == EB_SYNC_PID && msg->len == sizeof(int32_t)) {
-            int32_t p;
-            memcpy(&p, msg->data, sizeof(p));
-            child = p;
-            while (waitpid(stage1, NULL, 0) < 0 && errno == EINTR) { }
-            stage1 = -1;
-            if (eb_sync_send(sv[0], EB_SYNC_GO, 0, NULL, 0, -1, err) < 0)
-                goto out;
-        } else if (msg->type == EB_SYNC_CONSOLE && msg->fd >= 0) {
-            if (o->console_socket) {
-                int rr = eb_terminal_send(o->console_socket, msg->fd, err);
-                close(msg->fd);
-                if (rr < 0)
-                    goto out;
-            } else {
-                master = msg->fd;
-            }
-        } else if (msg->type == EB_SYNC_SECCOMP && msg->fd >= 0) {
-            char *sj = eb_state_to_json(c->state, c->status, false);
-            int rr = eb_seccomp_send_listener(&c->spec->seccomp, msg->fd, sj, err);
-            free(sj);
-            close(msg->fd);
-            if (rr < 0)
-                goto out;
-        } else if (msg->type == EB_SYNC_ERROR) {
-            eb_error_set(err, 0, "%s", msg->data);
-            err->code = msg->code;
-            goto out;
-        } else {
-            eb_error_set(err, EPROTO, "unexpected message %u from exec", msg->type);
-            goto out;
-        }
-    }
-    if (o->pid_file && eb_write_pid_file(o->pid_file, child, err) < 0) {
-        ret = -1;
-        goto out;
-    }
-out:
-    for (t = 0; t < EB_NS_TYPES; t++)
-        if (ctx.join_fds[t] >= 0)
-            close(ctx.join_fds[t]);
-    if (sv[0] >= 0)
-        close(sv[0]);
-    if (sv[1] >= 0)
-        close(sv[1]);
-    if (ret < 0) {
-        if (stage1 > 0) {
-            kill(stage1, SIGKILL);
-            waitpid(stage1, NULL, 0);
-        }
-        if (child > 0) {
-            kill(child, SIGKILL);
-            waitpid(child, NULL, 0);
-        }
-        if (master >= 0)
-            close(master);
-    } else {
-        *pid_out = child;
-        if (master_out)
-            *master_out = master;
-        else if (master >= 0)
-            close(master);
-    }
-    free(msg);
-    eb_seccomp_free(ctx.filter);
-    free(owned[0]);
-    free(owned[1]);
-    eb_container_free(c);
-    return ret;
+    hs.seccomp = &c->spec->seccomp;
+    hs.state = c->state;
+    hs.status = c->status;
+    if (eb_spawn_start(&ctx, c->cgroup, &sp, err) < 0 || eb_spawn_handshake(&sp, &hs, err) < 0)
+        return -1;
+    if (o->pid_file && eb_write_pid_file(o->pid_file, sp.pid, err) < 0)
+        return -1;
+    eb_spawn_finish(&sp, pid_out, master_out);
+    return 0;
 }

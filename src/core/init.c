@@ -127,6 +127,24 @@ failed:
     _exit(127);
 }
 
+/* The last steps both stage 2s take in the container's root, in this
+ * order: rlimits, cwd, then the executable looked up from there. */
+static char *limits_cwd_exe(eb_init_ctx_t *ctx)
+{
+    eb_error_t err = { 0 };
+    char *exe;
+    if (eb_process_set_rlimits(ctx->process, &err) < 0)
+        fail(ctx, &err);
+    if (chdir(ctx->process->cwd) < 0) {
+        eb_error_set(&err, errno, "chdir to cwd `%s`", ctx->process->cwd);
+        fail(ctx, &err);
+    }
+    exe = eb_process_find_executable(ctx->process, &err);
+    if (exe == NULL)
+        fail(ctx, &err);
+    return exe;
+}
+
 static __attribute__((noreturn)) void stage2_exec(eb_init_ctx_t *ctx)
 {
     eb_error_t err = { 0 };
@@ -146,15 +164,7 @@ static __attribute__((noreturn)) void stage2_exec(eb_init_ctx_t *ctx)
             fail(ctx, &err);
         close(master);
     }
-    if (eb_process_set_rlimits(ctx->process, &err) < 0)
-        fail(ctx, &err);
-    if (chdir(ctx->process->cwd) < 0) {
-        eb_error_set(&err, errno, "chdir to cwd `%s`", ctx->process->cwd);
-        fail(ctx, &err);
-    }
-    exe = eb_process_find_executable(ctx->process, &err);
-    if (exe == NULL)
-        fail(ctx, &err);
+    exe = limits_cwd_exe(ctx);
     free(msg);
     finish_exec(ctx, exe, load_notify_filter(ctx, ctx->filter), true);
 }
@@ -213,15 +223,9 @@ static __attribute__((noreturn)) void stage2_create(eb_init_ctx_t *ctx)
     }
     if (spec->namespaces[EB_NS_MNT].present && eb_rootfs_finalize(spec, &err) < 0)
         fail(ctx, &err);
-    if (eb_process_set_oom_score_adj(ctx->process, &err) < 0 || eb_process_set_rlimits(ctx->process, &err) < 0)
+    if (eb_process_set_oom_score_adj(ctx->process, &err) < 0)
         fail(ctx, &err);
-    if (chdir(ctx->process->cwd) < 0) {
-        eb_error_set(&err, errno, "chdir to cwd `%s`", ctx->process->cwd);
-        fail(ctx, &err);
-    }
-    exe = eb_process_find_executable(ctx->process, &err);
-    if (exe == NULL)
-        fail(ctx, &err);
+    exe = limits_cwd_exe(ctx);
     filter = load_notify_filter(ctx, ctx->filter);
     /* Created.  The runtime records us, then lets us drop the parent-death
      * signal before it exits. */

@@ -118,37 +118,11 @@ static uint32_t map_action(int a, const eb_opt_u64_t *errno_ret, uint32_t dflt_e
     }
 }
 
-int eb_seccomp_prepare(const eb_seccomp_t *sc, const char *key, const char *cache_dir,
-                       eb_seccomp_filter_t **out, eb_error_t *err)
+static int add_arches(eb_seccomp_filter_t *f, const eb_seccomp_t *sc, eb_error_t *err)
 {
-    eb_seccomp_filter_t *f;
-    _cleanup_free_ char *fullkey = NULL;
-    size_t i, j;
-    int r;
-
-    *out = NULL;
-    if (!sc->present)
-        return 0;
-    f = eb_xcalloc(1, sizeof(*f));
-    if (key && cache_dir) {
-        const struct scmp_version *v = seccomp_version();
-        fullkey = eb_strdup_printf("libseccomp %u.%u.%u arch %u\n%s", v->major, v->minor, v->micro,
-                                   seccomp_arch_native(), key);
-        if (cache_load(f, cache_dir, fullkey) == 0) {
-            *out = f;
-            return 0;
-        }
-    }
-    f->ctx = seccomp_init(map_action(sc->default_action, &sc->default_errno_ret, EPERM));
-    if (f->ctx == NULL) {
-        free(f);
-        return eb_error_set(err, ENOMEM, "seccomp_init");
-    }
-    f->notify = sc->default_action == EB_SCMP_NOTIFY;
-    /* libseccomp would set no_new_privs itself: the spec decides that. */
-    seccomp_attr_set(f->ctx, SCMP_FLTATR_CTL_NNP, 0);
-    for (i = 0; sc->architectures && sc->architectures[i]; i++) {
+    for (size_t i = 0; sc->architectures && sc->architectures[i]; i++) {
         uint32_t arch = seccomp_arch_resolve_name(sc->architectures[i] + strlen("SCMP_ARCH_"));
+        int r;
         if (arch == 0) {
             /* libseccomp spells names in lower case */
             char low[32];
@@ -161,96 +135,137 @@ int eb_seccomp_prepare(const eb_seccomp_t *sc, const char *key, const char *cach
         if (arch == 0)
             continue;
         r = seccomp_arch_add(f->ctx, arch);
-        if (r < 0 && r != -EEXIST) {
-            eb_seccomp_free(f);
+        if (r < 0 && r != -EEXIST)
             return eb_error_set(err, -r, "seccomp: add architecture %s", sc->architectures[i]);
-        }
     }
-    for (i = 0; sc->flags && sc->flags[i]; i++) {
-        int attr = -1;
-        if (strcmp(sc->flags[i], "SECCOMP_FILTER_FLAG_TSYNC") == 0) {
-            attr = SCMP_FLTATR_CTL_TSYNC;
-            f->flags |= SECCOMP_FILTER_FLAG_TSYNC;
-        } else if (strcmp(sc->flags[i], "SECCOMP_FILTER_FLAG_LOG") == 0) {
-            attr = SCMP_FLTATR_CTL_LOG;
-            f->flags |= SECCOMP_FILTER_FLAG_LOG;
-        } else if (strcmp(sc->flags[i], "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0) {
-            attr = SCMP_FLTATR_CTL_SSB;
-            f->flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
-        }
+    return 0;
+}
+
+static int add_flags(eb_seccomp_filter_t *f, const eb_seccomp_t *sc, eb_error_t *err)
+{
+    static const struct { const char *name; int attr; unsigned int flag; } known[] = {
+        { "SECCOMP_FILTER_FLAG_TSYNC", SCMP_FLTATR_CTL_TSYNC, SECCOMP_FILTER_FLAG_TSYNC },
+        { "SECCOMP_FILTER_FLAG_LOG", SCMP_FLTATR_CTL_LOG, SECCOMP_FILTER_FLAG_LOG },
+        { "SECCOMP_FILTER_FLAG_SPEC_ALLOW", SCMP_FLTATR_CTL_SSB, SECCOMP_FILTER_FLAG_SPEC_ALLOW },
+    };
+    for (size_t i = 0; sc->flags && sc->flags[i]; i++) {
+        int attr = -1, r;
+        for (size_t k = 0; k < EB_ARRAY_SIZE(known) && attr < 0; k++)
+            if (strcmp(sc->flags[i], known[k].name) == 0) {
+                attr = known[k].attr;
+                f->flags |= known[k].flag;
+            }
         if (attr < 0) {
             eb_warn("seccomp flag %s is not supported by libseccomp %d.%d: ignored", sc->flags[i],
                     seccomp_version()->major, seccomp_version()->minor);
             continue;
         }
         r = seccomp_attr_set(f->ctx, (enum scmp_filter_attr) attr, 1);
-        if (r < 0) {
-            eb_seccomp_free(f);
+        if (r < 0)
             return eb_error_set(err, -r, "seccomp: set flag %s", sc->flags[i]);
+    }
+    return 0;
+}
+
+/* Several comparisons of the same argument can't be ANDed by libseccomp. */
+static bool same_arg_twice(const struct scmp_arg_cmp *cmps, size_t n)
+{
+    for (size_t a = 0; a < n; a++)
+        for (size_t b = a + 1; b < n; b++)
+            if (cmps[a].arg == cmps[b].arg)
+                return true;
+    return false;
+}
+
+/* RULE for syscall NR (NAME, for messages) with its comparisons CMPS. */
+static int add_syscall(eb_seccomp_filter_t *f, uint32_t action, int nr, const char *name,
+                       const struct scmp_arg_cmp *cmps, size_t n, eb_error_t *err)
+{
+    int r;
+    if (n > 1 && same_arg_twice(cmps, n)) {
+        /* Like runc, add one rule per comparison then. */
+        for (size_t k = 0; k < n; k++) {
+            r = seccomp_rule_add_exact_array(f->ctx, action, nr, 1, &cmps[k]);
+            if (r < 0)
+                r = seccomp_rule_add_array(f->ctx, action, nr, 1, &cmps[k]);
+            if (r < 0)
+                return eb_error_set(err, -r, "seccomp: add rule for %s", name);
+        }
+        return 0;
+    }
+    r = seccomp_rule_add_array(f->ctx, action, nr, (unsigned) n, cmps);
+    if (r < 0)
+        return eb_error_set(err, -r, "seccomp: add rule for %s", name);
+    return 0;
+}
+
+static int add_rule(eb_seccomp_filter_t *f, const eb_seccomp_t *sc, const eb_seccomp_rule_t *rule,
+                    eb_error_t *err)
+{
+    uint32_t action = map_action(rule->action, &rule->errno_ret, EPERM);
+    struct scmp_arg_cmp cmps[6];
+    size_t n = rule->n_args, j;
+    if (rule->action == EB_SCMP_NOTIFY)
+        f->notify = 1;
+    for (j = 0; j < n; j++) {
+        cmps[j].arg = rule->args[j].index;
+        cmps[j].op = (enum scmp_compare) rule->args[j].op;
+        cmps[j].datum_a = rule->args[j].value;
+        cmps[j].datum_b = rule->args[j].value_two;
+    }
+    for (j = 0; rule->names[j]; j++) {
+        int nr = seccomp_syscall_resolve_name(rule->names[j]);
+        if (nr == __NR_SCMP_ERROR) {
+            eb_debug("seccomp: unknown syscall %s skipped", rule->names[j]);
+            continue;
+        }
+        /* Rules equal to the default action are redundant and libseccomp
+         * refuses them. */
+        if (action == map_action(sc->default_action, &sc->default_errno_ret, EPERM))
+            continue;
+        if (add_syscall(f, action, nr, rule->names[j], cmps, n, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int eb_seccomp_prepare(const eb_seccomp_t *sc, const char *key, const char *cache_dir,
+                       eb_seccomp_filter_t **out, eb_error_t *err)
+{
+    _cleanup_seccomp_filter_ eb_seccomp_filter_t *f = NULL;
+    _cleanup_free_ char *fullkey = NULL;
+
+    *out = NULL;
+    if (!sc->present)
+        return 0;
+    f = eb_xcalloc(1, sizeof(*f));
+    if (key && cache_dir) {
+        const struct scmp_version *v = seccomp_version();
+        fullkey = eb_strdup_printf("libseccomp %u.%u.%u arch %u\n%s", v->major, v->minor, v->micro,
+                                   seccomp_arch_native(), key);
+        if (cache_load(f, cache_dir, fullkey) == 0) {
+            *out = eb_steal_ptr(f);
+            return 0;
         }
     }
-    for (i = 0; i < sc->n_syscalls; i++) {
-        const eb_seccomp_rule_t *rule = &sc->syscalls[i];
-        uint32_t action = map_action(rule->action, &rule->errno_ret, EPERM);
-        struct scmp_arg_cmp cmps[6];
-        size_t n = rule->n_args;
-        if (rule->action == EB_SCMP_NOTIFY)
-            f->notify = 1;
-        for (j = 0; j < n; j++) {
-            cmps[j].arg = rule->args[j].index;
-            cmps[j].op = (enum scmp_compare) rule->args[j].op;
-            cmps[j].datum_a = rule->args[j].value;
-            cmps[j].datum_b = rule->args[j].value_two;
-        }
-        for (j = 0; rule->names[j]; j++) {
-            int nr = seccomp_syscall_resolve_name(rule->names[j]);
-            if (nr == __NR_SCMP_ERROR) {
-                eb_debug("seccomp: unknown syscall %s skipped", rule->names[j]);
-                continue;
-            }
-            /* Rules equal to the default action are redundant and libseccomp
-             * refuses them. */
-            if (action == map_action(sc->default_action, &sc->default_errno_ret, EPERM))
-                continue;
-            /* Several comparisons of the same argument can't be ANDed by
-             * libseccomp: like runc, add one rule per comparison then. */
-            if (n > 1) {
-                size_t a, b;
-                int same = 0;
-                for (a = 0; a < n; a++)
-                    for (b = a + 1; b < n; b++)
-                        if (cmps[a].arg == cmps[b].arg)
-                            same = 1;
-                if (same) {
-                    size_t k;
-                    for (k = 0; k < n; k++) {
-                        r = seccomp_rule_add_exact_array(f->ctx, action, nr, 1, &cmps[k]);
-                        if (r < 0)
-                            r = seccomp_rule_add_array(f->ctx, action, nr, 1, &cmps[k]);
-                        if (r < 0) {
-                            eb_seccomp_free(f);
-                            return eb_error_set(err, -r, "seccomp: add rule for %s", rule->names[j]);
-                        }
-                    }
-                    continue;
-                }
-            }
-            r = seccomp_rule_add_array(f->ctx, action, nr, (unsigned) n, cmps);
-            if (r < 0) {
-                eb_seccomp_free(f);
-                return eb_error_set(err, -r, "seccomp: add rule for %s", rule->names[j]);
-            }
-        }
-    }
-    if (export_bpf(f, err) < 0) {
-        eb_seccomp_free(f);
+    f->ctx = seccomp_init(map_action(sc->default_action, &sc->default_errno_ret, EPERM));
+    if (f->ctx == NULL)
+        return eb_error_set(err, ENOMEM, "seccomp_init");
+    f->notify = sc->default_action == EB_SCMP_NOTIFY;
+    /* libseccomp would set no_new_privs itself: the spec decides that. */
+    seccomp_attr_set(f->ctx, SCMP_FLTATR_CTL_NNP, 0);
+    if (add_arches(f, sc, err) < 0 || add_flags(f, sc, err) < 0)
         return -1;
-    }
+    for (size_t i = 0; i < sc->n_syscalls; i++)
+        if (add_rule(f, sc, &sc->syscalls[i], err) < 0)
+            return -1;
+    if (export_bpf(f, err) < 0)
+        return -1;
     seccomp_release(f->ctx);
     f->ctx = NULL;
     if (fullkey)
         cache_store(f, cache_dir, fullkey);
-    *out = f;
+    *out = eb_steal_ptr(f);
     return 0;
 }
 

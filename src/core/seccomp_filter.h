@@ -26,5 +26,7 @@ int eb_seccomp_send_listener(const eb_seccomp_t *sc, int notify_fd, const char *
 /* True when the filter uses SCMP_ACT_NOTIFY (needs a listener). */
 bool eb_seccomp_has_notify(const eb_seccomp_filter_t *f);
 void eb_seccomp_free(eb_seccomp_filter_t *f);
+static inline void eb_seccomp_freep(eb_seccomp_filter_t **f) { eb_seccomp_free(*f); }
+#define _cleanup_seccomp_filter_ __attribute__((cleanup(eb_seccomp_freep)))
 
 #endif

@@ -54,7 +54,7 @@ static int take_lock(eb_state_t *st, eb_error_t *err)
 
 int eb_state_create(const char *root, const char *id, eb_state_t **out, eb_error_t *err)
 {
-    eb_state_t *st;
+    _cleanup_state_ eb_state_t *st = NULL;
     char ts[EB_RFC3339_LEN];
 
     if (!eb_id_valid(id))
@@ -63,15 +63,12 @@ int eb_state_create(const char *root, const char *id, eb_state_t **out, eb_error
         return -1;
     st = state_new(root, id);
     if (mkdir(st->dir, 0700) < 0) {
-        int e = errno;
-        eb_state_free(st);
-        if (e == EEXIST)
+        if (errno == EEXIST)
             return eb_error_set(err, EEXIST, "container with id `%s` already exists", id);
-        return eb_error_set(err, e, "create state directory for `%s`", id);
+        return eb_error_set(err, errno, "create state directory for `%s`", id);
     }
     if (take_lock(st, err) < 0) {
         rmdir(st->dir);
-        eb_state_free(st);
         return -1;
     }
     eb_now_rfc3339(ts);
@@ -84,7 +81,7 @@ int eb_state_create(const char *root, const char *id, eb_state_t **out, eb_error
     st->creator = getpid();
     st->creator_starttime = eb_pid_starttime(st->creator);
     st->isolation = eb_xstrdup("runc");
-    *out = st;
+    *out = eb_steal_ptr(st);
     return 0;
 }
 
@@ -106,7 +103,7 @@ static int64_t jint(json_object *o, const char *k)
 
 int eb_state_load(const char *root, const char *id, bool lock, eb_state_t **out, eb_error_t *err)
 {
-    eb_state_t *st;
+    _cleanup_state_ eb_state_t *st = NULL;
     _cleanup_free_ char *path = NULL, *data = NULL;
     json_object *o, *v;
     struct stat sb;
@@ -114,14 +111,10 @@ int eb_state_load(const char *root, const char *id, bool lock, eb_state_t **out,
     if (!eb_id_valid(id))
         return eb_error_set(err, EINVAL, "invalid container id `%s`", id);
     st = state_new(root, id);
-    if (stat(st->dir, &sb) < 0) {
-        eb_state_free(st);
+    if (stat(st->dir, &sb) < 0)
         return eb_error_set(err, ENOENT, "container `%s` does not exist", id);
-    }
-    if (lock && take_lock(st, err) < 0) {
-        eb_state_free(st);
+    if (lock && take_lock(st, err) < 0)
         return -1;
-    }
     path = eb_state_path(st, "state.json");
     if (eb_read_file(path, STATE_MAX, &data, NULL, err) < 0) {
         int e = err->code;
@@ -130,10 +123,9 @@ int eb_state_load(const char *root, const char *id, bool lock, eb_state_t **out,
              * there is to clean is the directory. */
             eb_error_clear(err);
             st->creating = true;
-            *out = st;
+            *out = eb_steal_ptr(st);
             return 0;
         }
-        eb_state_free(st);
         if (e == ENOENT)
             return eb_error_set(err, ENOENT, "container `%s` does not exist", id);
         return eb_error_wrap(err, "load state of `%s`", id);
@@ -141,7 +133,6 @@ int eb_state_load(const char *root, const char *id, bool lock, eb_state_t **out,
     o = json_tokener_parse(data);
     if (o == NULL || !json_object_is_type(o, json_type_object)) {
         json_object_put(o);
-        eb_state_free(st);
         return eb_error_set(err, EINVAL, "state of container `%s` is corrupt", id);
     }
     st->bundle = eb_xstrdup(jstr(o, "bundle"));
@@ -159,7 +150,7 @@ int eb_state_load(const char *root, const char *id, bool lock, eb_state_t **out,
     if (json_object_object_get_ex(o, "annotations", &v))
         st->annotations_json = eb_xstrdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
     json_object_put(o);
-    *out = st;
+    *out = eb_steal_ptr(st);
     return 0;
 }
 

@@ -43,6 +43,8 @@ int eb_state_save(eb_state_t *st, eb_error_t *err);
 /* Remove the state directory (the lock is released by eb_state_free). */
 int eb_state_remove(eb_state_t *st, eb_error_t *err);
 void eb_state_free(eb_state_t *st);
+static inline void eb_state_freep(eb_state_t **st) { eb_state_free(*st); }
+#define _cleanup_state_ __attribute__((cleanup(eb_state_freep)))
 
 eb_status_t eb_state_status(eb_state_t *st);
 /* The OCI state JSON (pretty when PRETTY), heap string. */

@@ -207,6 +207,8 @@ int eb_spec_parse(const char *data, size_t len, eb_spec_t **out, eb_error_t *err
 /* Read BUNDLE/config.json and parse it. */
 int eb_spec_load(const char *path, eb_spec_t **out, eb_error_t *err);
 void eb_spec_free(eb_spec_t *spec);
+static inline void eb_spec_freep(eb_spec_t **spec) { eb_spec_free(*spec); }
+#define _cleanup_spec_ __attribute__((cleanup(eb_spec_freep)))
 
 /* Parse a standalone "process" object (exec --process) into SPEC's arena. */
 int eb_spec_parse_process(eb_spec_t *spec, const char *data, size_t len, eb_process_t *out,

@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 
 /* Ordinary process work: files, memory, signals, time, sockets, scheduling
@@ -70,33 +71,35 @@ static json_object *strv(const char *const *v)
     return a;
 }
 
+/* An object of KEY, VALUE pairs (keys in this order), ending at a NULL key. */
+static json_object *obj(const char *key, ...)
+{
+    json_object *o = json_object_new_object();
+    va_list ap;
+    va_start(ap, key);
+    for (; key; key = va_arg(ap, const char *))
+        json_object_object_add(o, key, va_arg(ap, json_object *));
+    va_end(ap);
+    return o;
+}
+
+static json_object *str(const char *s) { return json_object_new_string(s); }
+
 static json_object *mount_obj(const char *dst, const char *type, const char *src,
                               const char *const *opts)
 {
-    json_object *m = json_object_new_object();
-    json_object_object_add(m, "destination", json_object_new_string(dst));
-    json_object_object_add(m, "type", json_object_new_string(type));
-    json_object_object_add(m, "source", json_object_new_string(src));
-    json_object_object_add(m, "options", strv(opts));
-    return m;
+    return obj("destination", str(dst), "type", str(type), "source", str(src), "options", strv(opts), NULL);
 }
 
 static json_object *rule(const char *const *names, const char *action)
 {
-    json_object *r = json_object_new_object();
-    json_object_object_add(r, "names", strv(names));
-    json_object_object_add(r, "action", json_object_new_string(action));
-    return r;
+    return obj("names", strv(names), "action", str(action), NULL);
 }
 
 static json_object *arg(unsigned index, uint64_t value, uint64_t value_two, const char *op)
 {
-    json_object *a = json_object_new_object();
-    json_object_object_add(a, "index", json_object_new_int(index));
-    json_object_object_add(a, "value", json_object_new_uint64(value));
-    json_object_object_add(a, "valueTwo", json_object_new_uint64(value_two));
-    json_object_object_add(a, "op", json_object_new_string(op));
-    return a;
+    return obj("index", json_object_new_int((int32_t) index), "value", json_object_new_uint64(value),
+               "valueTwo", json_object_new_uint64(value_two), "op", str(op), NULL);
 }
 
 static json_object *default_seccomp(void)
@@ -149,12 +152,25 @@ static json_object *default_seccomp(void)
     return s;
 }
 
-char *eb_spec_default_json(bool rootless, uid_t uid, gid_t gid)
+static json_object *default_process(void)
 {
     static const char *const caps[] = { "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", NULL };
     static const char *const args[] = { "sh", NULL };
     static const char *const env[] = {
         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", NULL };
+    json_object *rl = json_object_new_array();
+    json_object_array_add(rl, obj("type", str("RLIMIT_NOFILE"), "hard", json_object_new_int(1024),
+                                  "soft", json_object_new_int(1024), NULL));
+    return obj("terminal", json_object_new_boolean(1),
+               "user", obj("uid", json_object_new_int(0), "gid", json_object_new_int(0), NULL),
+               "args", strv(args), "env", strv(env), "cwd", str("/"),
+               "capabilities", obj("bounding", strv(caps), "effective", strv(caps), "permitted", strv(caps),
+                                   "ambient", strv(caps), NULL),
+               "rlimits", rl, "noNewPrivileges", json_object_new_boolean(1), NULL);
+}
+
+static json_object *default_mounts(bool rootless)
+{
     static const char *const o_proc[] = { "nosuid", "noexec", "nodev", NULL };
     static const char *const o_dev[] = { "nosuid", "strictatime", "mode=755", "size=65536k", NULL };
     static const char *const o_pts[] = { "nosuid", "noexec", "newinstance", "ptmxmode=0666",
@@ -166,50 +182,7 @@ char *eb_spec_default_json(bool rootless, uid_t uid, gid_t gid)
     static const char *const o_sys[] = { "nosuid", "noexec", "nodev", "ro", NULL };
     static const char *const o_sys_rl[] = { "rbind", "nosuid", "noexec", "nodev", "ro", NULL };
     static const char *const o_cg[] = { "nosuid", "noexec", "nodev", "relatime", "ro", NULL };
-    static const char *const masked[] = {
-        "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-        "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
-        "/sys/firmware", "/sys/devices/virtual/powercap", NULL };
-    static const char *const ro[] = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-                                      "/proc/sysrq-trigger", NULL };
-    static const char *const ns_full[] = { "pid", "network", "ipc", "uts", "mount", "cgroup", NULL };
-    static const char *const ns_rl[] = { "pid", "ipc", "uts", "mount", "cgroup", "user", NULL };
-    json_object *root = json_object_new_object(), *o, *p, *c, *m, *lx, *a;
-    const char *const *ns;
-    char *out;
-
-    json_object_object_add(root, "ociVersion", json_object_new_string(EB_SPEC_OCI_VERSION));
-    p = json_object_new_object();
-    json_object_object_add(p, "terminal", json_object_new_boolean(1));
-    o = json_object_new_object();
-    json_object_object_add(o, "uid", json_object_new_int(0));
-    json_object_object_add(o, "gid", json_object_new_int(0));
-    json_object_object_add(p, "user", o);
-    json_object_object_add(p, "args", strv(args));
-    json_object_object_add(p, "env", strv(env));
-    json_object_object_add(p, "cwd", json_object_new_string("/"));
-    c = json_object_new_object();
-    json_object_object_add(c, "bounding", strv(caps));
-    json_object_object_add(c, "effective", strv(caps));
-    json_object_object_add(c, "permitted", strv(caps));
-    json_object_object_add(c, "ambient", strv(caps));
-    json_object_object_add(p, "capabilities", c);
-    a = json_object_new_array();
-    o = json_object_new_object();
-    json_object_object_add(o, "type", json_object_new_string("RLIMIT_NOFILE"));
-    json_object_object_add(o, "hard", json_object_new_int(1024));
-    json_object_object_add(o, "soft", json_object_new_int(1024));
-    json_object_array_add(a, o);
-    json_object_object_add(p, "rlimits", a);
-    json_object_object_add(p, "noNewPrivileges", json_object_new_boolean(1));
-    json_object_object_add(root, "process", p);
-    o = json_object_new_object();
-    json_object_object_add(o, "path", json_object_new_string("rootfs"));
-    json_object_object_add(o, "readonly", json_object_new_boolean(1));
-    json_object_object_add(root, "root", o);
-    json_object_object_add(root, "hostname", json_object_new_string("edgebox"));
-
-    m = json_object_new_array();
+    json_object *m = json_object_new_array();
     json_object_array_add(m, mount_obj("/proc", "proc", "proc", o_proc));
     json_object_array_add(m, mount_obj("/dev", "tmpfs", "tmpfs", o_dev));
     json_object_array_add(m, mount_obj("/dev/pts", "devpts", "devpts", rootless ? o_pts_rl : o_pts));
@@ -221,45 +194,57 @@ char *eb_spec_default_json(bool rootless, uid_t uid, gid_t gid)
         json_object_array_add(m, mount_obj("/sys", "sysfs", "sysfs", o_sys));
         json_object_array_add(m, mount_obj("/sys/fs/cgroup", "cgroup", "cgroup", o_cg));
     }
-    json_object_object_add(root, "mounts", m);
+    return m;
+}
 
-    lx = json_object_new_object();
+/* A single mapping of the caller's ID to root. */
+static json_object *idmap(unsigned id)
+{
+    json_object *a = json_object_new_array();
+    json_object_array_add(a, obj("containerID", json_object_new_int(0), "hostID", json_object_new_int64(id),
+                                 "size", json_object_new_int(1), NULL));
+    return a;
+}
+
+static json_object *default_linux(bool rootless, uid_t uid, gid_t gid)
+{
+    static const char *const masked[] = {
+        "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+        "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+        "/sys/firmware", "/sys/devices/virtual/powercap", NULL };
+    static const char *const ro[] = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                                      "/proc/sysrq-trigger", NULL };
+    static const char *const ns_full[] = { "pid", "network", "ipc", "uts", "mount", "cgroup", NULL };
+    static const char *const ns_rl[] = { "pid", "ipc", "uts", "mount", "cgroup", "user", NULL };
+    json_object *lx = json_object_new_object(), *a;
+    const char *const *ns;
+
     if (rootless) {
-        const char *keys[2] = { "uidMappings", "gidMappings" };
-        unsigned ids[2] = { uid, gid };
-        int i;
-        for (i = 0; i < 2; i++) {
-            a = json_object_new_array();
-            o = json_object_new_object();
-            json_object_object_add(o, "containerID", json_object_new_int(0));
-            json_object_object_add(o, "hostID", json_object_new_int64(ids[i]));
-            json_object_object_add(o, "size", json_object_new_int(1));
-            json_object_array_add(a, o);
-            json_object_object_add(lx, keys[i], a);
-        }
+        json_object_object_add(lx, "uidMappings", idmap(uid));
+        json_object_object_add(lx, "gidMappings", idmap(gid));
     } else {
-        json_object *res = json_object_new_object(), *devs = json_object_new_array();
-        o = json_object_new_object();
-        json_object_object_add(o, "allow", json_object_new_boolean(0));
-        json_object_object_add(o, "access", json_object_new_string("rwm"));
-        json_object_array_add(devs, o);
-        json_object_object_add(res, "devices", devs);
-        json_object_object_add(lx, "resources", res);
+        json_object *devs = json_object_new_array();
+        json_object_array_add(devs, obj("allow", json_object_new_boolean(0), "access", str("rwm"), NULL));
+        json_object_object_add(lx, "resources", obj("devices", devs, NULL));
     }
     a = json_object_new_array();
-    for (ns = rootless ? ns_rl : ns_full; *ns; ns++) {
-        o = json_object_new_object();
-        json_object_object_add(o, "type", json_object_new_string(*ns));
-        json_object_array_add(a, o);
-    }
+    for (ns = rootless ? ns_rl : ns_full; *ns; ns++)
+        json_object_array_add(a, obj("type", str(*ns), NULL));
     json_object_object_add(lx, "namespaces", a);
     json_object_object_add(lx, "seccomp", default_seccomp());
     json_object_object_add(lx, "maskedPaths", strv(masked));
     json_object_object_add(lx, "readonlyPaths", strv(ro));
-    json_object_object_add(root, "linux", lx);
+    return lx;
+}
 
-    out = eb_xstrdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY
-                                                          | JSON_C_TO_STRING_NOSLASHESCAPE));
+char *eb_spec_default_json(bool rootless, uid_t uid, gid_t gid)
+{
+    json_object *root = obj("ociVersion", str(EB_SPEC_OCI_VERSION), "process", default_process(),
+                            "root", obj("path", str("rootfs"), "readonly", json_object_new_boolean(1), NULL),
+                            "hostname", str("edgebox"), "mounts", default_mounts(rootless),
+                            "linux", default_linux(rootless, uid, gid), NULL);
+    char *out = eb_xstrdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY
+                                                                | JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(root);
     return out;
 }

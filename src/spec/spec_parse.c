@@ -60,6 +60,83 @@ static int parse_caps(eb_arena_t *a, struct json_object *caps, const char *key, 
     return 0;
 }
 
+/* process.user at OBJ (its path SUB). */
+static int parse_user(eb_arena_t *a, struct json_object *user, const char *sub, eb_process_t *p, eb_error_t *err)
+{
+    struct json_object *v;
+    char q[160];
+    size_t i;
+    if (js_expect(user, json_type_object, sub, err) < 0
+        || js_u32(user, "uid", sub, true, &p->uid, err) < 0
+        || js_u32(user, "gid", sub, true, &p->gid, err) < 0
+        || js_opt_u64(user, "umask", sub, 07777, &p->umask, err) < 0)
+        return -1;
+    if ((v = js_get(user, "additionalGids")) == NULL)
+        return 0;
+    snprintf(q, sizeof(q), "%s.additionalGids", sub);
+    if (js_expect(v, json_type_array, q, err) < 0)
+        return -1;
+    p->n_additional_gids = json_object_array_length(v);
+    if (p->n_additional_gids > 65536)
+        return eb_error_set(err, E2BIG, "%s: more than 65536 groups", q);
+    p->additional_gids = eb_arena_alloc(a, p->n_additional_gids, sizeof(gid_t));
+    for (i = 0; i < p->n_additional_gids; i++) {
+        uint64_t g;
+        char e[192];
+        snprintf(e, sizeof(e), "%s[%zu]", q, i);
+        if (js_u64(json_object_array_get_idx(v, i), e, UINT32_MAX, &g, err) < 0)
+            return -1;
+        p->additional_gids[i] = (gid_t) g;
+    }
+    return 0;
+}
+
+/* process.rlimits[I] at R (its path E); the earlier ones are in P. */
+static int parse_rlimit(struct json_object *r, const char *e, eb_process_t *p, size_t i, eb_error_t *err)
+{
+    eb_rlimit_t *rl = &p->rlimits[i];
+    char f[192];
+    size_t k, j;
+    if (js_expect(r, json_type_object, e, err) < 0 || js_string(r, "type", e, true, &rl->name, err) < 0)
+        return -1;
+    rl->resource = -1;
+    for (k = 0; k < sizeof(rlimit_names) / sizeof(rlimit_names[0]); k++)
+        if (strcmp(rl->name, rlimit_names[k].name) == 0)
+            rl->resource = rlimit_names[k].res;
+    if (rl->resource < 0)
+        return eb_error_set(err, EINVAL, "%s.type: unknown rlimit `%s`", e, rl->name);
+    for (j = 0; j < i; j++)
+        if (p->rlimits[j].resource == rl->resource)
+            return eb_error_set(err, EINVAL, "%s.type: `%s` given twice", e, rl->name);
+    if (js_get(r, "soft") == NULL || js_get(r, "hard") == NULL)
+        return eb_error_set(err, EINVAL, "%s: soft and hard are required", e);
+    snprintf(f, sizeof(f), "%s.soft", e);
+    if (js_u64(js_get(r, "soft"), f, UINT64_MAX, &rl->soft, err) < 0)
+        return -1;
+    snprintf(f, sizeof(f), "%s.hard", e);
+    if (js_u64(js_get(r, "hard"), f, UINT64_MAX, &rl->hard, err) < 0)
+        return -1;
+    if (rl->soft > rl->hard)
+        return eb_error_set(err, EINVAL, "%s: soft limit %llu above hard limit %llu", e,
+                            (unsigned long long) rl->soft, (unsigned long long) rl->hard);
+    return 0;
+}
+
+static int parse_rlimits(eb_arena_t *a, struct json_object *v, const char *sub, eb_process_t *p, eb_error_t *err)
+{
+    if (js_expect(v, json_type_array, sub, err) < 0)
+        return -1;
+    p->n_rlimits = json_object_array_length(v);
+    p->rlimits = eb_arena_alloc(a, p->n_rlimits, sizeof(eb_rlimit_t));
+    for (size_t i = 0; i < p->n_rlimits; i++) {
+        char e[160];
+        snprintf(e, sizeof(e), "%s[%zu]", sub, i);
+        if (parse_rlimit(json_object_array_get_idx(v, i), e, p, i, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int eb_spec_parse_process_obj(eb_arena_t *a, struct json_object *obj, const char *path,
                               eb_process_t *p, eb_error_t *err)
 {
@@ -82,29 +159,8 @@ int eb_spec_parse_process_obj(eb_arena_t *a, struct json_object *obj, const char
     if (user == NULL)
         return eb_error_set(err, EINVAL, "%s.user: required", path);
     snprintf(sub, sizeof(sub), "%s.user", path);
-    if (js_expect(user, json_type_object, sub, err) < 0
-        || js_u32(user, "uid", sub, true, &p->uid, err) < 0
-        || js_u32(user, "gid", sub, true, &p->gid, err) < 0
-        || js_opt_u64(user, "umask", sub, 07777, &p->umask, err) < 0)
+    if (parse_user(a, user, sub, p, err) < 0)
         return -1;
-    if ((v = js_get(user, "additionalGids")) != NULL) {
-        char q[160];
-        snprintf(q, sizeof(q), "%s.additionalGids", sub);
-        if (js_expect(v, json_type_array, q, err) < 0)
-            return -1;
-        p->n_additional_gids = json_object_array_length(v);
-        if (p->n_additional_gids > 65536)
-            return eb_error_set(err, E2BIG, "%s: more than 65536 groups", q);
-        p->additional_gids = eb_arena_alloc(a, p->n_additional_gids, sizeof(gid_t));
-        for (i = 0; i < p->n_additional_gids; i++) {
-            uint64_t g;
-            char e[192];
-            snprintf(e, sizeof(e), "%s[%zu]", q, i);
-            if (js_u64(json_object_array_get_idx(v, i), e, UINT32_MAX, &g, err) < 0)
-                return -1;
-            p->additional_gids[i] = (gid_t) g;
-        }
-    }
     if (js_strv(a, obj, "args", path, &p->args, &nargs, err) < 0)
         return -1;
     if (nargs == 0)
@@ -136,43 +192,8 @@ int eb_spec_parse_process_obj(eb_arena_t *a, struct json_object *obj, const char
     }
     if ((v = js_get(obj, "rlimits")) != NULL) {
         snprintf(sub, sizeof(sub), "%s.rlimits", path);
-        if (js_expect(v, json_type_array, sub, err) < 0)
+        if (parse_rlimits(a, v, sub, p, err) < 0)
             return -1;
-        p->n_rlimits = json_object_array_length(v);
-        p->rlimits = eb_arena_alloc(a, p->n_rlimits, sizeof(eb_rlimit_t));
-        for (i = 0; i < p->n_rlimits; i++) {
-            struct json_object *r = json_object_array_get_idx(v, i);
-            eb_rlimit_t *rl = &p->rlimits[i];
-            char e[160];
-            size_t k, j;
-            snprintf(e, sizeof(e), "%s[%zu]", sub, i);
-            if (js_expect(r, json_type_object, e, err) < 0
-                || js_string(r, "type", e, true, &rl->name, err) < 0)
-                return -1;
-            rl->resource = -1;
-            for (k = 0; k < sizeof(rlimit_names) / sizeof(rlimit_names[0]); k++)
-                if (strcmp(rl->name, rlimit_names[k].name) == 0)
-                    rl->resource = rlimit_names[k].res;
-            if (rl->resource < 0)
-                return eb_error_set(err, EINVAL, "%s.type: unknown rlimit `%s`", e, rl->name);
-            for (j = 0; j < i; j++)
-                if (p->rlimits[j].resource == rl->resource)
-                    return eb_error_set(err, EINVAL, "%s.type: `%s` given twice", e, rl->name);
-            if (js_get(r, "soft") == NULL || js_get(r, "hard") == NULL)
-                return eb_error_set(err, EINVAL, "%s: soft and hard are required", e);
-            {
-                char f[192];
-                snprintf(f, sizeof(f), "%s.soft", e);
-                if (js_u64(js_get(r, "soft"), f, UINT64_MAX, &rl->soft, err) < 0)
-                    return -1;
-                snprintf(f, sizeof(f), "%s.hard", e);
-                if (js_u64(js_get(r, "hard"), f, UINT64_MAX, &rl->hard, err) < 0)
-                    return -1;
-            }
-            if (rl->soft > rl->hard)
-                return eb_error_set(err, EINVAL, "%s: soft limit %llu above hard limit %llu", e,
-                                    (unsigned long long) rl->soft, (unsigned long long) rl->hard);
-        }
     }
     if (js_bool(obj, "noNewPrivileges", path, &p->no_new_privileges, err) < 0
         || js_string(obj, "apparmorProfile", path, false, &p->apparmor_profile, err) < 0

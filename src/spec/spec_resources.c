@@ -148,6 +148,61 @@ static int parse_blkio(eb_arena_t *a, struct json_object *b, eb_resources_t *r, 
     return 0;
 }
 
+/* linux.resources.hugepageLimits at V (its path P). */
+static int parse_hugepages(eb_arena_t *a, struct json_object *v, const char *p, eb_resources_t *r, eb_error_t *err)
+{
+    if (js_expect(v, json_type_array, p, err) < 0)
+        return -1;
+    r->n_hugepage_limits = json_object_array_length(v);
+    r->hugepage_limits = eb_arena_alloc(a, r->n_hugepage_limits, sizeof(eb_hugepage_limit_t));
+    for (size_t i = 0; i < r->n_hugepage_limits; i++) {
+        struct json_object *h = json_object_array_get_idx(v, i);
+        eb_opt_u64_t lim = { 0 };
+        char e[160];
+        const char *ps;
+        snprintf(e, sizeof(e), "%s[%zu]", p, i);
+        if (js_expect(h, json_type_object, e, err) < 0
+            || js_string(h, "pageSize", e, true, &r->hugepage_limits[i].page_size, err) < 0
+            || js_opt_u64(h, "limit", e, UINT64_MAX, &lim, err) < 0)
+            return -1;
+        ps = r->hugepage_limits[i].page_size;
+        /* The page size becomes part of a cgroup file name. */
+        if (strlen(ps) > 8 || strspn(ps, "0123456789KMGB") != strlen(ps) || ps[0] == 0)
+            return eb_error_set(err, EINVAL, "%s.pageSize: invalid page size `%s`", e, ps);
+        if (!lim.set)
+            return eb_error_set(err, EINVAL, "%s.limit: required", e);
+        r->hugepage_limits[i].limit = lim.v;
+    }
+    return 0;
+}
+
+/* linux.resources.network at V (its path P). */
+static int parse_network(eb_arena_t *a, struct json_object *v, const char *p, eb_resources_t *r, eb_error_t *err)
+{
+    struct json_object *pr;
+    if (js_expect(v, json_type_object, p, err) < 0
+        || js_opt_u64(v, "classID", p, UINT32_MAX, &r->network.class_id, err) < 0)
+        return -1;
+    if ((pr = js_get(v, "priorities")) == NULL)
+        return 0;
+    if (js_expect(pr, json_type_array, p, err) < 0)
+        return -1;
+    r->network.n_priorities = json_object_array_length(pr);
+    r->network.priorities = eb_arena_alloc(a, r->network.n_priorities, sizeof(eb_net_prio_t));
+    for (size_t i = 0; i < r->network.n_priorities; i++) {
+        struct json_object *e = json_object_array_get_idx(pr, i);
+        char q[160];
+        snprintf(q, sizeof(q), "%s.priorities[%zu]", p, i);
+        if (js_expect(e, json_type_object, q, err) < 0
+            || js_string(e, "name", q, true, &r->network.priorities[i].name, err) < 0
+            || js_u32(e, "priority", q, true, &r->network.priorities[i].priority, err) < 0)
+            return -1;
+        if (strchr(r->network.priorities[i].name, ' ') || strchr(r->network.priorities[i].name, '\n'))
+            return eb_error_set(err, EINVAL, "%s.name: invalid interface name", q);
+    }
+    return 0;
+}
+
 int eb_spec_parse_resources_obj(eb_arena_t *a, struct json_object *obj, const char *path,
                                 eb_resources_t *r, eb_error_t *err)
 {
@@ -206,52 +261,13 @@ int eb_spec_parse_resources_obj(eb_arena_t *a, struct json_object *obj, const ch
         return -1;
     if ((v = js_get(obj, "hugepageLimits")) != NULL) {
         snprintf(p, sizeof(p), "%s.hugepageLimits", path);
-        if (js_expect(v, json_type_array, p, err) < 0)
+        if (parse_hugepages(a, v, p, r, err) < 0)
             return -1;
-        r->n_hugepage_limits = json_object_array_length(v);
-        r->hugepage_limits = eb_arena_alloc(a, r->n_hugepage_limits, sizeof(eb_hugepage_limit_t));
-        for (i = 0; i < r->n_hugepage_limits; i++) {
-            struct json_object *h = json_object_array_get_idx(v, i);
-            eb_opt_u64_t lim = { 0 };
-            char e[160];
-            const char *ps;
-            snprintf(e, sizeof(e), "%s[%zu]", p, i);
-            if (js_expect(h, json_type_object, e, err) < 0
-                || js_string(h, "pageSize", e, true, &r->hugepage_limits[i].page_size, err) < 0
-                || js_opt_u64(h, "limit", e, UINT64_MAX, &lim, err) < 0)
-                return -1;
-            ps = r->hugepage_limits[i].page_size;
-            /* The page size becomes part of a cgroup file name. */
-            if (strlen(ps) > 8 || strspn(ps, "0123456789KMGB") != strlen(ps) || ps[0] == 0)
-                return eb_error_set(err, EINVAL, "%s.pageSize: invalid page size `%s`", e, ps);
-            if (!lim.set)
-                return eb_error_set(err, EINVAL, "%s.limit: required", e);
-            r->hugepage_limits[i].limit = lim.v;
-        }
     }
     if ((v = js_get(obj, "network")) != NULL) {
-        struct json_object *pr;
         snprintf(p, sizeof(p), "%s.network", path);
-        if (js_expect(v, json_type_object, p, err) < 0
-            || js_opt_u64(v, "classID", p, UINT32_MAX, &r->network.class_id, err) < 0)
+        if (parse_network(a, v, p, r, err) < 0)
             return -1;
-        if ((pr = js_get(v, "priorities")) != NULL) {
-            if (js_expect(pr, json_type_array, p, err) < 0)
-                return -1;
-            r->network.n_priorities = json_object_array_length(pr);
-            r->network.priorities = eb_arena_alloc(a, r->network.n_priorities, sizeof(eb_net_prio_t));
-            for (i = 0; i < r->network.n_priorities; i++) {
-                struct json_object *e = json_object_array_get_idx(pr, i);
-                char q[160];
-                snprintf(q, sizeof(q), "%s.priorities[%zu]", p, i);
-                if (js_expect(e, json_type_object, q, err) < 0
-                    || js_string(e, "name", q, true, &r->network.priorities[i].name, err) < 0
-                    || js_u32(e, "priority", q, true, &r->network.priorities[i].priority, err) < 0)
-                    return -1;
-                if (strchr(r->network.priorities[i].name, ' ') || strchr(r->network.priorities[i].name, '\n'))
-                    return eb_error_set(err, EINVAL, "%s.name: invalid interface name", q);
-            }
-        }
     }
     if (js_kv(a, obj, "unified", path, &r->unified, &r->n_unified, err) < 0)
         return -1;

@@ -1,11 +1,15 @@
 /* test_spec.c - the config.json parser: the default spec round-trips, and
  * every class of bad input is refused with an error naming the field. */
 #include "unit.h"
+#include "spec/bundle.h"
 #include "spec/spec.h"
+#include "common/util.h"
 #include "spec/log_files.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/mount.h>
 
 static void expect_error(const char *json, const char *needle)
@@ -16,6 +20,43 @@ static void expect_error(const char *json, const char *needle)
     CHECK(r < 0 && strstr(err.msg, needle) != NULL, "refuses %.60s... with \"%s\" (got \"%s\")", json, needle, err.msg);
     if (r == 0)
         eb_spec_free(s);
+}
+
+/* eb_bundle_load: the real path, the text kept verbatim, process required. */
+static void test_bundle(const char *base, const char *proc)
+{
+    char dir[] = "/tmp/eb-test-bundle.XXXXXX";
+    char *with, *without, *cfg;
+    eb_bundle_t b;
+    eb_error_t err = { 0 };
+    int r;
+    if (mkdtemp(dir) == NULL) {
+        CHECK(0, "mkdtemp for the bundle test");
+        return;
+    }
+    with = eb_strdup_printf("{%s,%s}", base, proc);
+    without = eb_strdup_printf("{%s}", base);
+    cfg = eb_strdup_printf("%s/config.json", dir);
+    r = eb_bundle_load(dir, EB_BUNDLE_NEED_PROCESS, &b, &err);
+    CHECK(r < 0 && err.code == ENOENT && b.spec == NULL, "bundle: a missing config.json is ENOENT (%s)", err.msg);
+    eb_write_file_atomic(dir, "config.json", without, strlen(without), &err);
+    r = eb_bundle_load(dir, EB_BUNDLE_NEED_PROCESS, &b, &err);
+    CHECK(r < 0 && strstr(err.msg, "process: required") && strstr(err.msg, cfg), "bundle: process required (%s)", err.msg);
+    r = eb_bundle_load(dir, 0, &b, &err);
+    CHECK(r == 0 && b.spec && !b.spec->has_process, "bundle: process optional without the flag");
+    if (r == 0)
+        eb_bundle_release(&b);
+    eb_write_file_atomic(dir, "config.json", with, strlen(with), &err);
+    r = eb_bundle_load(dir, EB_BUNDLE_NEED_PROCESS, &b, &err);
+    CHECK(r == 0 && strcmp(b.dir, dir) == 0 && b.len == strlen(with) && memcmp(b.text, with, b.len) == 0
+          && b.spec->has_process, "bundle: real path, verbatim text and spec");
+    if (r == 0)
+        eb_bundle_release(&b);
+    r = eb_bundle_load("/nonexistent/eb-bundle", 0, &b, &err);
+    CHECK(r < 0 && strstr(err.msg, "bundle `/nonexistent/eb-bundle`"), "bundle: a missing directory is named (%s)", err.msg);
+    unlink(cfg);
+    rmdir(dir);
+    free(with), free(without), free(cfg);
 }
 
 #define BASE "\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"}"
@@ -145,5 +186,6 @@ int main(void)
                   && strstr(err.msg, "more than"),
               "log-files: at most %d paths", EB_LOG_PATTERNS_MAX);
     }
+    test_bundle(BASE, PROC);
     return unit_failed;
 }
