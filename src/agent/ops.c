@@ -126,36 +126,45 @@ static int launch(eb_agent_t *a, const launch_t *l, start_fn start, void *opts, 
     return 0;
 }
 
+typedef struct {
+    eb_create_opts_t o;
+    const eb_spec_t *spec;
+} init_opts_t;
+
 static int start_init(void *opts, const int *stdio, pid_t *pid, int *master, eb_error_t *err)
 {
-    eb_create_opts_t *o = opts;
-    o->stdio = stdio;
-    return eb_container_create(o, pid, master, err);
+    init_opts_t *i = opts;
+    i->o.stdio = stdio;
+    return eb_container_create_spec(&i->o, i->spec, pid, master, err);
 }
 
+/* The host's spec is parsed once, here, and handed to the core as it is:
+ * no config.json in the guest. */
 static int op_create(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
 {
     launch_t l = { .is_init = true };
     json_object *spec = eb_msg_obj(req, "spec", json_type_object, false, err);
+    _cleanup_spec_ eb_spec_t *parsed = NULL;
     _cleanup_free_ char *bundle = NULL;
-    const char *text;
-    eb_create_opts_t o = { 0 };
+    init_opts_t init = { 0 };
     json_object *logs;
 
     if (spec == NULL || get_id(req, &l.id, err) < 0 || get_new_stream(a, req, &l.stream, err) < 0
         || eb_msg_bool(req, "terminal", &l.tty, err) < 0)
         return -1;
+    if (eb_spec_from_json(spec, &parsed, err) < 0)
+        return eb_error_wrap(err, "container %s: spec", l.id);
+    /* The directory relative paths start from (the host sends absolute
+     * ones); the container's own, removed with it. */
     bundle = eb_strdup_printf(EB_AGENT_BUNDLES "/%s", l.id);
     if (mkdir(bundle, 0700) < 0 && errno != EEXIST)
         return eb_error_set(err, errno, "mkdir %s", bundle);
-    text = json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PLAIN);
-    if (eb_write_file_atomic(bundle, "config.json", text, strlen(text), err) < 0)
-        return -1;
-    o.root = EB_AGENT_STATE;
-    o.id = l.id;
-    o.bundle = bundle;
-    o.keep_console = l.tty;
-    if (launch(a, &l, start_init, &o, resp, err) < 0)
+    init.o.root = EB_AGENT_STATE;
+    init.o.id = l.id;
+    init.o.bundle = bundle;
+    init.o.keep_console = l.tty;
+    init.spec = parsed;
+    if (launch(a, &l, start_init, &init, resp, err) < 0)
         return -1;
     /* The host checked the patterns: a log problem must not fail the
      * container once it exists. */
@@ -376,15 +385,13 @@ static int op_delete(eb_agent_t *a, json_object *req, json_object *resp, eb_erro
     (void) resp;
     const char *id;
     bool force = false;
-    _cleanup_free_ char *bundle = NULL, *cfg = NULL;
+    _cleanup_free_ char *bundle = NULL;
 
     if (get_id(req, &id, err) < 0 || eb_msg_bool(req, "force", &force, err) < 0)
         return -1;
     if (eb_container_delete(EB_AGENT_STATE, id, force, err) < 0)
         return -1;
     bundle = eb_strdup_printf(EB_AGENT_BUNDLES "/%s", id);
-    cfg = eb_strdup_printf("%s/config.json", bundle);
-    unlink(cfg);
     rmdir(bundle);
     eb_agent_logs_forget(a, id);
     eb_agent_proc_forget(&a->procs, id);

@@ -13,6 +13,7 @@
 #include "runv/relay.h"
 #include "runv/guest_spec.h"
 #include "runv/logger.h"
+#include "spec/bundle.h"
 #include "spec/cri.h"
 #include "common/cleanup.h"
 #include "common/log.h"
@@ -362,26 +363,6 @@ static int spawn_relay(const char *root, const char *sid, json_object *req, bool
     return 0;
 }
 
-/* The bundle's real path and its spec, which must have a process. */
-static int load_bundle(const char *bundle_opt, char **bundle, eb_spec_t **spec, eb_error_t *err)
-{
-    char real[PATH_MAX];
-    _cleanup_free_ char *cfgpath = NULL;
-
-    if (realpath(bundle_opt ? bundle_opt : ".", real) == NULL)
-        return eb_error_set(err, errno, "bundle `%s`", bundle_opt ? bundle_opt : ".");
-    cfgpath = eb_strdup_printf("%s/config.json", real);
-    if (eb_spec_load(cfgpath, spec, err) < 0)
-        return -1;
-    if (!(*spec)->has_process) {
-        eb_spec_free(*spec);
-        *spec = NULL;
-        return eb_error_set(err, EINVAL, "%s: process: required to create a container", cfgpath);
-    }
-    *bundle = eb_xstrdup(real);
-    return 0;
-}
-
 /* Which sandbox: the pod's (CRI annotations) or a VM of its own. */
 static int sandbox_of(const eb_spec_t *spec, const char *id, const char **sid, eb_error_t *err)
 {
@@ -485,8 +466,10 @@ static void undo_create(const eb_create_opts_t *o, const char *sid, const char *
 int eb_runv_create(const eb_create_opts_t *o, const char *log_path, pid_t *relay_out, int *master_out,
                    eb_error_t *err)
 {
-    _cleanup_free_ char *bundle = NULL, *sbdir = NULL;
-    eb_spec_t *spec = NULL;
+    _cleanup_bundle_ eb_bundle_t b = { 0 };
+    _cleanup_free_ char *sbdir = NULL;
+    const eb_spec_t *spec;
+    const char *bundle;
     eb_state_t *st = NULL;
     runv_info_t info = { 0 };
     const char *sid;
@@ -499,8 +482,10 @@ int eb_runv_create(const eb_create_opts_t *o, const char *log_path, pid_t *relay
         *master_out = -1;
     if (!eb_id_valid(o->id))
         return eb_error_set(err, EINVAL, "invalid container id `%s`", o->id);
-    if (load_bundle(o->bundle, &bundle, &spec, err) < 0)
+    if (eb_bundle_load(o->bundle, EB_BUNDLE_NEED_PROCESS, &b, err) < 0)
         return -1;
+    spec = b.spec;
+    bundle = b.dir;
     if (sandbox_of(spec, o->id, &sid, err) < 0)
         goto out;
     info.sandbox = eb_xstrdup(sid);
@@ -538,7 +523,6 @@ out:
     json_object_put(req);
     eb_state_free(st);
     info_free(&info);
-    eb_spec_free(spec);
     return ret;
 }
 

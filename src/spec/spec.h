@@ -204,6 +204,9 @@ typedef struct eb_spec {
 
 /* Parse and validate DATA (LEN bytes).  On success *OUT owns everything. */
 int eb_spec_parse(const char *data, size_t len, eb_spec_t **out, eb_error_t *err);
+/* Validate OBJ, a JSON tree already parsed within bounds (the guest agent's
+ * request from the host); *OUT holds a reference to it. */
+int eb_spec_from_json(struct json_object *obj, eb_spec_t **out, eb_error_t *err);
 /* Read BUNDLE/config.json and parse it. */
 int eb_spec_load(const char *path, eb_spec_t **out, eb_error_t *err);
 void eb_spec_free(eb_spec_t *spec);

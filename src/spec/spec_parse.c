@@ -487,6 +487,24 @@ int eb_spec_parse(const char *data, size_t len, eb_spec_t **out, eb_error_t *err
     return 0;
 }
 
+int eb_spec_from_json(struct json_object *obj, eb_spec_t **out, eb_error_t *err)
+{
+    eb_spec_t *s = eb_xcalloc(1, sizeof(*s));
+
+    s->arena = eb_xcalloc(1, sizeof(eb_arena_t));
+    s->json = json_object_get(obj);
+    if (!json_object_is_type(obj, json_type_object)) {
+        eb_spec_free(s);
+        return eb_error_set(err, EINVAL, "invalid JSON: the document is not an object");
+    }
+    if (spec_parse_tree(s, err) < 0) {
+        eb_spec_free(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
 int eb_spec_load(const char *path, eb_spec_t **out, eb_error_t *err)
 {
     _cleanup_free_ char *data = NULL;

@@ -7,6 +7,7 @@
 #include "spec/log_files.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -59,6 +60,30 @@ static void test_bundle(const char *base, const char *proc)
     free(with), free(without), free(cfg);
 }
 
+/* eb_spec_from_json: a tree parsed elsewhere (the agent's request) is
+ * validated as a config.json would be, and kept alive by the spec. */
+static void test_from_json(const char *json)
+{
+    json_object *o = json_tokener_parse(json), *bad = json_tokener_parse("[1]");
+    json_object *noproc = json_tokener_parse("{\"ociVersion\":\"2.0\",\"root\":{\"path\":\"r\"}}");
+    eb_spec_t *s = NULL;
+    eb_error_t err = { 0 };
+    int r = eb_spec_from_json(o, &s, &err);
+
+    json_object_put(o); /* the spec holds its own reference */
+    CHECK(r == 0 && s && s->has_process && strcmp(s->process.args[0], "sh") == 0 && strcmp(s->root_path, "rootfs") == 0,
+          "from_json: a parsed tree gives the spec (%s)", err.msg);
+    eb_spec_free(s);
+    s = NULL;
+    r = eb_spec_from_json(bad, &s, &err);
+    CHECK(r < 0 && s == NULL && strstr(err.msg, "not an object"), "from_json: a non-object is refused (%s)", err.msg);
+    eb_error_clear(&err);
+    r = eb_spec_from_json(noproc, &s, &err);
+    CHECK(r < 0 && s == NULL && strstr(err.msg, "ociVersion"), "from_json: validated as a config is (%s)", err.msg);
+    json_object_put(bad);
+    json_object_put(noproc);
+}
+
 #define BASE "\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"}"
 #define PROC "\"process\":{\"user\":{\"uid\":0,\"gid\":0},\"args\":[\"sh\"],\"cwd\":\"/\"}"
 
@@ -70,6 +95,7 @@ int main(void)
     int r;
 
     unit_name = "spec";
+    test_from_json("{" BASE "," PROC "}");
     def = eb_spec_default_json(false, 0, 0);
     r = eb_spec_parse(def, strlen(def), &s, &err);
     CHECK(r == 0, "the default spec parses (%s)", err.msg);
