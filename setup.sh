@@ -19,6 +19,7 @@ fi
 #        with `apt-get download`
 # tests: clang (libFuzzer), busybox-static (rootfs), jq, umoci (images),
 #        containerd + runc v2 shim, podman + CNI plugins, util-linux (script)
+# shim:  protobuf-c (the containerd shim's ttrpc messages, compiled by protoc-c)
 # hub:   OpenSSL (TLS both ways), SQLite (the cache), libyaml (kubeconfig);
 #        tests: python3 (the test apiserver), openssl and curl, promtool
 #        (prometheus); kubectl is the machine's (not in Debian 12)
@@ -26,6 +27,7 @@ fi
 apt-get install -y -qq --no-install-recommends \
     build-essential clang libclang-rt-14-dev meson ninja-build pkg-config \
     libseccomp-dev libcap-dev libjson-c-dev libssl-dev libsqlite3-dev libyaml-dev \
+    protobuf-c-compiler libprotobuf-c-dev \
     qemu-system-x86 cpio \
     busybox-static jq umoci containerd runc crun podman containernetworking-plugins \
     iproute2 util-linux procps time bc ca-certificates \

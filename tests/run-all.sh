@@ -38,7 +38,7 @@ for t in build/tests/unit/test_*; do
     [ -x "$t" ] && [ -f "$t" ] && run_step "unit $(basename "$t")" "$t"
 done
 if { [ -d build-asan ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null; } \
-   && ninja -C build-asan tests/unit/test_agent tests/unit/test_spec tests/unit/test_core tests/unit/test_bpf tests/unit/test_proto tests/unit/test_kube tests/unit/test_ecm tests/unit/test_stats >/dev/null 2>"$LOG.build"; then
+   && ninja -C build-asan tests/unit/test_agent tests/unit/test_spec tests/unit/test_core tests/unit/test_bpf tests/unit/test_proto tests/unit/test_kube tests/unit/test_ecm tests/unit/test_stats tests/unit/test_shim >/dev/null 2>"$LOG.build"; then
     for t in build-asan/tests/unit/test_*; do
         [ -x "$t" ] && [ -f "$t" ] || continue
         out=$(ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$t" 2>&1); rc=$?
@@ -79,8 +79,8 @@ fi
 # 3. fuzzing
 if command -v clang >/dev/null; then
     if { [ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null; } \
-       && ninja -C build-fuzz tests/fuzz/fuzz_spec tests/fuzz/fuzz_netdev tests/fuzz/fuzz_agent_channel tests/fuzz/fuzz_log_writer tests/fuzz/fuzz_kube_http tests/fuzz/fuzz_hub_capture tests/fuzz/fuzz_ecm_watch tests/fuzz/fuzz_guest_stats >/dev/null 2>"$LOG.build"; then
-        for f in spec netdev agent_channel log_writer kube_http hub_capture ecm_watch guest_stats; do
+       && ninja -C build-fuzz tests/fuzz/fuzz_spec tests/fuzz/fuzz_netdev tests/fuzz/fuzz_agent_channel tests/fuzz/fuzz_log_writer tests/fuzz/fuzz_kube_http tests/fuzz/fuzz_hub_capture tests/fuzz/fuzz_ecm_watch tests/fuzz/fuzz_guest_stats tests/fuzz/fuzz_ttrpc >/dev/null 2>"$LOG.build"; then
+        for f in spec netdev agent_channel log_writer kube_http hub_capture ecm_watch guest_stats ttrpc; do
             work=$(mktemp -d)
             out=$(build-fuzz/tests/fuzz/fuzz_$f -max_total_time="$FUZZ_SECONDS" -max_len=16384 -timeout=10 \
                   "$work" "tests/fuzz/corpus/$f" 2>&1); rc=$?
