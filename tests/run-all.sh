@@ -50,7 +50,7 @@ else
 fi
 
 # 2b. the CLI itself under ASan + UBSan, through the lifecycle and error tests
-if ninja -C build-asan src/cli/edgebox src/hub/edgebox-hub src/ecm/edgebox-ecm >/dev/null 2>"$LOG.build"; then
+if ninja -C build-asan src/cli/edgebox src/hub/edgebox-hub src/ecm/edgebox-ecm src/shim/containerd-shim-edgebox-v2 >/dev/null 2>"$LOG.build"; then
     alog=$(mktemp -d)
     for t in lifecycle errors; do
         EB_TEST_PREFIX="asan+ubsan " EDGEBOX=$SRC/build-asan/src/cli/edgebox \
@@ -65,11 +65,15 @@ if ninja -C build-asan src/cli/edgebox src/hub/edgebox-hub src/ecm/edgebox-ecm >
     EB_TEST_PREFIX="asan+ubsan " EDGEBOX_ECM=$SRC/build-asan/src/ecm/edgebox-ecm \
     ASAN_OPTIONS=detect_leaks=1:log_path=$alog/asan UBSAN_OPTIONS=print_stacktrace=1:log_path=$alog/ubsan \
         run_step "integration ecm (asan+ubsan)" timeout -k 30 900 bash tests/integration/ecm.sh
+    # and the containerd shim: every byte containerd sends it is decoded
+    EB_TEST_PREFIX="asan+ubsan " EDGEBOX_SHIM_DIR=$SRC/build-asan/src/shim \
+    ASAN_OPTIONS=detect_leaks=1:log_path=$alog/asan UBSAN_OPTIONS=print_stacktrace=1:log_path=$alog/ubsan \
+        run_step "integration shim (asan+ubsan)" timeout -k 30 900 bash tests/integration/shim.sh
     if ls "$alog"/* >/dev/null 2>&1; then
         head -50 "$alog"/* | tee -a "$LOG"
         say "not ok - asan+ubsan: the CLI reported errors (above)"
     else
-        say "ok - asan+ubsan: no sanitizer report from the CLI (lifecycle, errors), the hub (hub) or the ECM (ecm)"
+        say "ok - asan+ubsan: no sanitizer report from the CLI (lifecycle, errors), the hub (hub), the ECM (ecm) or the shim (shim)"
     fi
     rm -rf "$alog"
 else

@@ -282,7 +282,8 @@ static __attribute__((noreturn)) void relay_main(const char *root, const char *s
 
 /* Host stdio of the process: ours, or a pty whose master goes to the
  * console socket (or back to `run`). */
-static int host_stdio(bool tty, const char *console_socket, bool keep, int stdio[3], int *master, eb_error_t *err)
+static int host_stdio(bool tty, const char *console_socket, bool keep, const int *given, int stdio[3], int *master,
+                      eb_error_t *err)
 {
     int m, s;
     struct termios t;
@@ -290,7 +291,9 @@ static int host_stdio(bool tty, const char *console_socket, bool keep, int stdio
 
     *master = -1;
     if (!tty) {
-        stdio[0] = 0, stdio[1] = 1, stdio[2] = 2;
+        /* The caller's (a shim hands containerd's FIFOs over), else ours. */
+        for (int i = 0; i < 3; i++)
+            stdio[i] = given ? given[i] : i;
         return 0;
     }
     if (console_socket == NULL && !keep)
@@ -497,7 +500,7 @@ int eb_runv_create(const eb_create_opts_t *o, const char *log_path, pid_t *relay
         goto out;
     booted = info.owner;
     if ((req = create_request(o, spec, bundle, sbdir, gpid, err)) == NULL
-        || host_stdio(spec->process.terminal, o->console_socket, o->keep_console, stdio, &master, err) < 0
+        || host_stdio(spec->process.terminal, o->console_socket, o->keep_console, o->stdio, stdio, &master, err) < 0
         || spawn_relay(o->root, sid, req, spec->process.terminal, stdio, &relay, &gpid, err) < 0)
         goto out;
     if (spec->process.terminal && stdio[0] > 2)
@@ -751,7 +754,7 @@ int eb_runv_exec(const eb_exec_opts_t *o, pid_t *relay_out, int *master_out, eb_
     req = exec_request(o, &tty, err);
     if (req == NULL)
         goto fail;
-    if (host_stdio(tty, o->console_socket, o->keep_console, stdio, &master, err) < 0)
+    if (host_stdio(tty, o->console_socket, o->keep_console, o->stdio, stdio, &master, err) < 0)
         goto fail;
     if (spawn_relay(o->root, info.sandbox, req, tty, stdio, &relay, &gpid, err) < 0)
         goto fail;

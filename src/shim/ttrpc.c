@@ -132,9 +132,8 @@ static const eb_ttrpc_method_t *find(const eb_ttrpc_method_t *methods, const cha
     return NULL;
 }
 
-/* The response frame for stream STREAM: PAYLOAD, or the status of ERR. */
-static int respond(eb_buf_t *out, uint32_t stream, const eb_buf_t *payload, const eb_error_t *status,
-                   eb_error_t *err)
+int eb_ttrpc_respond(eb_buf_t *out, uint32_t stream, const eb_buf_t *payload, const eb_error_t *status,
+                     eb_error_t *err)
 {
     Ttrpc__Response resp = TTRPC__RESPONSE__INIT;
     Ttrpc__Status st = TTRPC__STATUS__INIT;
@@ -143,7 +142,7 @@ static int respond(eb_buf_t *out, uint32_t stream, const eb_buf_t *payload, cons
         st.code = eb_grpc_code(status);
         st.message = (char *) status->msg;
         resp.status = &st;
-    } else {
+    } else if (payload) {
         resp.payload.data = (uint8_t *) payload->p;
         resp.payload.len = payload->len;
     }
@@ -167,18 +166,20 @@ int eb_ttrpc_serve(const eb_ttrpc_method_t *methods, void *ctx, const eb_ttrpc_f
     req = ttrpc__request__unpack(NULL, f->h.len, f->data);
     if (req == NULL) {
         eb_error_set(&status, EINVAL, "ttrpc: malformed request");
-        return respond(out, f->h.stream, NULL, &status, err);
+        return eb_ttrpc_respond(out, f->h.stream, NULL, &status, err);
     }
     m = find(methods, req->service, req->method);
     if (m == NULL) {
         eb_error_set(&status, ENOTSUP, "service %s: method %s: not implemented", req->service, req->method);
-        ret = respond(out, f->h.stream, NULL, &status, err);
-    } else if (m->fn(ctx, req->payload.data, req->payload.len, &payload, &status) < 0) {
+        ret = eb_ttrpc_respond(out, f->h.stream, NULL, &status, err);
+    } else if ((ret = m->fn(ctx, f->h.stream, req->payload.data, req->payload.len, &payload, &status)) < 0) {
         if (!eb_error_is_set(&status))
             eb_error_set(&status, 0, "%s.%s failed", req->service, req->method);
-        ret = respond(out, f->h.stream, NULL, &status, err);
+        ret = eb_ttrpc_respond(out, f->h.stream, NULL, &status, err);
+    } else if (ret == 0) {
+        ret = eb_ttrpc_respond(out, f->h.stream, &payload, NULL, err);
     } else {
-        ret = respond(out, f->h.stream, &payload, NULL, err);
+        ret = 0;   /* answered later */
     }
     eb_buf_free(&payload);
     ttrpc__request__free_unpacked(req, NULL);

@@ -65,8 +65,10 @@ int eb_ttrpc_frame_msg(eb_buf_t *out, uint8_t type, uint32_t stream, const Proto
 
 /* A method of a service: decodes its request from PAYLOAD, does its work,
  * and packs its response into RESP.  A negative return answers with ERR
- * as the status (eb_grpc_code). */
-typedef int (*eb_ttrpc_fn)(void *ctx, const uint8_t *payload, size_t len, eb_buf_t *resp, eb_error_t *err);
+ * as the status (eb_grpc_code); 1 answers later (a Wait for a process
+ * still running): the method keeps STREAM and calls eb_ttrpc_respond. */
+typedef int (*eb_ttrpc_fn)(void *ctx, uint32_t stream, const uint8_t *payload, size_t len, eb_buf_t *resp,
+                           eb_error_t *err);
 typedef struct {
     const char *service, *method;
     eb_ttrpc_fn fn;
@@ -78,6 +80,11 @@ typedef struct {
  * that fails, or one not in the table, is answered with its status. */
 int eb_ttrpc_serve(const eb_ttrpc_method_t *methods, void *ctx, const eb_ttrpc_frame_t *f, eb_buf_t *out,
                    eb_error_t *err);
+
+/* Append to OUT the response frame for STREAM: PAYLOAD (may be NULL: an
+ * empty message), or STATUS when it is not NULL. */
+int eb_ttrpc_respond(eb_buf_t *out, uint32_t stream, const eb_buf_t *payload, const eb_error_t *status,
+                     eb_error_t *err);
 
 /* Pack M into B (replacing its content). */
 int eb_pb_pack(const ProtobufCMessage *m, eb_buf_t *b, eb_error_t *err);

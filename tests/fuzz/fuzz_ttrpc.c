@@ -11,11 +11,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int create_fn(void *ctx, const uint8_t *p, size_t len, eb_buf_t *resp, eb_error_t *err)
+static int create_fn(void *ctx, uint32_t stream, const uint8_t *p, size_t len, eb_buf_t *resp, eb_error_t *err)
 {
     Containerd__Task__V2__CreateTaskRequest *req = containerd__task__v2__create_task_request__unpack(NULL, len, p);
     Containerd__Task__V2__CreateTaskResponse r = CONTAINERD__TASK__V2__CREATE_TASK_RESPONSE__INIT;
-    (void) ctx;
+    (void) ctx, (void) stream;
 
     if (req == NULL)
         return eb_error_set(err, EINVAL, "malformed CreateTaskRequest");

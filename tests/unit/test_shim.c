@@ -9,12 +9,12 @@
 #include <stdlib.h>
 
 /* Connect: the shim's answer names its pid. */
-static int connect_fn(void *ctx, const uint8_t *p, size_t len, eb_buf_t *resp, eb_error_t *err)
+static int connect_fn(void *ctx, uint32_t stream, const uint8_t *p, size_t len, eb_buf_t *resp, eb_error_t *err)
 {
     Containerd__Task__V2__ConnectRequest *req = containerd__task__v2__connect_request__unpack(NULL, len, p);
     Containerd__Task__V2__ConnectResponse r = CONTAINERD__TASK__V2__CONNECT_RESPONSE__INIT;
     int ret;
-    (void) ctx;
+    (void) ctx, (void) stream;
 
     if (req == NULL)
         return eb_error_set(err, EINVAL, "malformed ConnectRequest");

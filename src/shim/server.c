@@ -1,0 +1,185 @@
+/* server.c - the serving shim's loop: one thread, poll over the ttrpc
+ * socket, its connections and a signalfd.  Methods are quick (the class
+ * verbs return once the process is created, started or signalled); the
+ * one that is not, Wait, is parked and answered from SIGCHLD.  The shim is
+ * a child subreaper, so every container process (a runc container's init,
+ * its execs, a runv relay) is reaped here. */
+#include "shim/shim.h"
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_CONNS 64
+
+static void conn_free(eb_sconn_t *c)
+{
+    close(c->fd);
+    eb_ttrpc_reader_free(&c->rd);
+    eb_buf_free(&c->out);
+    free(c);
+}
+
+static void accept_conn(eb_shim_t *s, int lfd)
+{
+    int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK), n = 0;
+    struct ucred cr;
+    socklen_t len = sizeof(cr);
+    eb_sconn_t *c;
+
+    if (fd < 0)
+        return;
+    for (c = s->conns; c; c = c->next)
+        n++;
+    /* containerd runs as root; nobody else may drive the pod. */
+    if (n >= MAX_CONNS || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || cr.uid != 0) {
+        close(fd);
+        return;
+    }
+    c = eb_xcalloc(1, sizeof(*c));
+    c->fd = fd;
+    c->next = s->conns;
+    s->conns = c;
+}
+
+/* Read what the connection sent and answer every whole request. */
+static void conn_input(eb_shim_t *s, eb_sconn_t *c)
+{
+    char buf[65536];
+    ssize_t n = read(c->fd, buf, sizeof(buf));
+    eb_ttrpc_frame_t f;
+    eb_error_t err = { 0 };
+    int rc;
+
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0 || eb_ttrpc_feed(&c->rd, buf, (size_t) n) < 0) {
+        c->dead = true;
+        return;
+    }
+    s->current = c;
+    while ((rc = eb_ttrpc_next(&c->rd, &f, &err)) == 1)
+        if (eb_ttrpc_serve(eb_shim_methods, s, &f, &c->out, &err) < 0) {
+            rc = -1;
+            break;
+        }
+    s->current = NULL;
+    if (rc < 0) {
+        eb_warn("shim: %s: closing the connection", err.msg);
+        c->dead = true;
+    }
+}
+
+static void flush_conn(eb_sconn_t *c)
+{
+    while (c->out.len) {
+        ssize_t n = write(c->fd, c->out.p, c->out.len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        if (n <= 0) {
+            c->dead = true;
+            return;
+        }
+        eb_buf_consume(&c->out, (size_t) n);
+    }
+}
+
+static void reap_conns(eb_shim_t *s)
+{
+    eb_sconn_t **pp = &s->conns, *c;
+    eb_swaiter_t **wp, *w;
+
+    while ((c = *pp)) {
+        if (!c->dead) {
+            pp = &c->next;
+            continue;
+        }
+        for (wp = &s->waiters; (w = *wp);)
+            if (w->conn == c) {
+                *wp = w->next;
+                free(w);
+            } else {
+                wp = &w->next;
+            }
+        *pp = c->next;
+        conn_free(c);
+    }
+}
+
+static void on_signals(eb_shim_t *s, int sfd)
+{
+    struct signalfd_siginfo si;
+    int status;
+    pid_t pid;
+
+    while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+        if (si.ssi_signo != SIGCHLD) {
+            s->shutdown = true;
+            continue;
+        }
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+            eb_shim_exited(s, pid, status);
+    }
+}
+
+int eb_shim_serve(eb_shim_t *s, int lfd, eb_error_t *err)
+{
+    struct pollfd pfd[MAX_CONNS + 2];
+    eb_sconn_t *who[MAX_CONNS + 2];
+    sigset_t mask;
+    int sfd;
+
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0)
+        return eb_error_set(err, errno, "signalfd");
+    while (!s->shutdown) {
+        nfds_t n = 0, i;
+        eb_sconn_t *c;
+
+        pfd[n++] = (struct pollfd) { sfd, POLLIN, 0 };
+        pfd[n++] = (struct pollfd) { lfd, POLLIN, 0 };
+        for (c = s->conns; c && n < EB_ARRAY_SIZE(pfd); c = c->next) {
+            who[n] = c;
+            pfd[n++] = (struct pollfd) { c->fd, POLLIN | (c->out.len ? POLLOUT : 0), 0 };
+        }
+        if (poll(pfd, n, -1) < 0 && errno != EINTR)
+            return eb_error_set(err, errno, "poll");
+        if (pfd[0].revents)
+            on_signals(s, sfd);
+        if (pfd[1].revents)
+            accept_conn(s, lfd);
+        for (i = 2; i < n; i++)
+            if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+                conn_input(s, who[i]);
+        /* A Wait answered from SIGCHLD may be on any connection. */
+        for (c = s->conns; c; c = c->next)
+            if (!c->dead && c->out.len)
+                flush_conn(c);
+        reap_conns(s);
+    }
+    /* The answer to Shutdown goes out before the shim ends. */
+    for (eb_sconn_t *c = s->conns; c; c = c->next) {
+        fcntl(c->fd, F_SETFL, 0);
+        flush_conn(c);
+    }
+    close(sfd);
+    return 0;
+}

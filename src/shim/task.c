@@ -1,0 +1,637 @@
+/* task.c - containerd's Task service on the isolation-class interface.
+ *
+ * Each method decodes its request (bounded by protobuf-c with the length
+ * it was given), calls the class of the container -- chosen from the
+ * bundle at Create, from the container's state afterwards -- and packs
+ * its answer.  containerd's ids (64 hex characters for CRI) go to the
+ * class as they are. */
+#include "shim/shim.h"
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define UNPACK(type, fn, p, len, err)                                                                  \
+    ({                                                                                                 \
+        type *r_ = fn##__unpack(NULL, len, p);                                                         \
+        if (r_ == NULL)                                                                                \
+            eb_error_set(err, EINVAL, "malformed " #type);                                             \
+        r_;                                                                                            \
+    })
+
+typedef Containerd__Task__V2__Timestamp timestamp_t;
+
+eb_sproc_t *eb_shim_proc(eb_shim_t *s, const char *id, const char *exec_id)
+{
+    eb_sproc_t *p;
+
+    for (p = s->procs; p; p = p->next)
+        if (strcmp(p->id, id) == 0 && strcmp(p->exec_id, exec_id ? exec_id : "") == 0)
+            return p;
+    return NULL;
+}
+
+static eb_sproc_t *proc_add(eb_shim_t *s, const char *id, const char *exec_id)
+{
+    eb_sproc_t *p = eb_xcalloc(1, sizeof(*p));
+
+    p->id = eb_xstrdup(id);
+    p->exec_id = eb_xstrdup(exec_id ? exec_id : "");
+    p->next = s->procs;
+    s->procs = p;
+    return p;
+}
+
+static void proc_free(eb_sproc_t *p)
+{
+    free(p->id), free(p->exec_id), free(p->stdin_path), free(p->stdout_path), free(p->stderr_path);
+    free(p->process_json), free(p->bundle);
+    free(p);
+}
+
+static void proc_drop(eb_shim_t *s, eb_sproc_t *p)
+{
+    eb_sproc_t **pp;
+    eb_swaiter_t **wp, *w;
+
+    for (wp = &s->waiters; (w = *wp);)
+        if (w->proc == p) {
+            *wp = w->next;
+            free(w);
+        } else {
+            wp = &w->next;
+        }
+    for (pp = &s->procs; *pp; pp = &(*pp)->next)
+        if (*pp == p) {
+            *pp = p->next;
+            proc_free(p);
+            return;
+        }
+}
+
+uint32_t eb_shim_exit_code(const eb_sproc_t *p)
+{
+    if (!p->exited)
+        return 0;
+    if (WIFEXITED(p->status))
+        return (uint32_t) WEXITSTATUS(p->status);
+    return WIFSIGNALED(p->status) ? 128u + (uint32_t) WTERMSIG(p->status) : 255u;
+}
+
+static void stamp(const struct timespec *ts, timestamp_t *t)
+{
+    t->seconds = ts->tv_sec;
+    t->nanos = (int32_t) ts->tv_nsec;
+}
+
+static int wait_answer(const eb_sproc_t *p, eb_buf_t *resp, eb_error_t *err)
+{
+    Containerd__Task__V2__WaitResponse r = CONTAINERD__TASK__V2__WAIT_RESPONSE__INIT;
+    timestamp_t t = CONTAINERD__TASK__V2__TIMESTAMP__INIT;
+
+    r.exit_status = eb_shim_exit_code(p);
+    stamp(&p->exited_at, &t);
+    r.exited_at = &t;
+    return eb_pb_pack(&r.base, resp, err);
+}
+
+void eb_shim_exited(eb_shim_t *s, pid_t pid, int status)
+{
+    Containerd__Task__V2__TaskExit ev = CONTAINERD__TASK__V2__TASK_EXIT__INIT;
+    timestamp_t t = CONTAINERD__TASK__V2__TIMESTAMP__INIT;
+    eb_swaiter_t **wp, *w;
+    eb_sproc_t *p;
+
+    for (p = s->procs; p && !(p->pid == pid && p->started && !p->exited); p = p->next) { }
+    if (p == NULL)
+        return;
+    p->exited = true;
+    p->status = status;
+    clock_gettime(CLOCK_REALTIME, &p->exited_at);
+    for (wp = &s->waiters; (w = *wp);) {
+        if (w->proc != p) {
+            wp = &w->next;
+            continue;
+        }
+        if (!w->conn->dead) {
+            eb_buf_t resp = { 0 };
+            eb_error_t err = { 0 };
+            if (wait_answer(p, &resp, &err) == 0)
+                eb_ttrpc_respond(&w->conn->out, w->stream, &resp, NULL, &err);
+            eb_buf_free(&resp);
+        }
+        *wp = w->next;
+        free(w);
+    }
+    ev.container_id = p->id;
+    ev.id = p->exec_id[0] ? p->exec_id : p->id;
+    ev.pid = (uint32_t) p->pid;
+    ev.exit_status = eb_shim_exit_code(p);
+    stamp(&p->exited_at, &t);
+    ev.exited_at = &t;
+    eb_shim_publish(s, "/tasks/exit", "TaskExit", &ev.base);
+}
+
+/* The process's stdio: containerd's FIFOs (or nothing: /dev/null).  Opened
+ * read-write where we write, so the open never waits for a reader. */
+static int open_stdio(const char *in, const char *out, const char *errp, int fds[3], eb_error_t *err)
+{
+    const char *paths[3] = { in, out, errp };
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        const char *p = paths[i] && paths[i][0] ? paths[i] : "/dev/null";
+        if (strncmp(p, "binary://", 9) == 0 || strncmp(p, "file://", 7) == 0) {
+            eb_error_set(err, ENOTSUP, "stdio `%s`: only FIFOs are supported", p);
+            break;
+        }
+        fds[i] = open(p, (i == 0 ? O_RDONLY | O_NONBLOCK : O_RDWR) | O_CLOEXEC);
+        if (fds[i] < 0) {
+            eb_error_set(err, errno, "open %s", p);
+            break;
+        }
+        if (i == 0)
+            fcntl(fds[i], F_SETFL, 0);
+    }
+    if (i == 3)
+        return 0;
+    while (i-- > 0)
+        close(fds[i]);
+    return -1;
+}
+
+static void close3(int fds[3])
+{
+    for (int i = 0; i < 3; i++)
+        if (fds[i] > 2)
+            close(fds[i]);
+}
+
+/* The core's stdio option takes fds above 2 (it moves them to 0-2). */
+static void above2(int fds[3])
+{
+    for (int i = 0; i < 3; i++)
+        if (fds[i] <= 2) {
+            int n = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+            close(fds[i]);
+            fds[i] = n;
+        }
+}
+
+static int m_create(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb_buf_t *resp, eb_error_t *err)
+{
+    eb_shim_t *s = ctx;
+    Containerd__Task__V2__CreateTaskRequest *r =
+        UNPACK(Containerd__Task__V2__CreateTaskRequest, containerd__task__v2__create_task_request, d, len, err);
+    Containerd__Task__V2__CreateTaskResponse out = CONTAINERD__TASK__V2__CREATE_TASK_RESPONSE__INIT;
+    Containerd__Task__V2__TaskCreate ev = CONTAINERD__TASK__V2__TASK_CREATE__INIT;
+    const eb_class_t *class;
+    eb_create_opts_t o = { 0 };
+    int fds[3] = { -1, -1, -1 }, ret = -1;
+    pid_t pid = -1;
+    eb_sproc_t *p;
+    (void) stream;
+
+    if (r == NULL)
+        return -1;
+    if (!eb_id_valid(r->id)) {
+        eb_error_set(err, EINVAL, "invalid container id `%s`", r->id);
+        goto out;
+    }
+    if (eb_shim_proc(s, r->id, NULL)) {
+        eb_error_set(err, EEXIST, "container `%s` exists", r->id);
+        goto out;
+    }
+    if (r->terminal) {
+        eb_error_set(err, ENOTSUP, "container `%s`: a terminal is not supported by this shim yet", r->id);
+        goto out;
+    }
+    if (eb_class_of_bundle(r->bundle, &class, err) < 0
+        || eb_shim_mount_rootfs(r->bundle, r->rootfs, r->n_rootfs, err) < 0)
+        goto out;
+    if (open_stdio(r->stdin, r->stdout, r->stderr, fds, err) < 0) {
+        eb_shim_unmount_rootfs(r->bundle);
+        goto out;
+    }
+    above2(fds);
+    o.root = s->root;
+    o.id = r->id;
+    o.bundle = r->bundle;
+    o.stdio = fds;
+    if (class->create(&o, NULL, &pid, NULL, err) < 0) {
+        eb_shim_unmount_rootfs(r->bundle);
+        goto out;
+    }
+    p = proc_add(s, r->id, NULL);
+    p->pid = pid;
+    p->bundle = eb_xstrdup(r->bundle);
+    p->stdin_path = eb_xstrdup(r->stdin), p->stdout_path = eb_xstrdup(r->stdout);
+    p->stderr_path = eb_xstrdup(r->stderr);
+    /* The init is blocked before exec: from here its exit is ours to see. */
+    p->started = true;
+    out.pid = (uint32_t) pid;
+    ret = eb_pb_pack(&out.base, resp, err);
+    ev.container_id = r->id;
+    ev.bundle = r->bundle;
+    ev.pid = (uint32_t) pid;
+    eb_shim_publish(s, "/tasks/create", "TaskCreate", &ev.base);
+out:
+    close3(fds);
+    containerd__task__v2__create_task_request__free_unpacked(r, NULL);
+    return ret;
+}
+
+/* An exec registered by Exec runs at Start. */
+static int start_exec(eb_shim_t *s, eb_sproc_t *p, eb_error_t *err)
+{
+    eb_exec_opts_t o = { 0 };
+    int fds[3] = { -1, -1, -1 }, rc;
+    pid_t pid = -1;
+
+    if (open_stdio(p->stdin_path, p->stdout_path, p->stderr_path, fds, err) < 0)
+        return -1;
+    above2(fds);
+    o.root = s->root;
+    o.id = p->id;
+    o.process_json = p->process_json;
+    o.stdio = fds;
+    rc = eb_class_of_container(s->root, p->id)->exec(&o, &pid, NULL, err);
+    close3(fds);
+    if (rc < 0)
+        return -1;
+    p->pid = pid;
+    p->started = true;
+    return 0;
+}
+
+static int m_start(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb_buf_t *resp, eb_error_t *err)
+{
+    eb_shim_t *s = ctx;
+    Containerd__Task__V2__StartRequest *r =
+        UNPACK(Containerd__Task__V2__StartRequest, containerd__task__v2__start_request, d, len, err);
+    Containerd__Task__V2__StartResponse out = CONTAINERD__TASK__V2__START_RESPONSE__INIT;
+    eb_sproc_t *p;
+    int ret = -1;
+    (void) stream;
+
+    if (r == NULL)
+        return -1;
+    p = eb_shim_proc(s, r->id, r->exec_id);
+    if (p == NULL)
+        eb_error_set(err, ENOENT, "process `%s` of container `%s` does not exist", r->exec_id, r->id);
+    else if (p->exec_id[0] ? start_exec(s, p, err) == 0
+                           : eb_class_of_container(s->root, r->id)->start(s->root, r->id, err) == 0) {
+        out.pid = (uint32_t) p->pid;
+        ret = eb_pb_pack(&out.base, resp, err);
+        if (p->exec_id[0]) {
+            Containerd__Task__V2__TaskExecStarted ev = CONTAINERD__TASK__V2__TASK_EXEC_STARTED__INIT;
+            ev.container_id = p->id, ev.exec_id = p->exec_id, ev.pid = (uint32_t) p->pid;
+            eb_shim_publish(s, "/tasks/exec-started", "TaskExecStarted", &ev.base);
+        } else {
+            Containerd__Task__V2__TaskStart ev = CONTAINERD__TASK__V2__TASK_START__INIT;
+            ev.container_id = p->id, ev.pid = (uint32_t) p->pid;
+            eb_shim_publish(s, "/tasks/start", "TaskStart", &ev.base);
+        }
+    }
+    containerd__task__v2__start_request__free_unpacked(r, NULL);
+    return ret;
+}
+
+static Containerd__Task__V2__Status status_of(eb_shim_t *s, const eb_sproc_t *p)
+{
+    eb_state_t *st = NULL;
+    eb_status_t status = EB_STATUS_STOPPED;
+    eb_error_t ign = { 0 };
+
+    if (p->exited)
+        return CONTAINERD__TASK__V2__STATUS__STOPPED;
+    if (p->exec_id[0])
+        return p->pid > 0 ? CONTAINERD__TASK__V2__STATUS__RUNNING : CONTAINERD__TASK__V2__STATUS__CREATED;
+    if (eb_class_of_container(s->root, p->id)->state(s->root, p->id, &st, &status, &ign) < 0)
+        return CONTAINERD__TASK__V2__STATUS__UNKNOWN;
+    eb_state_free(st);
+    switch (status) {
+    case EB_STATUS_CREATING:
+    case EB_STATUS_CREATED:
+        return CONTAINERD__TASK__V2__STATUS__CREATED;
+    case EB_STATUS_RUNNING:
+        return CONTAINERD__TASK__V2__STATUS__RUNNING;
+    case EB_STATUS_PAUSED:
+        return CONTAINERD__TASK__V2__STATUS__PAUSED;
+    default:
+        return CONTAINERD__TASK__V2__STATUS__STOPPED;
+    }
+}
+
+static int m_state(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb_buf_t *resp, eb_error_t *err)
+{
+    eb_shim_t *s = ctx;
+    Containerd__Task__V2__StateRequest *r =
+        UNPACK(Containerd__Task__V2__StateRequest, containerd__task__v2__state_request, d, len, err);
+    Containerd__Task__V2__StateResponse out = CONTAINERD__TASK__V2__STATE_RESPONSE__INIT;
+    timestamp_t t = CONTAINERD__TASK__V2__TIMESTAMP__INIT;
+    eb_sproc_t *p, *init;
+    int ret = -1;
+    (void) stream;
+
+    if (r == NULL)
+        return -1;
+    p = eb_shim_proc(s, r->id, r->exec_id);
+    init = eb_shim_proc(s, r->id, NULL);
+    if (p == NULL) {
+        eb_error_set(err, ENOENT, "process `%s` of container `%s` does not exist", r->exec_id, r->id);
+    } else {
+        out.id = p->exec_id[0] ? p->exec_id : p->id;
+        out.exec_id = p->exec_id;
+        out.bundle = init && init->bundle ? init->bundle : "";
+        out.pid = (uint32_t) p->pid;
+        out.status = status_of(s, p);
+        out.stdin = p->stdin_path ? p->stdin_path : "";
+        out.stdout = p->stdout_path ? p->stdout_path : "";
+        out.stderr = p->stderr_path ? p->stderr_path : "";
+        out.exit_status = eb_shim_exit_code(p);
+        if (p->exited) {
+            stamp(&p->exited_at, &t);
+            out.exited_at = &t;
+        }
+        ret = eb_pb_pack(&out.base, resp, err);
+    }
+    containerd__task__v2__state_request__free_unpacked(r, NULL);
+    return ret;
+}
+
+static int m_kill(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb_buf_t *resp, eb_error_t *err)
+{
+    eb_shim_t *s = ctx;
+    Containerd__Task__V2__KillRequest *r =
+        UNPACK(Containerd__Task__V2__KillRequest, containerd__task__v2__kill_request, d, len, err);
+    eb_sproc_t *p;
+    int ret = -1;
+    (void) stream;
+
+    if (r == NULL)
+        return -1;
+    eb_buf_reset(resp);
+    p = eb_shim_proc(s, r->id, r->exec_id);
+    if (p == NULL || r->signal == 0 || r->signal > 64)
+        eb_error_set(err, p ? EINVAL : ENOENT, "kill process `%s` of container `%s` with signal %u", r->exec_id,
+                     r->id, r->signal);
+    else if (p->exited)
+        eb_error_set(err, ESRCH, "process `%s` of container `%s` is not running", r->exec_id, r->id);
+    else if (p->exec_id[0])
+        ret = kill(p->pid, (int) r->signal) == 0 ? 0 : eb_error_set(err, errno, "kill %d", (int) p->pid);
+    else
+        ret = eb_class_of_container(s->root, r->id)->kill(s->root, r->id, (int) r->signal, r->all, err);
+    containerd__task__v2__kill_request__free_unpacked(r, NULL);
+    return ret;
+}
+
+static int m_delete(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb_buf_t *resp, eb_error_t *err)
+{
+    eb_shim_t *s = ctx;
+    Containerd__Task__V2__DeleteRequest *r =
+        UNPACK(Containerd__Task__V2__DeleteRequest, containerd__task__v2__delete_request, d, len, err);
+    Containerd__Task__V2__DeleteResponse out = CONTAINERD__TASK__V2__DELETE_RESPONSE__INIT;
+    Containerd__Task__V2__TaskDelete ev = CONTAINERD__TASK__V2__TASK_DELETE__INIT;
+    timestamp_t t = CONTAINERD__TASK__V2__TIMESTAMP__INIT;
+    eb_sproc_t *p;
+    int ret = -1;
+    (void) stream;
+
+    if (r == NULL)
+        return -1;
+    p = eb_shim_proc(s, r->id, r->exec_id);
+    if (p == NULL) {
+        eb_error_set(err, ENOENT, "process `%s` of container `%s` does not exist", r->exec_id, r->id);
+        goto out;
+    }
+    if (p->started && !p->exited && p->pid > 0) {
+        eb_error_set(err, EINVAL, "process `%s` of container `%s` is running", r->exec_id, r->id);
+        goto out;
+    }
+    if (!p->exec_id[0]) {
+        if (eb_class_of_container(s->root, r->id)->delete(s->root, r->id, true, err) < 0)
+            goto out;
+        eb_shim_unmount_rootfs(p->bundle);
+    }
+    out.pid = (uint32_t) p->pid;
+    out.exit_status = eb_shim_exit_code(p);
+    stamp(&p->exited_at, &t);
+    out.exited_at = &t;
+    ret = eb_pb_pack(&out.base, resp, err);
+    ev.container_id = p->id, ev.id = p->exec_id[0] ? p->exec_id : p->id, ev.pid = out.pid;
+    ev.exit_status = out.exit_status, ev.exited_at = &t;
+    eb_shim_publish(s, "/tasks/delete", "TaskDelete", &ev.base);
+    proc_drop(s, p);
+out:
+    containerd__task__v2__delete_request__free_unpacked(r, NULL);
+    return ret;
+}
+
+static int m_exec(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb_buf_t *resp, eb_error_t *err)
+{
+    eb_shim_t *s = ctx;
+    Containerd__Task__V2__ExecProcessRequest *r =
+        UNPACK(Containerd__Task__V2__ExecProcessRequest, containerd__task__v2__exec_process_request, d, len, err);
+    Containerd__Task__V2__TaskExecAdded ev = CONTAINERD__TASK__V2__TASK_EXEC_ADDED__INIT;
+    eb_sproc_t *p;
+    int ret = -1;
+    (void) stream;
+
+    if (r == NULL)
+        return -1;
+    eb_buf_reset(resp);
+    if (eb_shim_proc(s, r->id, NULL) == NULL)
+        eb_error_set(err, ENOENT, "container `%s` does not exist", r->id);
+    else if (!r->exec_id[0] || eb_shim_proc(s, r->id, r->exec_id))
+        eb_error_set(err, EEXIST, "exec `%s` of container `%s` exists", r->exec_id, r->id);
+    else if (r->terminal)
+        eb_error_set(err, ENOTSUP, "exec `%s`: a terminal is not supported by this shim yet", r->exec_id);
+    else if (r->spec == NULL || r->spec->value.len == 0 || r->spec->value.len > (1u << 20))
+        eb_error_set(err, EINVAL, "exec `%s`: no process spec", r->exec_id);
+    else {
+        p = proc_add(s, r->id, r->exec_id);
+        p->process_json = strndup((const char *) r->spec->value.data, r->spec->value.len);
+        p->stdin_path = eb_xstrdup(r->stdin), p->stdout_path = eb_xstrdup(r->stdout);
+        p->stderr_path = eb_xstrdup(r->stderr);
+        ev.container_id = r->id, ev.exec_id = r->exec_id;
+        eb_shim_publish(s, "/tasks/exec-added", "TaskExecAdded", &ev.base);
+        ret = 0;
+    }
+    containerd__task__v2__exec_process_request__free_unpacked(r, NULL);
+    return ret;
+}
+
+static int m_wait(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb_buf_t *resp, eb_error_t *err)
+{
+    eb_shim_t *s = ctx;
+    Containerd__Task__V2__WaitRequest *r =
+        UNPACK(Containerd__Task__V2__WaitRequest, containerd__task__v2__wait_request, d, len, err);
+    eb_sproc_t *p;
+    int ret = -1;
+
+    if (r == NULL)
+        return -1;
+    p = eb_shim_proc(s, r->id, r->exec_id);
+    if (p == NULL) {
+        eb_error_set(err, ENOENT, "process `%s` of container `%s` does not exist", r->exec_id, r->id);
+    } else if (p->exited) {
+        ret = wait_answer(p, resp, err);
+    } else {
+        eb_swaiter_t *w = eb_xcalloc(1, sizeof(*w));
+        w->conn = s->current;
+        w->stream = stream;
+        w->proc = p;
+        w->next = s->waiters;
+        s->waiters = w;
+        ret = 1;
+    }
+    containerd__task__v2__wait_request__free_unpacked(r, NULL);
+    return ret;
+}
+
+static int m_pids(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb_buf_t *resp, eb_error_t *err)
+{
+    eb_shim_t *s = ctx;
+    Containerd__Task__V2__PidsRequest *r =
+        UNPACK(Containerd__Task__V2__PidsRequest, containerd__task__v2__pids_request, d, len, err);
+    Containerd__Task__V2__PidsResponse out = CONTAINERD__TASK__V2__PIDS_RESPONSE__INIT;
+    Containerd__Task__V2__ProcessInfo *infos = NULL, **ptrs = NULL;
+    eb_procs_t procs = { 0 };
+    int ret = -1;
+    (void) stream;
+
+    if (r == NULL)
+        return -1;
+    if (eb_class_of_container(s->root, r->id)->ps(s->root, r->id, &procs, err) == 0) {
+        infos = eb_xcalloc(procs.n + 1, sizeof(*infos));
+        ptrs = eb_xcalloc(procs.n + 1, sizeof(*ptrs));
+        for (size_t i = 0; i < procs.n; i++) {
+            containerd__task__v2__process_info__init(&infos[i]);
+            infos[i].pid = (uint32_t) procs.v[i].pid;
+            ptrs[i] = &infos[i];
+        }
+        out.n_processes = procs.n;
+        out.processes = ptrs;
+        ret = eb_pb_pack(&out.base, resp, err);
+    }
+    free(infos), free(ptrs);
+    eb_procs_free(&procs);
+    containerd__task__v2__pids_request__free_unpacked(r, NULL);
+    return ret;
+}
+
+static int pause_resume(eb_shim_t *s, const char *id, bool pause, eb_buf_t *resp, eb_error_t *err)
+{
+    eb_buf_reset(resp);
+    if (eb_class_of_container(s->root, id)->pause(s->root, id, pause, err) < 0)
+        return -1;
+    if (pause) {
+        Containerd__Task__V2__TaskPaused ev = CONTAINERD__TASK__V2__TASK_PAUSED__INIT;
+        ev.container_id = (char *) id;
+        eb_shim_publish(s, "/tasks/paused", "TaskPaused", &ev.base);
+    } else {
+        Containerd__Task__V2__TaskResumed ev = CONTAINERD__TASK__V2__TASK_RESUMED__INIT;
+        ev.container_id = (char *) id;
+        eb_shim_publish(s, "/tasks/resumed", "TaskResumed", &ev.base);
+    }
+    return 0;
+}
+
+static int m_pause(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb_buf_t *resp, eb_error_t *err)
+{
+    Containerd__Task__V2__PauseRequest *r =
+        UNPACK(Containerd__Task__V2__PauseRequest, containerd__task__v2__pause_request, d, len, err);
+    int ret;
+    (void) stream;
+
+    if (r == NULL)
+        return -1;
+    ret = pause_resume(ctx, r->id, true, resp, err);
+    containerd__task__v2__pause_request__free_unpacked(r, NULL);
+    return ret;
+}
+
+static int m_resume(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb_buf_t *resp, eb_error_t *err)
+{
+    Containerd__Task__V2__ResumeRequest *r =
+        UNPACK(Containerd__Task__V2__ResumeRequest, containerd__task__v2__resume_request, d, len, err);
+    int ret;
+    (void) stream;
+
+    if (r == NULL)
+        return -1;
+    ret = pause_resume(ctx, r->id, false, resp, err);
+    containerd__task__v2__resume_request__free_unpacked(r, NULL);
+    return ret;
+}
+
+static int m_connect(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb_buf_t *resp, eb_error_t *err)
+{
+    eb_shim_t *s = ctx;
+    Containerd__Task__V2__ConnectRequest *r =
+        UNPACK(Containerd__Task__V2__ConnectRequest, containerd__task__v2__connect_request, d, len, err);
+    Containerd__Task__V2__ConnectResponse out = CONTAINERD__TASK__V2__CONNECT_RESPONSE__INIT;
+    eb_sproc_t *p;
+    int ret;
+    (void) stream;
+
+    if (r == NULL)
+        return -1;
+    p = eb_shim_proc(s, r->id, NULL);
+    out.shim_pid = (uint32_t) getpid();
+    out.task_pid = p ? (uint32_t) p->pid : 0;
+    out.version = "2";
+    ret = eb_pb_pack(&out.base, resp, err);
+    containerd__task__v2__connect_request__free_unpacked(r, NULL);
+    return ret;
+}
+
+static int m_shutdown(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb_buf_t *resp, eb_error_t *err)
+{
+    eb_shim_t *s = ctx;
+    Containerd__Task__V2__ShutdownRequest *r =
+        UNPACK(Containerd__Task__V2__ShutdownRequest, containerd__task__v2__shutdown_request, d, len, err);
+    (void) stream;
+
+    if (r == NULL)
+        return -1;
+    eb_buf_reset(resp);
+    /* The pod's shim serves every container of it: it ends with the last. */
+    if (r->now || s->procs == NULL)
+        s->shutdown = true;
+    containerd__task__v2__shutdown_request__free_unpacked(r, NULL);
+    return 0;
+}
+
+/* CloseIO: the container holds containerd's stdin FIFO itself, so the
+ * shim has nothing to close; the writer's end closing is the EOF. */
+static int m_closeio(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb_buf_t *resp, eb_error_t *err)
+{
+    Containerd__Task__V2__CloseIORequest *r =
+        UNPACK(Containerd__Task__V2__CloseIORequest, containerd__task__v2__close_iorequest, d, len, err);
+    (void) ctx, (void) stream;
+
+    if (r == NULL)
+        return -1;
+    eb_buf_reset(resp);
+    containerd__task__v2__close_iorequest__free_unpacked(r, NULL);
+    return 0;
+}
+
+const eb_ttrpc_method_t eb_shim_methods[] = {
+    { EB_SHIM_SERVICE, "Create", m_create },   { EB_SHIM_SERVICE, "Start", m_start },
+    { EB_SHIM_SERVICE, "State", m_state },     { EB_SHIM_SERVICE, "Kill", m_kill },
+    { EB_SHIM_SERVICE, "Delete", m_delete },   { EB_SHIM_SERVICE, "Exec", m_exec },
+    { EB_SHIM_SERVICE, "Wait", m_wait },       { EB_SHIM_SERVICE, "Pids", m_pids },
+    { EB_SHIM_SERVICE, "Pause", m_pause },     { EB_SHIM_SERVICE, "Resume", m_resume },
+    { EB_SHIM_SERVICE, "Connect", m_connect }, { EB_SHIM_SERVICE, "Shutdown", m_shutdown },
+    { EB_SHIM_SERVICE, "CloseIO", m_closeio }, { NULL, NULL, NULL },
+};
