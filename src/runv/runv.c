@@ -745,7 +745,8 @@ int eb_runv_exec(const eb_exec_opts_t *o, pid_t *relay_out, int *master_out, eb_
     pid_t relay = -1, gpid = 0;
     bool tty = o->tty;
 
-    *master_out = -1;
+    if (master_out)
+        *master_out = -1;
     status = eb_runv_status(o->root, o->id, NULL);
     if (status != EB_STATUS_RUNNING)
         return eb_error_set(err, EINVAL, "cannot exec in container `%s`: it is %s", o->id, eb_status_names[status]);
@@ -768,7 +769,10 @@ int eb_runv_exec(const eb_exec_opts_t *o, pid_t *relay_out, int *master_out, eb_
         return -1;
     }
     *relay_out = relay;
-    *master_out = master;
+    if (master_out)
+        *master_out = master;
+    else if (master >= 0)
+        close(master);
     return 0;
 fail:
     json_object_put(req);

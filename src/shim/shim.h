@@ -9,6 +9,7 @@
  *             subreaper: every container process ends up its child), waits
  *   task.c    the Task methods on the class ops
  *   events.c  task events to containerd (its publish binary)
+ *   metrics.c a container's numbers as containerd's cgroup Metrics
  *   mount.c   the rootfs mounts containerd hands over */
 #ifndef EB_SHIM_H
 #define EB_SHIM_H
@@ -78,6 +79,9 @@ uint32_t eb_shim_exit_code(const eb_sproc_t *p);
 
 /* events.c: publish EVENT (a containerd.events.NAME message) on TOPIC. */
 void eb_shim_publish(const eb_shim_t *s, const char *topic, const char *name, const ProtobufCMessage *event);
+
+/* metrics.c: ST as a packed io.containerd.cgroups.v1.Metrics in OUT. */
+int eb_shim_metrics(const eb_stats_t *st, eb_buf_t *out, eb_error_t *err);
 
 /* mount.c */
 /* Mount what containerd hands over at BUNDLE/rootfs, in order. */

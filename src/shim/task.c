@@ -611,6 +611,39 @@ static int m_shutdown(void *ctx, uint32_t stream, const uint8_t *d, size_t len, 
     return 0;
 }
 
+/* Stats: the class measures (runc: the host cgroup and the container's
+ * network namespace; runv: the guest, validated); containerd gets them as
+ * its cgroup Metrics. */
+static int m_stats(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb_buf_t *resp, eb_error_t *err)
+{
+    eb_shim_t *s = ctx;
+    Containerd__Task__V2__StatsRequest *r =
+        UNPACK(Containerd__Task__V2__StatsRequest, containerd__task__v2__stats_request, d, len, err);
+    Containerd__Task__V2__StatsResponse out = CONTAINERD__TASK__V2__STATS_RESPONSE__INIT;
+    Containerd__Task__V2__Any any = CONTAINERD__TASK__V2__ANY__INIT;
+    eb_stats_t *st = eb_xcalloc(1, sizeof(*st));
+    eb_buf_t m = { 0 };
+    int ret = -1;
+    (void) stream;
+
+    if (r == NULL) {
+        free(st);
+        return -1;
+    }
+    if (eb_class_of_container(s->root, r->id)->stats(s->root, r->id, st, err) == 0
+        && eb_shim_metrics(st, &m, err) == 0) {
+        any.type_url = "io.containerd.cgroups.v1.Metrics";
+        any.value.data = (uint8_t *) m.p;
+        any.value.len = m.len;
+        out.stats = &any;
+        ret = eb_pb_pack(&out.base, resp, err);
+    }
+    eb_buf_free(&m);
+    free(st);
+    containerd__task__v2__stats_request__free_unpacked(r, NULL);
+    return ret;
+}
+
 /* CloseIO: the container holds containerd's stdin FIFO itself, so the
  * shim has nothing to close; the writer's end closing is the EOF. */
 static int m_closeio(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb_buf_t *resp, eb_error_t *err)
@@ -633,5 +666,6 @@ const eb_ttrpc_method_t eb_shim_methods[] = {
     { EB_SHIM_SERVICE, "Wait", m_wait },       { EB_SHIM_SERVICE, "Pids", m_pids },
     { EB_SHIM_SERVICE, "Pause", m_pause },     { EB_SHIM_SERVICE, "Resume", m_resume },
     { EB_SHIM_SERVICE, "Connect", m_connect }, { EB_SHIM_SERVICE, "Shutdown", m_shutdown },
-    { EB_SHIM_SERVICE, "CloseIO", m_closeio }, { NULL, NULL, NULL },
+    { EB_SHIM_SERVICE, "CloseIO", m_closeio }, { EB_SHIM_SERVICE, "Stats", m_stats },
+    { NULL, NULL, NULL },
 };

@@ -4,7 +4,7 @@
 # as the client: the runc class, the runv class (a microVM), a pod's
 # containers served by one shim, and nothing left behind.
 . "$(dirname "$0")/../lib/harness.sh"
-plan 24
+plan 29
 
 command -v containerd >/dev/null || { fail "containerd installed" "containerd not found (run the setup command)"; exit 0; }
 SHIM_DIR=${EDGEBOX_SHIM_DIR:-$EB_BUILD/src/shim}
@@ -67,6 +67,19 @@ code=$(ctr task delete s2 2>&1 | tail -1)
 check_match "runc: delete reports the exit status 9" 'exit code 9' "$code"
 ctr container delete s2
 
+# Stats: the class's numbers as containerd's cgroup Metrics
+metric() { ctr task metrics "$1" 2>/dev/null | awk -v k="$2" '$1 == k {print $2}'; }
+within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v != "" && v >= lo && v <= hi) }'; }
+sr -d m1 sh -c 'dd if=/dev/zero of=/dev/shm/x bs=1M count=20 2>/dev/null; while :; do :; done'
+sleep 1.5
+mem=$(metric m1 memory.usage_in_bytes)
+check "runc: ctr task metrics: the 20 MiB the container holds ($mem bytes)" within "$mem" 20971520 67108864
+cpu=$(metric m1 cpuacct.usage)
+check "runc: ctr task metrics: its CPU ($cpu ns)" within "$cpu" 300000000 10000000000
+ctr task kill -s SIGKILL m1
+for _ in $(seq 50); do ctr task ls | grep -q 'm1.*STOPPED' && break; sleep 0.1; done
+ctr task delete m1 >/dev/null 2>&1; ctr container delete m1
+
 # an OCI image: containerd hands the overlay snapshot over as rootfs mounts
 "$EB_SRC/tests/lib/make-image.sh" "$EB_TMP/layout" "$R" >/dev/null 2>&1
 (cd "$EB_TMP/layout" && tar -cf "$EB_TMP/img.tar" .)
@@ -111,5 +124,16 @@ check_eq "runv: stdout from the guest through the shim" hello-from-the-guest "$(
 check_eq "runv: exit code" 4 "$rc"
 check_eq "runv: the guest's kernel, not the host's" "$(jq -r .kernel_release "$EDGEBOX_GUEST_DIR/image.json")" \
     "$(echo "$out" | sed -n 2p)"
+# a runv container's numbers are the guest's, not the host's root cgroups
+sr -d v2 sh -c 'dd if=/dev/zero of=/dev/shm/x bs=1M count=20 2>/dev/null; echo done > /dev/shm/done; sleep 1000'
+for _ in $(seq 100); do ctr task exec --exec-id w v2 cat /dev/shm/done >/dev/null 2>&1 && break; sleep 0.3; done
+out=$(ctr task exec --exec-id e2 v2 sh -c 'echo exec-in-the-guest; exit 6'); rc=$?
+check_eq "runv: exec in the guest through the shim" "exec-in-the-guest 6" "$out $rc"
+mem=$(metric v2 memory.usage_in_bytes)
+check "runv: ctr task metrics: the guest's 20 MiB, not the host's ($mem bytes)" within "$mem" 20971520 134217728
+ctr task kill -s SIGKILL v2
+for _ in $(seq 100); do ctr task ls | grep -q 'v2.*STOPPED' && break; sleep 0.1; done
+ctr task delete v2 >/dev/null 2>&1; ctr container delete v2
+check_eq "runv: no task left" "" "$(ctr task ls -q)"
 stop_containerd
-check_eq "runv: no VM left" "" "$(pgrep -f "qemu-system.*edgebox-v1" || true)"
+check_eq "runv: no VM left" "" "$(pgrep -f "qemu-system.*edgebox-v[12]" || true)"
