@@ -8,6 +8,9 @@
 #   memory: host RSS of QEMU + virtiofsd + monitor + relay with a container
 #           running, against the bare VM's QEMU idle; guest memory in use
 #           (MemTotal - MemAvailable) in both
+#   confinement: the same run and memory again with EDGEBOX_RUNV_CONFINE=0
+#           (QEMU as root, no jail, no -sandbox, no pod cgroup), interleaved
+#           with the confined runs so drift hits both alike
 # The runc class and runc run /bin/true in the same run for scale (crun and
 # the runc class: runtime-bench.sh).
 set -euo pipefail
@@ -50,7 +53,7 @@ mkdir -p "$W/b"
 jq '.process.terminal = false | .process.args = ["/bin/true"]' "$W/b/config.json" > "$W/c" && mv "$W/c" "$W/b/config.json"
 
 echo "runs: $RUNS; accelerator: $("$EB" check | sed -n 's/.*accelerator: //p')"
-: > "$W/bare.t"; : > "$W/runv.t"
+: > "$W/bare.t"; : > "$W/runv.t"; : > "$W/off.t"
 for i in $(seq "$RUNS"); do
     t0=$(now); timeout 60 "${BARE[@]}" "$KARGS poweroff" >/dev/null 2>&1 || true; t1=$(now)
     echo "$t1 - $t0" | bc >> "$W/bare.t"
@@ -58,6 +61,9 @@ for i in $(seq "$RUNS"); do
     t0=$(now); EDGEBOX_RUNV_BOOT_RETRIES=0 timeout 120 "$EB" --root "$W/state" --class runv --log "$W/runv.log" \
         run --bundle "$W/b" "v$i" >/dev/null 2>&1 || { echo "runv run v$i failed: $(tail -3 "$W/runv.log")" >&2; exit 1; }; t1=$(now)
     echo "$t1 - $t0" | bc >> "$W/runv.t"
+    t0=$(now); EDGEBOX_RUNV_CONFINE=0 EDGEBOX_RUNV_BOOT_RETRIES=0 timeout 120 "$EB" --root "$W/state" --class runv \
+        --log "$W/off.log" run --bundle "$W/b" "o$i" >/dev/null 2>&1 || { echo "unconfined run o$i failed" >&2; exit 1; }; t1=$(now)
+    echo "$t1 - $t0" | bc >> "$W/off.t"
 done
 bare=$(median < "$W/bare.t"); runv=$(median < "$W/runv.t")
 for rt in edgebox runc; do
@@ -88,19 +94,24 @@ for i in $(seq "$MEMRUNS"); do
     sed -n 's/.*EBBARE used_kib=\([0-9]*\).*/\1/p' "$W/bare.console" >> "$W/bare_guest"
     kill $bpid; wait $bpid 2>/dev/null || true
 
-    "$EB" --root "$W/state" --class runv run -d --bundle "$W/b" mem >/dev/null 2>&1
-    sleep 2
-    sb=$W/state/.runv/mem
-    q=$(awk '{print $1}' "$sb/qemu.pid")
-    pids="$q $(awk '{print $1}' "$sb/monitor.pid") $(pgrep -f "virtiofsd.*$sb/shared" | tr '\n' ' ') $("$EB" --root "$W/state" state mem | jq -r .pid)"
-    rss_kib $pids >> "$W/runv_rss"
-    pss_kib $pids >> "$W/runv_pss"
-    rss_kib $q >> "$W/qemu_rss"
-    smaps $q Anonymous >> "$W/qemu_anon"
-    "$EB" --root "$W/state" exec mem sh -c "awk '/MemTotal/ {t=\$2} /MemAvailable/ {a=\$2} END {print t-a}' /proc/meminfo" >> "$W/runv_guest"
-    "$EB" --root "$W/state" delete -f mem >/dev/null 2>&1
+    for mode in runv off; do
+        [ $mode = off ] && export EDGEBOX_RUNV_CONFINE=0
+        "$EB" --root "$W/state" --class runv run -d --bundle "$W/b" mem >/dev/null 2>&1
+        sleep 2
+        sb=$W/state/.runv/mem
+        q=$(awk '{print $1}' "$sb/qemu.pid")
+        pids="$q $(awk '{print $1}' "$sb/monitor.pid") $(pgrep -f "virtiofsd.*$sb/shared" | tr '\n' ' ') $("$EB" --root "$W/state" state mem | jq -r .pid)"
+        rss_kib $pids >> "$W/${mode}_rss"
+        pss_kib $pids >> "$W/${mode}_pss"
+        rss_kib $q >> "$W/${mode/runv/qemu}_qrss"
+        smaps $q Anonymous >> "$W/${mode/runv/qemu}_qanon"
+        "$EB" --root "$W/state" exec mem sh -c "awk '/MemTotal/ {t=\$2} /MemAvailable/ {a=\$2} END {print t-a}' /proc/meminfo" >> "$W/${mode}_guest"
+        "$EB" --root "$W/state" delete -f mem >/dev/null 2>&1
+        unset EDGEBOX_RUNV_CONFINE
+    done
 done
-for f in bare_rss bare_anon bare_pss bare_guest runv_rss runv_pss qemu_rss qemu_anon runv_guest; do
+mv "$W/qemu_qrss" "$W/qemu_rss"; mv "$W/qemu_qanon" "$W/qemu_anon"
+for f in bare_rss bare_anon bare_pss bare_guest runv_rss runv_pss qemu_rss qemu_anon runv_guest off_rss off_pss off_qrss; do
     printf -v "$f" '%s' "$(median < "$W/$f" | cut -d. -f1)"
 done
 
@@ -112,6 +123,7 @@ printf '\n%-44s %8s %8s %8s\n' "distribution over $RUNS runs (seconds)" "min" "m
 printf '%-44s %8s %8s %8s\n' "bare boot to power-off" $(mmm < "$W/bare.t")
 printf '%-44s %8s %8s %8s\n' "runv: QEMU start to agent ready" $(mmm < "$W/agent.t")
 printf '%-44s %8s %8s %8s\n' "edgebox-runv run /bin/true" $(mmm < "$W/runv.t")
+printf '%-44s %8s %8s %8s\n' "  the same, unconfined (CONFINE=0)" $(mmm < "$W/off.t")
 
 printf '\n%-44s %10s %8s\n' "what (median of $RUNS)" "seconds" "ratio"
 printf '%-44s %10s %8s\n' "bare boot to power-off (the floor)" "$bare" "1.00"
@@ -136,3 +148,8 @@ printf '%-44s %10s\n' "bare VM: QEMU PSS" "$bare_pss"
 printf '%-44s %10s\n' "runv: QEMU+virtiofsd+monitor+relay PSS" "$runv_pss"
 printf '%-44s %10s\n' "per-sandbox overhead (host RSS beyond bare)" "$((runv_rss - bare_rss))"
 printf '%-44s %10s\n' "per-sandbox overhead (host PSS beyond bare)" "$((runv_pss - bare_pss))"
+printf '%-44s %10s\n' "unconfined: QEMU RSS" "$off_qrss"
+printf '%-44s %10s\n' "unconfined: QEMU+virtiofsd+monitor+relay RSS" "$off_rss"
+printf '%-44s %10s\n' "unconfined: QEMU+virtiofsd+monitor+relay PSS" "$off_pss"
+printf '%-44s %10s\n' "confinement's cost (RSS, confined - not)" "$((runv_rss - off_rss))"
+printf '%-44s %10s\n' "confinement's cost (PSS, confined - not)" "$((runv_pss - off_pss))"

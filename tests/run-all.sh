@@ -6,7 +6,8 @@
 #     the lifecycle and error integration tests
 #  3. libFuzzer targets, bounded time each, over the seed corpus
 #  4. integration tests against the real binary, containerd and podman;
-#     runv.sh and the containerd/podman tests again for the runv class
+#     runv.sh, runv_confine.sh (QEMU and virtiofsd confined: every tests/integration/*.sh
+#     runs) and the containerd/podman tests again for the runv class
 #     (QEMU microvm, TCG on hosts without KVM)
 # Every check prints "ok -", "not ok -" or "skip -"; the last line is
 # "N passed, N failed, N skipped".  Exit status is non-zero on any failure.

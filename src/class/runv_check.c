@@ -2,6 +2,8 @@
  * `kata-runtime check` does): `edgebox check` prints the lines. */
 #include "class/class_internal.h"
 #include "runv/bootstats.h"
+#include "runv/jail.h"
+#include "runv/podcg.h"
 #include "runv/vm.h"
 #include "common/cleanup.h"
 #include "common/util.h"
@@ -11,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static bool in_path(const char *bin, char *found, size_t size)
@@ -101,6 +106,58 @@ static int check_image(eb_check_fn line, void *ctx)
     return 0;
 }
 
+/* 0 when QEMU_BIN accepts the -sandbox we give it (built with seccomp)
+ * and a child could enter a mount namespace of its own. */
+static int probe(const char *qemu_bin, bool sandbox)
+{
+    pid_t pid = fork();
+    int st;
+
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, 1), dup2(null, 2);
+        if (!sandbox)
+            _exit(unshare(CLONE_NEWNS) == 0 ? 0 : 1);
+        execlp(qemu_bin, qemu_bin, "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+               "-version", (char *) NULL);
+        _exit(127);
+    }
+    return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* What the second wall can be on this host (docs/runv.md, Confinement). */
+static void check_confinement(eb_check_fn line, void *ctx)
+{
+    char detail[512], uid[128];
+    bool root = geteuid() == 0, seccomp = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
+    bool sandbox = probe(eb_qemu_binary(), true) == 0, mntns = probe(NULL, false) == 0;
+    int v = eb_cgroup_host_version();
+    bool cg = v == 2 ? access("/sys/fs/cgroup/cgroup.controllers", R_OK) == 0
+                     : access("/sys/fs/cgroup/memory", F_OK) == 0 && access("/sys/fs/cgroup/pids", F_OK) == 0;
+
+    if (eb_jail_disabled()) {
+        line(ctx, false, false, "QEMU confinement", "off (EDGEBOX_RUNV_CONFINE=0): QEMU runs as root, unconfined");
+        return;
+    }
+    if (root)
+        snprintf(uid, sizeof(uid), "a uid of its own per sandbox (from %u, %u of them)", EB_JAIL_UID_BASE,
+                 EB_JAIL_UID_SLOTS);
+    else
+        snprintf(uid, sizeof(uid), "not root: no uid of its own, no");
+    snprintf(detail, sizeof(detail), "%s; %s; %s; no capabilities, no_new_privs, rlimits, inherited fds closed", uid,
+             mntns ? "a mount namespace with the guest image and /usr read-only (pivot_root)" : "no mount namespace",
+             sandbox ? "-sandbox on with every deny" : "QEMU has no -sandbox (built without seccomp)");
+    line(ctx, root && sandbox && mntns && seccomp, false, "QEMU confinement", detail);
+    line(ctx, mntns && seccomp, false, "virtiofsd confinement",
+         "root (it serves files of any owner), a mount namespace with its share only; its sandbox=namespace "
+         "(pid, net, mount namespaces, pivot_root into the share), its seccomp allowlist under edgebox's denylist, "
+         "no_new_privs");
+    snprintf(detail, sizeof(detail), "the pod's cgroup (the sandbox's linux.cgroupsPath) holds the VM's processes, "
+             "memory bound to the guest's RAM + %u MiB%s", EB_RUNV_HOST_OVERHEAD_MIB,
+             cg ? "" : ": the memory or pids controller is not mounted");
+    line(ctx, cg, false, "pod cgroup", detail);
+}
+
 int eb_class_runv_check(const char *root, eb_check_fn line, void *ctx)
 {
     char buf[4096];
@@ -116,6 +173,7 @@ int eb_class_runv_check(const char *root, eb_check_fn line, void *ctx)
                                    : "TCG: /dev/kvm is absent or not usable, guests are emulated (slower)");
     check_clock(accel, line, ctx);
     check_boots(root, line, ctx);
+    check_confinement(line, ctx);
     snprintf(buf, sizeof(buf), "%s", vfsd && vfsd[0] ? vfsd : "/usr/lib/qemu/virtiofsd");
     ok = access(buf, X_OK) == 0;
     line(ctx, ok, true, "virtiofsd (rootfs and volumes)", buf);

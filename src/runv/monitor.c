@@ -4,6 +4,8 @@
  * drives are listed in monitor_internal.h. */
 #include "runv/monitor_internal.h"
 #include "runv/bootstats.h"
+#include "runv/jail.h"
+#include "runv/podcg.h"
 #include "runv/sandbox.h"
 #include "common/cleanup.h"
 #include "common/log.h"
@@ -77,6 +79,22 @@ static __attribute__((noreturn)) void boot_failed(monitor_t *m, const char *what
     finish(m);
 }
 
+/* The second wall, set up before any VM process starts: QEMU's uid, the
+ * pod's cgroup, the empty directory each jail's root is mounted on. */
+static int prepare_confinement(monitor_t *m, eb_error_t *err)
+{
+    _cleanup_free_ char *jail = eb_strdup_printf("%s/jail", m->o->dir);
+
+    m->confined = !eb_jail_disabled();
+    if (!m->confined)
+        return 0;
+    if (eb_jail_claim_uid(&m->uid, &m->uid_lock, err) < 0)
+        return eb_error_wrap(err, "sandbox uid");
+    if (mkdir(jail, 0755) < 0 && errno != EEXIST)
+        return eb_error_set(err, errno, "mkdir %s", jail);
+    return eb_podcg_create(m->o->dir, m->o->cgroups_path, m->o->sid, m->o->mem_mib, &m->cg, err);
+}
+
 static int prepare(monitor_t *m, eb_error_t *err)
 {
     _cleanup_free_ char *shared = eb_strdup_printf("%s/shared", m->o->dir);
@@ -89,6 +107,8 @@ static int prepare(monitor_t *m, eb_error_t *err)
     if (mount(shared, shared, NULL, MS_BIND, NULL) < 0 || mount(NULL, shared, NULL, MS_PRIVATE, NULL) < 0
         || mount(NULL, shared, NULL, MS_SHARED, NULL) < 0)
         return eb_error_set(err, errno, "make %s a shared mount", shared);
+    if (prepare_confinement(m, err) < 0)
+        return -1;
     if (m->o->netns) {
         _cleanup_close_ int ns = open(m->o->netns, O_RDONLY | O_CLOEXEC);
         if (eb_write_file_atomic(m->o->dir, "netns", m->o->netns, strlen(m->o->netns), err) < 0)
@@ -312,7 +332,8 @@ static void keep_alive(monitor_t *m)
 
 void eb_monitor_main(const eb_monitor_opts_t *o)
 {
-    monitor_t m = { .o = o, .chan = -1, .console = -1, .listen_fd = -1, .vfs_listen = -1 };
+    monitor_t m = { .o = o, .chan = -1, .console = -1, .listen_fd = -1, .vfs_listen = -1, .vfs_conn = -1,
+                    .uid_lock = -1 };
     eb_error_t err = { 0 };
     static struct pollfd pfd[MAX_CONNS + 8];
     static mconn_t *who[MAX_CONNS + 8];

@@ -20,6 +20,7 @@ typedef struct {
     unsigned mem_mib, vcpus;
     int ready_fd;              /* write "OK" or the error text, then close */
     const char *log_path;
+    const char *cgroups_path;  /* the sandbox container's linux.cgroupsPath (NULL: /edgebox/<sid>) */
 } eb_monitor_opts_t;
 __attribute__((noreturn)) void eb_monitor_main(const eb_monitor_opts_t *o);
 /* Feed bytes as the agent would send them to a monitor without a VM (fuzz

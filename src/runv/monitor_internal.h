@@ -2,7 +2,7 @@
  * part's entry points.
  *
  *   vmproc.c    the VM's processes: QEMU, virtiofsd, the log writer; the
- *               guest console's tail
+ *               guest console's tail (jail.c confines the first two)
  *   streams.c   process streams and their credit (flow control)
  *   conns.c     client connections (the CLI, relays, the log writer) and
  *               their requests
@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/cgroup.h"
 #include "proto/frame.h"
 #include "proto/ops.h"
 #include "runv/monitor.h"
@@ -77,6 +78,7 @@ typedef struct {
     const eb_monitor_opts_t *o;
     eb_guest_image_t img;
     int chan, console, listen_fd, sfd, vfs_listen;
+    int vfs_conn;              /* our end-to-be of virtiofsd's socket: QEMU's, by fd */
     eb_frame_reader_t rd;
     eb_outbuf_t out;
     char tail[CONSOLE_TAIL];
@@ -96,6 +98,11 @@ typedef struct {
     char reason[EB_ERROR_MSG_MAX];
     bool exit_ok;
     uint64_t ping_every, ping_deadline;
+    /* The confinement (jail.h, podcg.h); all unset with EDGEBOX_RUNV_CONFINE=0. */
+    bool confined;
+    uid_t uid;                 /* QEMU's, the sandbox's own */
+    int uid_lock;              /* holds that uid while the monitor lives */
+    eb_cgroup_t *cg;           /* the pod's cgroup: QEMU, virtiofsd, the log writer */
 } monitor_t;
 
 /* vmproc.c */

@@ -197,6 +197,7 @@ static int boot_sandbox(const eb_create_opts_t *o, const eb_spec_t *spec, const 
     mo.vcpus = vm_cpus(spec);
     mo.ready_fd = pfd[1];
     mo.log_path = log_path;
+    mo.cgroups_path = spec->cgroups_path;
     /* The notice goes to the runtime's log file only: without --log our
      * stderr is the container's (conmon, the shim) and would put the
      * notice into every pod's log.  `edgebox check` says it too. */

@@ -6,6 +6,7 @@
  * a slave of ours, so every rootfs or volume bound under it later appears
  * in the guest without restarting anything (microvm has no hotplug). */
 #include "runv/sandbox.h"
+#include "runv/podcg.h"
 #include "runv/podnet.h"
 #include "common/cleanup.h"
 #include "common/log.h"
@@ -108,6 +109,9 @@ void eb_sandbox_teardown(const char *dir)
     kill_recorded(dir, "qemu");
     kill_recorded(dir, "virtiofsd");
     kill_recorded(dir, "logger");
+    /* Whatever of the sandbox survived its recorded pids (a virtiofsd
+     * worker, a QEMU the monitor lost) is in the pod's cgroup. */
+    eb_podcg_destroy(dir);
     if (eb_read_file(nsfile, 4096, &netns, &len, &ign) == 0 && len > 0)
         eb_podnet_teardown(netns);
     {
@@ -123,6 +127,11 @@ void eb_sandbox_teardown(const char *dir)
     }
     while (umount2(shared, MNT_DETACH) == 0) { }
     rmdir(shared);
+    {
+        /* The jails' mount point: their tmpfs lived in their own namespaces. */
+        _cleanup_free_ char *jail = eb_strdup_printf("%s/jail", dir);
+        rmdir(jail);
+    }
     {
         /* The log writer's records: <id>.json, <id>.offsets, temporaries. */
         _cleanup_closedir_ DIR *d = opendir(logs);

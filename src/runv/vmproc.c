@@ -3,6 +3,7 @@
  * host writer of in-guest log files; and the guest console's tail, kept
  * for the reason a boot or a sandbox failed. */
 #include "runv/monitor_internal.h"
+#include "runv/jail.h"
 #include "runv/logger.h"
 #include "runv/sandbox.h"
 #include "common/cleanup.h"
@@ -65,14 +66,17 @@ ssize_t mon_read_console(monitor_t *m)
     return n;
 }
 
-static pid_t spawn(const char *const argv[], const int *keep, size_t nkeep)
+/* A VM process: in the pod's cgroup before it runs a single instruction
+ * of its own (what it allocates is charged there), in jail J when the
+ * sandbox is confined, with only the descriptors in KEEP. */
+static pid_t spawn(monitor_t *m, const char *const argv[], const int *keep, size_t nkeep, const eb_jail_t *j)
 {
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
+    eb_error_t err = { 0 };
     size_t i;
 
     if (pid != 0)
         return pid;
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
     {
         int null = open("/dev/null", O_RDWR);
         sigset_t none;
@@ -82,6 +86,15 @@ static pid_t spawn(const char *const argv[], const int *keep, size_t nkeep)
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
     }
+    if ((m->cg && eb_cgroup_enter(m->cg, getpid(), &err) < 0) || (j && eb_jail_enter(j, &err) < 0)) {
+        fprintf(stderr, "edgebox monitor: %s: %s\n", argv[0], err.msg);
+        _exit(127);
+    }
+    /* Set after the jail: a change of uid clears it. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(127);
+    eb_close_fds_except(keep, nkeep);
     for (i = 0; i < nkeep; i++)
         fcntl(keep[i], F_SETFD, 0);
     execvp(argv[0], (char *const *) argv);
@@ -89,10 +102,41 @@ static pid_t spawn(const char *const argv[], const int *keep, size_t nkeep)
     _exit(127);
 }
 
+/* virtiofsd stays root: it serves a rootfs whose files have any owner,
+ * and Debian 12's C virtiofsd cannot map uids.  It sees the shared
+ * directory only (then pivots into it in its own sandbox=namespace mode,
+ * with its own seccomp allowlist under ours). */
+static void vfsd_jail(eb_jail_t *j, const char *root, const char *shared)
+{
+    *j = (eb_jail_t) { .root = root, .proc_dir = true };
+    j->bind[j->nbind] = shared;
+    j->bind_rw[j->nbind++] = true;
+    /* Read at start-up (its open-file limit), before it mounts a /proc of
+     * its own: this one file, not the host's /proc. */
+    j->bind[j->nbind++] = "/proc/sys/fs/file-max";
+}
+
+/* Connect to virtiofsd's socket now (it accepts once it runs): QEMU gets
+ * the connected socket, so its jail holds no path to it. */
+static int vfs_connect(monitor_t *m, const char *sock, eb_error_t *err)
+{
+    struct sockaddr_un sa;
+    _cleanup_close_ int dirfd = -1;
+
+    if (eb_unix_addr(sock, &sa, &dirfd, err) < 0)
+        return -1;
+    m->vfs_conn = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (m->vfs_conn < 0 || connect(m->vfs_conn, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+        return eb_error_set(err, errno, "connect to %s", sock);
+    return 0;
+}
+
 static int start_virtiofsd(monitor_t *m, eb_error_t *err)
 {
     _cleanup_free_ char *sock = eb_strdup_printf("%s/vfs.sock", m->o->dir);
     _cleanup_free_ char *src = eb_strdup_printf("source=%s/shared", m->o->dir);
+    _cleanup_free_ char *root = eb_strdup_printf("%s/jail", m->o->dir);
+    eb_jail_t jail;
     char fdarg[32];
     struct sockaddr_un sa;
     _cleanup_close_ int dirfd = -1;
@@ -111,11 +155,18 @@ static int start_virtiofsd(monitor_t *m, eb_error_t *err)
         return eb_error_set(err, errno, "listen on %s", sock);
     /* --fd: virtiofsd accepts on our socket, so QEMU can connect at once. */
     snprintf(fdarg, sizeof(fdarg), "--fd=%d", m->vfs_listen);
-    m->vfsd = spawn(argv, &m->vfs_listen, 1);
+    vfsd_jail(&jail, root, src + strlen("source="));
+    m->vfsd = spawn(m, argv, &m->vfs_listen, 1, m->confined ? &jail : NULL);
+    if (m->vfsd < 0) {
+        close(m->vfs_listen), m->vfs_listen = -1;
+        return eb_error_set(err, errno, "fork virtiofsd");
+    }
+    if (vfs_connect(m, sock, err) < 0) {
+        close(m->vfs_listen), m->vfs_listen = -1;
+        return -1;
+    }
     close(m->vfs_listen);
     m->vfs_listen = -1;
-    if (m->vfsd < 0)
-        return eb_error_set(err, errno, "fork virtiofsd");
     return eb_sandbox_write_pid(m->o->dir, "virtiofsd", m->vfsd, err);
 }
 
@@ -211,12 +262,9 @@ static void qemu_machine(qemu_args_t *q, monitor_t *m, const char *accel)
 }
 
 /* The devices: the console, the agent's port, the shared directory and
- * the pod's NICs.  *VFS_DIRFD: a descriptor QEMU inherits to reach a
- * long sandbox dir (64-character ids under containerd's roots). */
-static int qemu_devices(qemu_args_t *q, monitor_t *m, int agent_fd, int con_fd, int *vfs_dirfd, eb_error_t *err)
+ * the pod's NICs, every one a descriptor QEMU inherits. */
+static void qemu_devices(qemu_args_t *q, monitor_t *m, int agent_fd, int con_fd)
 {
-    _cleanup_free_ char *vsock = eb_strdup_printf("%s/vfs.sock", m->o->dir);
-    struct sockaddr_un sa;
     size_t i;
 
     arg(q, "-chardev");
@@ -239,12 +287,9 @@ static int qemu_devices(qemu_args_t *q, monitor_t *m, int agent_fd, int con_fd, 
     q->keep[q->nk++] = agent_fd;
     arg(q, "-device");
     arg(q, "virtserialport,chardev=agent,name=io.edgebox.agent");
-    if (eb_unix_addr(vsock, &sa, vfs_dirfd, err) < 0)
-        return -1;
-    if (*vfs_dirfd >= 0)
-        q->keep[q->nk++] = *vfs_dirfd;
     arg(q, "-chardev");
-    argf(q, "socket,id=vfs,path=%s", sa.sun_path);
+    argf(q, "socket,id=vfs,fd=%d", m->vfs_conn);
+    q->keep[q->nk++] = m->vfs_conn;
     arg(q, "-device");
     arg(q, "vhost-user-fs-device,chardev=vfs,tag=ebshared");
     for (i = 0; i < m->net.n; i++) {
@@ -254,14 +299,32 @@ static int qemu_devices(qemu_args_t *q, monitor_t *m, int agent_fd, int con_fd, 
         arg(q, "-device");
         argf(q, "virtio-net-device,netdev=net%zu,mac=%s", i, m->net.mac[i]);
     }
+    if (m->confined) {
+        /* Every deny QEMU 7.2 offers: TCG and these devices need none of
+         * the calls (obsolete ones, set*id, fork/exec, scheduling). */
+        arg(q, "-sandbox");
+        arg(q, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+    }
     q->argv[q->n] = NULL;
-    return 0;
+}
+
+/* QEMU's jail: the guest image, read-only, and nothing of the sandbox
+ * directory (its sockets are descriptors); its own uid. */
+static void qemu_jail(const monitor_t *m, eb_jail_t *j, const char *root, bool kvm)
+{
+    *j = (eb_jail_t) { .root = root, .dev_kvm = kvm, .uid = m->uid, .gid = (gid_t) m->uid,
+                       .nofile = 1024, .nproc = 512 };
+    j->bind[j->nbind++] = m->img.kernel;
+    j->bind[j->nbind++] = m->img.initrd;
 }
 
 static int start_qemu(monitor_t *m, eb_error_t *err)
 {
-    int agent[2], con[2], vfs_dirfd = -1, ret = -1;
+    _cleanup_free_ char *root = eb_strdup_printf("%s/jail", m->o->dir);
+    int agent[2], con[2], ret = -1;
     qemu_args_t *q = eb_xcalloc(1, sizeof(*q));
+    const char *accel = eb_vm_accel();
+    eb_jail_t jail;
     size_t i;
 
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, agent) < 0) {
@@ -273,14 +336,13 @@ static int start_qemu(monitor_t *m, eb_error_t *err)
         free(q);
         return eb_error_set(err, errno, "socketpair");
     }
-    qemu_machine(q, m, eb_vm_accel());
-    if (qemu_devices(q, m, agent[1], con[1], &vfs_dirfd, err) < 0) {
-        close(agent[0]), close(agent[1]), close(con[0]), close(con[1]);
-        goto out;
-    }
-    m->qemu = spawn(q->argv, q->keep, q->nk);
+    qemu_machine(q, m, accel);
+    qemu_devices(q, m, agent[1], con[1]);
+    qemu_jail(m, &jail, root, strcmp(accel, "kvm") == 0);
+    m->qemu = spawn(m, q->argv, q->keep, q->nk, m->confined ? &jail : NULL);
     close(agent[1]);
     close(con[1]);
+    close(m->vfs_conn), m->vfs_conn = -1;
     if (m->qemu < 0) {
         close(agent[0]), close(con[0]);
         eb_error_set(err, errno, "fork %s", q->argv[0]);
@@ -295,8 +357,6 @@ static int start_qemu(monitor_t *m, eb_error_t *err)
     m->tail_len = 0;
     ret = eb_sandbox_write_pid(m->o->dir, "qemu", m->qemu, err);
 out:
-    if (vfs_dirfd >= 0)
-        close(vfs_dirfd);
     for (i = 0; i < q->no; i++)
         free(q->own[i]);
     free(q);
@@ -312,6 +372,8 @@ void mon_start_logger(monitor_t *m)
 
     if (pid == 0) {
         int keep = eb_log_fd();
+        if (m->cg && eb_cgroup_enter(m->cg, getpid(), &err) < 0)
+            eb_warn("sandbox %s: the log writer stays out of the pod's cgroup: %s", m->o->sid, err.msg);
         eb_close_fds_except(&keep, 1);
         eb_logger_main(m->o->root, m->o->sid, m->o->dir);
     }
@@ -345,6 +407,8 @@ void mon_stop_vm(monitor_t *m)
         waitpid(m->vfsd, NULL, 0);
         m->vfsd = 0;
     }
+    if (m->vfs_conn >= 0)
+        close(m->vfs_conn), m->vfs_conn = -1;
     if (m->chan >= 0)
         close(m->chan), m->chan = -1;
     if (m->console >= 0)
