@@ -11,6 +11,7 @@
 #define EB_CLASS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "common/error.h"
@@ -67,6 +68,9 @@ typedef struct eb_class {
     int (*update)(const char *root, const char *id, const char *res_json, eb_error_t *err);
     /* One measurement of a running container: ESRCH when it is not. */
     int (*stats)(const char *root, const char *id, eb_stats_t *st, eb_error_t *err);
+    /* How many of its processes the OOM killer took, also once it stopped
+     * (until it is deleted): a shim learns so whether its exit was one. */
+    int (*oom_kills)(const char *root, const char *id, uint64_t *n, eb_error_t *err);
     /* Stats every INTERVAL_MS and each OOM kill, until the container stops. */
     int (*events)(const char *root, const char *id, int interval_ms, eb_event_fn fn, void *ctx, eb_error_t *err);
     /* Can this host run the class?  Returns the number of failed lines. */

@@ -102,6 +102,17 @@ static int runc_stats(const char *root, const char *id, eb_stats_t *st, eb_error
     return ret;
 }
 
+static int runc_oom_kills(const char *root, const char *id, uint64_t *n, eb_error_t *err)
+{
+    eb_container_t *c = NULL;
+
+    if (eb_container_load(root, id, 0, &c, err) < 0)
+        return -1;
+    *n = c->cgroup ? eb_cgroup_oom_count(c->cgroup) : 0;
+    eb_container_free(c);
+    return 0;
+}
+
 /* Wait on the cgroup's OOM notification; stats when it times out. */
 static int runc_events(const char *root, const char *id, int ms, eb_event_fn fn, void *ctx, eb_error_t *err)
 {
@@ -183,6 +194,7 @@ const eb_class_t eb_class_runc = {
     .pause = eb_container_pause,
     .update = runc_update,
     .stats = runc_stats,
+    .oom_kills = runc_oom_kills,
     .events = runc_events,
     .check = runc_check,
 };

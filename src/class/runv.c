@@ -60,6 +60,16 @@ static int runv_stats(const char *root, const char *id, eb_stats_t *st, eb_error
     return 0;
 }
 
+/* The guest's count: its cgroup of the container lives until delete. */
+static int runv_oom_kills(const char *root, const char *id, uint64_t *n, eb_error_t *err)
+{
+    json_object *data = NULL;
+    int rc = eb_runv_stats(root, id, &data, n, err);
+
+    json_object_put(data);
+    return rc;
+}
+
 /* One sample a second from the guest; an OOM kill is a rise of the guest
  * cgroup's oom_kill counter; stats go out every interval. */
 static int runv_events(const char *root, const char *id, int ms, eb_event_fn fn, void *ctx, eb_error_t *err)
@@ -116,6 +126,7 @@ const eb_class_t eb_class_runv = {
     .pause = eb_runv_pause,
     .update = runv_update,
     .stats = runv_stats,
+    .oom_kills = runv_oom_kills,
     .events = runv_events,
     .check = eb_class_runv_check,
 };

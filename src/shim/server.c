@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #define MAX_CONNS 64
+#define OOM_POLL_MS 2000
 
 static void conn_free(eb_sconn_t *c)
 {
@@ -139,6 +140,7 @@ int eb_shim_serve(eb_shim_t *s, int lfd, eb_error_t *err)
     struct pollfd pfd[MAX_CONNS + 2];
     eb_sconn_t *who[MAX_CONNS + 2];
     sigset_t mask;
+    uint64_t next_oom = 0;
     int sfd;
 
     sigemptyset(&mask);
@@ -153,6 +155,7 @@ int eb_shim_serve(eb_shim_t *s, int lfd, eb_error_t *err)
     while (!s->shutdown) {
         nfds_t n = 0, i;
         eb_sconn_t *c;
+        uint64_t now;
 
         pfd[n++] = (struct pollfd) { sfd, POLLIN, 0 };
         pfd[n++] = (struct pollfd) { lfd, POLLIN, 0 };
@@ -160,8 +163,15 @@ int eb_shim_serve(eb_shim_t *s, int lfd, eb_error_t *err)
             who[n] = c;
             pfd[n++] = (struct pollfd) { c->fd, POLLIN | (c->out.len ? POLLOUT : 0), 0 };
         }
-        if (poll(pfd, n, -1) < 0 && errno != EINTR)
+        /* OOM kills that end no container (a child of its init) are seen
+         * within OOM_POLL_MS; one that ends it, at its exit. */
+        now = eb_now_ms();
+        if (poll(pfd, n, !s->procs ? -1 : next_oom > now ? (int) (next_oom - now) : 0) < 0 && errno != EINTR)
             return eb_error_set(err, errno, "poll");
+        if (s->procs && eb_now_ms() >= next_oom) {
+            eb_shim_check_oom(s);
+            next_oom = eb_now_ms() + OOM_POLL_MS;
+        }
         if (pfd[0].revents)
             on_signals(s, sfd);
         if (pfd[1].revents)

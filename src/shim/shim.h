@@ -37,6 +37,7 @@ typedef struct eb_sproc {
     char *stdin_path, *stdout_path, *stderr_path;
     char *process_json;        /* an exec's OCI process, until it starts */
     char *bundle;
+    uint64_t oom_kills;        /* the container's count last seen (init only) */
     struct eb_sproc *next;
 } eb_sproc_t;
 
@@ -74,6 +75,9 @@ extern const eb_ttrpc_method_t eb_shim_methods[];
 eb_sproc_t *eb_shim_proc(eb_shim_t *s, const char *id, const char *exec_id);
 /* A process exited: record it, answer its waiters, publish TaskExit. */
 void eb_shim_exited(eb_shim_t *s, pid_t pid, int status);
+/* OOM kills since the last look: TaskOOM for each container with new ones
+ * (kubelet's OOMKilled comes from it, and must arrive before the exit). */
+void eb_shim_check_oom(eb_shim_t *s);
 /* The wait status as containerd reports it (128 + signal). */
 uint32_t eb_shim_exit_code(const eb_sproc_t *p);
 

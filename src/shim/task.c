@@ -102,6 +102,28 @@ static int wait_answer(const eb_sproc_t *p, eb_buf_t *resp, eb_error_t *err)
     return eb_pb_pack(&r.base, resp, err);
 }
 
+/* A rise of the container's OOM-kill counter (its class measures it: the
+ * host cgroup, or the guest's) is a TaskOOM. */
+static void check_oom(eb_shim_t *s, eb_sproc_t *p)
+{
+    eb_error_t ign = { 0 };
+    uint64_t n = 0;
+
+    if (eb_class_of_container(s->root, p->id)->oom_kills(s->root, p->id, &n, &ign) == 0 && n > p->oom_kills) {
+        Containerd__Task__V2__TaskOOM ev = CONTAINERD__TASK__V2__TASK_OOM__INIT;
+        p->oom_kills = n;
+        ev.container_id = p->id;
+        eb_shim_publish(s, "/tasks/oom", "TaskOOM", &ev.base);
+    }
+}
+
+void eb_shim_check_oom(eb_shim_t *s)
+{
+    for (eb_sproc_t *p = s->procs; p; p = p->next)
+        if (!p->exec_id[0] && p->started && !p->exited)
+            check_oom(s, p);
+}
+
 void eb_shim_exited(eb_shim_t *s, pid_t pid, int status)
 {
     Containerd__Task__V2__TaskExit ev = CONTAINERD__TASK__V2__TASK_EXIT__INIT;
@@ -112,6 +134,9 @@ void eb_shim_exited(eb_shim_t *s, pid_t pid, int status)
     for (p = s->procs; p && !(p->pid == pid && p->started && !p->exited); p = p->next) { }
     if (p == NULL)
         return;
+    /* An init the OOM killer took: the TaskOOM goes first. */
+    if (!p->exec_id[0])
+        check_oom(s, p);
     p->exited = true;
     p->status = status;
     clock_gettime(CLOCK_REALTIME, &p->exited_at);

@@ -4,7 +4,7 @@
 # as the client: the runc class, the runv class (a microVM), a pod's
 # containers served by one shim, and nothing left behind.
 . "$(dirname "$0")/../lib/harness.sh"
-plan 29
+plan 32
 
 command -v containerd >/dev/null || { fail "containerd installed" "containerd not found (run the setup command)"; exit 0; }
 SHIM_DIR=${EDGEBOX_SHIM_DIR:-$EB_BUILD/src/shim}
@@ -79,6 +79,19 @@ check "runc: ctr task metrics: its CPU ($cpu ns)" within "$cpu" 300000000 100000
 ctr task kill -s SIGKILL m1
 for _ in $(seq 50); do ctr task ls | grep -q 'm1.*STOPPED' && break; sleep 0.1; done
 ctr task delete m1 >/dev/null 2>&1; ctr container delete m1
+
+# OOM: TaskOOM before TaskExit (kubelet's OOMKilled); the events as
+# containerd relays them to its subscribers
+ctr events > "$EB_TMP/events" 2>&1 &
+evpid=$!
+sleep 0.3
+out=$(sr --rm --memory-limit=33554432 oom1 sh -c 'x=$(head -c 100000000 /dev/zero | tr "\0" a); echo survived'); rc=$?
+sleep 0.5
+kill $evpid 2>/dev/null; wait $evpid 2>/dev/null
+check_eq "runc: a container over its memory limit is killed (137)" 137 "$rc"
+check_match "runc: TaskOOM published for it" '/tasks/oom .*"container_id":"oom1"' "$(cat "$EB_TMP/events")"
+order=$(grep -E '/tasks/(oom|exit) .*oom1' "$EB_TMP/events" | awk '{print $6}' | head -2 | tr '\n' ' ')
+check_eq "runc: TaskOOM before TaskExit" "/tasks/oom /tasks/exit " "$order"
 
 # an OCI image: containerd hands the overlay snapshot over as rootfs mounts
 "$EB_SRC/tests/lib/make-image.sh" "$EB_TMP/layout" "$R" >/dev/null 2>&1
