@@ -47,9 +47,11 @@ typedef void (*eb_check_fn)(void *ctx, bool ok, bool counts, const char *what, c
 typedef struct eb_class {
     const char *name;          /* "runc", "runv": the OCI state's isolation */
     const char *description;
-    /* The block devices in its stats are the host's (runc), not a guest's
-     * (runv: /dev/vda there is not /dev/vda here). */
-    bool host_devices;
+    /* Its stats are read on the host (runc: the host cgroup, so cheap to
+     * poll, and its block devices are the host's), not asked of a guest
+     * (runv: a round trip to the agent, and /dev/vda there is not
+     * /dev/vda here). */
+    bool host_view;
     /* Everything up to the process blocked before exec.  *PID is the pid a
      * caller waits for (runv: the relay), *MASTER the pty master when
      * o->keep_console.  LOG_PATH: the runtime's --log, NULL for stderr. */

@@ -183,7 +183,7 @@ static int runc_check(const char *root, eb_check_fn line, void *ctx)
 const eb_class_t eb_class_runc = {
     .name = "runc",
     .description = "namespace container",
-    .host_devices = true,
+    .host_view = true,
     .create = runc_create,
     .start = eb_container_start,
     .state = runc_state,

@@ -22,6 +22,7 @@
 
 #define MAX_CONNS 64
 #define OOM_POLL_MS 2000
+#define MAX_TTYS 32
 
 static void conn_free(eb_sconn_t *c)
 {
@@ -137,8 +138,9 @@ static void on_signals(eb_shim_t *s, int sfd)
 
 int eb_shim_serve(eb_shim_t *s, int lfd, eb_error_t *err)
 {
-    struct pollfd pfd[MAX_CONNS + 2];
+    struct pollfd pfd[MAX_CONNS + 2 + 2 * MAX_TTYS];
     eb_sconn_t *who[MAX_CONNS + 2];
+    eb_sproc_t *tty[2 * MAX_TTYS];
     sigset_t mask;
     uint64_t next_oom = 0;
     int sfd;
@@ -153,15 +155,26 @@ int eb_shim_serve(eb_shim_t *s, int lfd, eb_error_t *err)
     if (sfd < 0)
         return eb_error_set(err, errno, "signalfd");
     while (!s->shutdown) {
-        nfds_t n = 0, i;
+        nfds_t n = 0, nc, i;
         eb_sconn_t *c;
         uint64_t now;
 
         pfd[n++] = (struct pollfd) { sfd, POLLIN, 0 };
         pfd[n++] = (struct pollfd) { lfd, POLLIN, 0 };
-        for (c = s->conns; c && n < EB_ARRAY_SIZE(pfd); c = c->next) {
+        for (c = s->conns; c && n < MAX_CONNS + 2; c = c->next) {
             who[n] = c;
             pfd[n++] = (struct pollfd) { c->fd, POLLIN | (c->out.len ? POLLOUT : 0), 0 };
+        }
+        nc = n;
+        for (eb_sproc_t *p = s->procs; p && n + 2 <= EB_ARRAY_SIZE(pfd); p = p->next) {
+            if (p->master >= 0) {
+                tty[n - nc] = p;
+                pfd[n++] = (struct pollfd) { p->master, POLLIN, 0 };
+            }
+            if (p->tin >= 0) {
+                tty[n - nc] = p;
+                pfd[n++] = (struct pollfd) { p->tin, POLLIN, 0 };
+            }
         }
         /* OOM kills that end no container (a child of its init) are seen
          * within OOM_POLL_MS; one that ends it, at its exit. */
@@ -176,9 +189,14 @@ int eb_shim_serve(eb_shim_t *s, int lfd, eb_error_t *err)
             on_signals(s, sfd);
         if (pfd[1].revents)
             accept_conn(s, lfd);
-        for (i = 2; i < n; i++)
+        for (i = 2; i < nc; i++)
             if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
                 conn_input(s, who[i]);
+        /* A process reaped above has its copies closed: skip its slots. */
+        for (i = nc; i < n; i++)
+            if ((pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) && (tty[i - nc]->master == pfd[i].fd
+                                                                     || tty[i - nc]->tin == pfd[i].fd))
+                eb_shim_tty_input(tty[i - nc], pfd[i].fd);
         /* A Wait answered from SIGCHLD may be on any connection. */
         for (c = s->conns; c; c = c->next)
             if (!c->dead && c->out.len)

@@ -10,7 +10,8 @@
  *   task.c    the Task methods on the class ops
  *   events.c  task events to containerd (its publish binary)
  *   metrics.c a container's numbers as containerd's cgroup Metrics
- *   mount.c   the rootfs mounts containerd hands over */
+ *   mount.c   the rootfs mounts containerd hands over
+ *   tty.c     a terminal's pty copied to and from containerd's FIFOs */
 #ifndef EB_SHIM_H
 #define EB_SHIM_H
 
@@ -38,6 +39,8 @@ typedef struct eb_sproc {
     char *process_json;        /* an exec's OCI process, until it starts */
     char *bundle;
     uint64_t oom_kills;        /* the container's count last seen (init only) */
+    bool terminal;
+    int master, tin, tout;     /* a terminal's pty master and the FIFOs copied to and from it; -1 */
     struct eb_sproc *next;
 } eb_sproc_t;
 
@@ -78,6 +81,12 @@ void eb_shim_exited(eb_shim_t *s, pid_t pid, int status);
 /* OOM kills since the last look: TaskOOM for each container with new ones
  * (kubelet's OOMKilled comes from it, and must arrive before the exit). */
 void eb_shim_check_oom(eb_shim_t *s);
+/* tty.c: the copies between a terminal's pty and containerd's FIFOs. */
+void eb_shim_tty_open(eb_sproc_t *p, int master, int in, int out);
+/* Bytes are waiting on FD (the master or the stdin FIFO) of P. */
+void eb_shim_tty_input(eb_sproc_t *p, int fd);
+/* The process ended: what it wrote last goes out, then the FIFOs close. */
+void eb_shim_tty_close(eb_sproc_t *p);
 /* The wait status as containerd reports it (128 + signal). */
 uint32_t eb_shim_exit_code(const eb_sproc_t *p);
 

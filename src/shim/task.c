@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +45,7 @@ static eb_sproc_t *proc_add(eb_shim_t *s, const char *id, const char *exec_id)
 
     p->id = eb_xstrdup(id);
     p->exec_id = eb_xstrdup(exec_id ? exec_id : "");
+    p->master = p->tin = p->tout = -1;
     p->next = s->procs;
     s->procs = p;
     return p;
@@ -51,6 +53,7 @@ static eb_sproc_t *proc_add(eb_shim_t *s, const char *id, const char *exec_id)
 
 static void proc_free(eb_sproc_t *p)
 {
+    eb_shim_tty_close(p);
     free(p->id), free(p->exec_id), free(p->stdin_path), free(p->stdout_path), free(p->stderr_path);
     free(p->process_json), free(p->bundle);
     free(p);
@@ -117,10 +120,13 @@ static void check_oom(eb_shim_t *s, eb_sproc_t *p)
     }
 }
 
+/* Only where the count is a host file: asking a guest every 2 s would
+ * stall the shim's one thread behind a slow agent.  A runv container's
+ * OOM kills are seen at its exit. */
 void eb_shim_check_oom(eb_shim_t *s)
 {
     for (eb_sproc_t *p = s->procs; p; p = p->next)
-        if (!p->exec_id[0] && p->started && !p->exited)
+        if (!p->exec_id[0] && p->started && !p->exited && eb_class_of_container(s->root, p->id)->host_view)
             check_oom(s, p);
 }
 
@@ -137,6 +143,8 @@ void eb_shim_exited(eb_shim_t *s, pid_t pid, int status)
     /* An init the OOM killer took: the TaskOOM goes first. */
     if (!p->exec_id[0])
         check_oom(s, p);
+    /* All it wrote is out before anyone hears that it ended. */
+    eb_shim_tty_close(p);
     p->exited = true;
     p->status = status;
     clock_gettime(CLOCK_REALTIME, &p->exited_at);
@@ -219,7 +227,7 @@ static int m_create(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb
     Containerd__Task__V2__TaskCreate ev = CONTAINERD__TASK__V2__TASK_CREATE__INIT;
     const eb_class_t *class;
     eb_create_opts_t o = { 0 };
-    int fds[3] = { -1, -1, -1 }, ret = -1;
+    int fds[3] = { -1, -1, -1 }, ret = -1, master = -1;
     pid_t pid = -1;
     eb_sproc_t *p;
     (void) stream;
@@ -234,14 +242,10 @@ static int m_create(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb
         eb_error_set(err, EEXIST, "container `%s` exists", r->id);
         goto out;
     }
-    if (r->terminal) {
-        eb_error_set(err, ENOTSUP, "container `%s`: a terminal is not supported by this shim yet", r->id);
-        goto out;
-    }
     if (eb_class_of_bundle(r->bundle, &class, err) < 0
         || eb_shim_mount_rootfs(r->bundle, r->rootfs, r->n_rootfs, err) < 0)
         goto out;
-    if (open_stdio(r->stdin, r->stdout, r->stderr, fds, err) < 0) {
+    if (open_stdio(r->terminal && !r->stdin[0] ? NULL : r->stdin, r->stdout, r->stderr, fds, err) < 0) {
         eb_shim_unmount_rootfs(r->bundle);
         goto out;
     }
@@ -249,12 +253,18 @@ static int m_create(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb
     o.root = s->root;
     o.id = r->id;
     o.bundle = r->bundle;
-    o.stdio = fds;
-    if (class->create(&o, NULL, &pid, NULL, err) < 0) {
+    /* A terminal: the class hands back the pty's master, copied here. */
+    o.stdio = r->terminal ? NULL : fds;
+    o.keep_console = r->terminal;
+    if (class->create(&o, NULL, &pid, r->terminal ? &master : NULL, err) < 0) {
         eb_shim_unmount_rootfs(r->bundle);
         goto out;
     }
     p = proc_add(s, r->id, NULL);
+    if (r->terminal) {
+        eb_shim_tty_open(p, master, r->stdin[0] ? eb_steal_fd(fds[0]) : -1, eb_steal_fd(fds[1]));
+        p->terminal = true;
+    }
     p->pid = pid;
     p->bundle = eb_xstrdup(r->bundle);
     p->stdin_path = eb_xstrdup(r->stdin), p->stdout_path = eb_xstrdup(r->stdout);
@@ -277,17 +287,21 @@ out:
 static int start_exec(eb_shim_t *s, eb_sproc_t *p, eb_error_t *err)
 {
     eb_exec_opts_t o = { 0 };
-    int fds[3] = { -1, -1, -1 }, rc;
+    int fds[3] = { -1, -1, -1 }, rc, master = -1;
+    bool tty = p->terminal;
     pid_t pid = -1;
 
-    if (open_stdio(p->stdin_path, p->stdout_path, p->stderr_path, fds, err) < 0)
+    if (open_stdio(tty && !p->stdin_path[0] ? NULL : p->stdin_path, p->stdout_path, p->stderr_path, fds, err) < 0)
         return -1;
     above2(fds);
     o.root = s->root;
     o.id = p->id;
     o.process_json = p->process_json;
-    o.stdio = fds;
-    rc = eb_class_of_container(s->root, p->id)->exec(&o, &pid, NULL, err);
+    o.stdio = tty ? NULL : fds;
+    o.keep_console = tty;
+    rc = eb_class_of_container(s->root, p->id)->exec(&o, &pid, tty ? &master : NULL, err);
+    if (rc == 0 && tty)
+        eb_shim_tty_open(p, master, p->stdin_path[0] ? eb_steal_fd(fds[0]) : -1, eb_steal_fd(fds[1]));
     close3(fds);
     if (rc < 0)
         return -1;
@@ -477,13 +491,12 @@ static int m_exec(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb_b
         eb_error_set(err, ENOENT, "container `%s` does not exist", r->id);
     else if (!r->exec_id[0] || eb_shim_proc(s, r->id, r->exec_id))
         eb_error_set(err, EEXIST, "exec `%s` of container `%s` exists", r->exec_id, r->id);
-    else if (r->terminal)
-        eb_error_set(err, ENOTSUP, "exec `%s`: a terminal is not supported by this shim yet", r->exec_id);
     else if (r->spec == NULL || r->spec->value.len == 0 || r->spec->value.len > (1u << 20))
         eb_error_set(err, EINVAL, "exec `%s`: no process spec", r->exec_id);
     else {
         p = proc_add(s, r->id, r->exec_id);
         p->process_json = strndup((const char *) r->spec->value.data, r->spec->value.len);
+        p->terminal = r->terminal;
         p->stdin_path = eb_xstrdup(r->stdin), p->stdout_path = eb_xstrdup(r->stdout);
         p->stderr_path = eb_xstrdup(r->stderr);
         ev.container_id = r->id, ev.exec_id = r->exec_id;
@@ -636,6 +649,32 @@ static int m_shutdown(void *ctx, uint32_t stream, const uint8_t *d, size_t len, 
     return 0;
 }
 
+static int m_resize(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb_buf_t *resp, eb_error_t *err)
+{
+    eb_shim_t *s = ctx;
+    Containerd__Task__V2__ResizePtyRequest *r =
+        UNPACK(Containerd__Task__V2__ResizePtyRequest, containerd__task__v2__resize_pty_request, d, len, err);
+    struct winsize ws = { 0 };
+    eb_sproc_t *p;
+    int ret = -1;
+    (void) stream;
+
+    if (r == NULL)
+        return -1;
+    eb_buf_reset(resp);
+    p = eb_shim_proc(s, r->id, r->exec_id);
+    ws.ws_col = (unsigned short) (r->width > 65535 ? 65535 : r->width);
+    ws.ws_row = (unsigned short) (r->height > 65535 ? 65535 : r->height);
+    if (p == NULL || p->master < 0)
+        eb_error_set(err, p ? EINVAL : ENOENT, "process `%s` of container `%s` has no terminal", r->exec_id, r->id);
+    else if (ioctl(p->master, TIOCSWINSZ, &ws) < 0)
+        eb_error_set(err, errno, "resize the terminal of `%s`", r->id);
+    else
+        ret = 0;
+    containerd__task__v2__resize_pty_request__free_unpacked(r, NULL);
+    return ret;
+}
+
 /* Stats: the class measures (runc: the host cgroup and the container's
  * network namespace; runv: the guest, validated); containerd gets them as
  * its cgroup Metrics. */
@@ -692,5 +731,6 @@ const eb_ttrpc_method_t eb_shim_methods[] = {
     { EB_SHIM_SERVICE, "Pause", m_pause },     { EB_SHIM_SERVICE, "Resume", m_resume },
     { EB_SHIM_SERVICE, "Connect", m_connect }, { EB_SHIM_SERVICE, "Shutdown", m_shutdown },
     { EB_SHIM_SERVICE, "CloseIO", m_closeio }, { EB_SHIM_SERVICE, "Stats", m_stats },
+    { EB_SHIM_SERVICE, "ResizePty", m_resize },
     { NULL, NULL, NULL },
 };

@@ -287,7 +287,7 @@ static void device_name(const eb_sample_t *s, uint64_t major, uint64_t minor, ch
     eb_error_t err = { 0 };
 
     snprintf(out, len, "%llu:%llu", (unsigned long long) major, (unsigned long long) minor);
-    if (!s->host_devices)
+    if (!s->host_view)
         return;
     snprintf(path, sizeof(path), "/sys/dev/block/%llu:%llu/uevent", (unsigned long long) major,
              (unsigned long long) minor);

@@ -79,7 +79,7 @@ int eb_sample_collect(const char *root, const char *id, eb_sample_t *s, eb_error
     memset(s, 0, sizeof(*s));
     s->id = eb_xstrdup(id);
     s->klass = class->name;
-    s->host_devices = class->host_devices;
+    s->host_view = class->host_view;
     if (eb_state_load(root, id, false, &state, err) < 0)
         return -1;
     identity(s, state->annotations_json);

@@ -17,7 +17,7 @@
 typedef struct eb_sample {
     char *id;
     const char *klass;            /* the isolation class: "runc" or "runv" */
-    bool host_devices;            /* its block devices are the host's */
+    bool host_view;               /* measured on the host: its block devices are the host's */
     /* from the CRI annotations (containerd's or CRI-O's); NULL without */
     char *sandbox_id, *pod_name, *pod_namespace, *pod_uid, *container_name, *image;
     int is_sandbox;               /* the pod's sandbox (pause) container */

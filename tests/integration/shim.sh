@@ -4,7 +4,7 @@
 # as the client: the runc class, the runv class (a microVM), a pod's
 # containers served by one shim, and nothing left behind.
 . "$(dirname "$0")/../lib/harness.sh"
-plan 32
+plan 35
 
 command -v containerd >/dev/null || { fail "containerd installed" "containerd not found (run the setup command)"; exit 0; }
 SHIM_DIR=${EDGEBOX_SHIM_DIR:-$EB_BUILD/src/shim}
@@ -79,6 +79,19 @@ check "runc: ctr task metrics: its CPU ($cpu ns)" within "$cpu" 300000000 100000
 ctr task kill -s SIGKILL m1
 for _ in $(seq 50); do ctr task ls | grep -q 'm1.*STOPPED' && break; sleep 0.1; done
 ctr task delete m1 >/dev/null 2>&1; ctr container delete m1
+
+# a terminal: the pty's master copied to and from containerd's FIFOs
+out=$("$EB_BUILD/tests/tools/eb-ptyrun" ctr --address "$D/containerd.sock" --namespace ebt run --rm -t \
+      --runtime io.containerd.edgebox.v2 --rootfs "$R" t1 sh -c 'tty; stty size; exit 4' </dev/null); rc=$?
+check_match "runc: ctr run -t: a tty" '/dev/(pts/[0-9]+|console)' "$out"
+check_eq "runc: ctr run -t: exit code" 4 "$rc"
+sr -d t2 sleep 1000
+out=$("$EB_BUILD/tests/tools/eb-ptyrun" ctr --address "$D/containerd.sock" --namespace ebt task exec -t \
+      --exec-id te t2 sh -c 'tty; exit 7' </dev/null); rc=$?
+check_match "runc: ctr task exec -t: a tty, exit code" '/dev/pts/[0-9]+.* 7$' "$(echo $out) $rc"
+ctr task kill -s SIGKILL t2
+for _ in $(seq 50); do ctr task ls | grep -q 't2.*STOPPED' && break; sleep 0.1; done
+ctr task delete t2 >/dev/null 2>&1; ctr container delete t2
 
 # OOM: TaskOOM before TaskExit (kubelet's OOMKilled); the events as
 # containerd relays them to its subscribers
