@@ -144,9 +144,8 @@ static int check_ns_type(int t, const char *path, eb_error_t *err)
                             "linux.namespaces: `%s` (type %s) is not a namespace file", path, eb_ns_names[t]);
     if (type != eb_ns_clone_flags[t]) {
         name = ns_name_of(type);
-        return eb_error_set(err, EINVAL, "linux.namespaces: `%s` is a%s %s namespace, not %s", path,
-                            name && strchr("aeiou", name[0]) ? "n" : "", name ? name : "unknown",
-                            eb_ns_names[t]);
+        return eb_error_set(err, EINVAL, "linux.namespaces: `%s` is a namespace of type %s, not %s", path,
+                            name ? name : "unknown", eb_ns_names[t]);
     }
     return 0;
 }
