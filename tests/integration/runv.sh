@@ -40,6 +40,50 @@ ebv start pod1
 check_eq "sandbox: running" running "$(ebv state pod1 | jq -r .status)"
 qemus=$(pgrep -c -f "qemu-system.*-name edgebox-")
 
+# ---- OCI hooks: the host runs prestart, createRuntime, poststart and
+# poststop (in the pod's network namespace); the guest runs createContainer
+# (the host binary shared in) and startContainer (a path in the container) ----
+NS=ebvhk$$
+ip netns add $NS
+printf '%s\n' '#!/bin/sh' '# hook.sh KIND LOG: a line per run: the kind, its state, its network namespace' \
+    'state=$(cat)' \
+    'echo "$1 $(echo "$state" | jq -r ".status + \" \" + .id + \" \" + (.pid | tostring)") $(readlink /proc/self/ns/net)" >> "$2"' \
+    > "$EB_TMP/hook.sh"
+hk() { echo "{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"$EB_TMP/hook.sh\", \"$1\", \"$EB_TMP/hooks.log\"], \"env\": [\"PATH=/usr/sbin:/usr/bin:/sbin:/bin\"]}"; }
+make_bundle "$EB_TMP/hk1" sh -c 'trap "echo TERM-caught; exit 7" TERM; while :; do sleep 0.1; done'
+pod "$EB_TMP/hk1" pod1 container
+jq_edit "$EB_TMP/hk1" ".hostname = \"hooked-cc\" | .root.readonly = false
+  | (.linux.namespaces[] | select(.type == \"network\")) .path = \"/run/netns/$NS\"
+  | .hooks = {prestart: [$(hk prestart)], createRuntime: [$(hk createRuntime)],
+              createContainer: [{path: \"/usr/bin/busybox\", args: [\"busybox\", \"hostname\"]}],
+              startContainer: [{path: \"/bin/sh\", args: [\"sh\", \"-c\", \"sleep 2; echo sc > /hook-sc\"], env: [\"PATH=/bin\"]}],
+              poststart: [{path: \"/bin/false\"}, $(hk poststart)], poststop: [$(hk poststop)]}"
+ebv create --bundle "$EB_TMP/hk1" hk1 > "$EB_TMP/hk1.out" 2>"$EB_TMP/hk1.err"
+check_eq "hooks: a container with every kind of hook is created" "created " \
+    "$(ebv state hk1 2>/dev/null | jq -r .status) $(grep -v '^time=' "$EB_TMP/hk1.err")"
+relay=$(ebv state hk1 | jq -r .pid)
+netns=$(ip netns exec $NS readlink /proc/self/ns/net)
+check_eq "hooks: prestart, createRuntime on the host, state 'creating' with the relay's pid, in the pod's netns" \
+    "prestart creating hk1 $relay $netns|createRuntime creating hk1 $relay $netns" "$(paste -sd'|' "$EB_TMP/hooks.log" 2>&1)"
+check_eq "hooks: the container's host pid (the relay) is in the pod's network namespace" "$netns" "$(readlink /proc/$relay/ns/net)"
+ebv start hk1; rc=$?
+check "start returns once startContainer ran and the program exec'd (the hook sleeps 2 s)" test -e "$EB_TMP/hk1/rootfs/hook-sc"
+ebv kill hk1 TERM
+check_eq "hooks: createContainer in the guest, in the container's UTS namespace (its hostname)" hooked-cc "$(head -1 "$EB_TMP/hk1.out")"
+check_eq "hooks: a failing poststart is a warning; the next one runs with state 'running'" "0 poststart running hk1 $relay $netns" \
+    "$rc $(sed -n 3p "$EB_TMP/hooks.log")"
+wait_stopped hk1
+check_match "kill TERM right after start: the program's trap gets it" 'TERM-caught' "$(cat "$EB_TMP/hk1.out")"
+ebv delete hk1
+check_eq "hooks: poststop on the host at delete, state 'stopped'" "poststop stopped hk1 0 $netns" "$(sed -n 4p "$EB_TMP/hooks.log")"
+make_bundle "$EB_TMP/hk2" sleep 100
+pod "$EB_TMP/hk2" pod1 container
+jq_edit "$EB_TMP/hk2" '.hooks = {createRuntime: [{path: "/bin/sleep", args: ["sleep", "30"], timeout: 1}]}'
+out=$(ebv create --bundle "$EB_TMP/hk2" hk2 2>&1); rc=$?
+check_match "hooks: a createRuntime hook over its timeout fails create, naming it; nothing left" \
+    '^1 .*createRuntime\[0\].*timed out after 1 s[^|]*\|$' "$rc $out|$(ls "$EB_ROOT" | grep -x hk2)"
+ip netns del $NS
+
 make_bundle "$EB_TMP/b0" sh -c 'echo hello-run; echo to-stderr >&2; exit 42'
 pod "$EB_TMP/b0" pod1 container
 out=$(ebv run --bundle "$EB_TMP/b0" r0 2>"$EB_TMP/r0.err"); rc=$?
@@ -124,50 +168,6 @@ ebv create --bundle "$EB_TMP/c2" c2; ebv start c2
 out=$(ebv delete c2 2>&1); check_match "delete of a running container is refused" 'not stopped' "$out"
 ebv delete --force c2
 check_eq "delete --force of a running container" "" "$(ls "$EB_ROOT" | grep -x c2)"
-
-# ---- OCI hooks: the host runs prestart, createRuntime, poststart and
-# poststop (in the pod's network namespace); the guest runs createContainer
-# (the host binary shared in) and startContainer (a path in the container) ----
-NS=ebvhk$$
-ip netns add $NS
-printf '%s\n' '#!/bin/sh' '# hook.sh KIND LOG: a line per run: the kind, its state, its network namespace' \
-    'state=$(cat)' \
-    'echo "$1 $(echo "$state" | jq -r ".status + \" \" + .id + \" \" + (.pid | tostring)") $(readlink /proc/self/ns/net)" >> "$2"' \
-    > "$EB_TMP/hook.sh"
-hk() { echo "{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"$EB_TMP/hook.sh\", \"$1\", \"$EB_TMP/hooks.log\"], \"env\": [\"PATH=/usr/sbin:/usr/bin:/sbin:/bin\"]}"; }
-make_bundle "$EB_TMP/hk1" sh -c 'trap "echo TERM-caught; exit 7" TERM; while :; do sleep 0.1; done'
-pod "$EB_TMP/hk1" pod1 container
-jq_edit "$EB_TMP/hk1" ".hostname = \"hooked-cc\" | .root.readonly = false
-  | (.linux.namespaces[] | select(.type == \"network\")) .path = \"/run/netns/$NS\"
-  | .hooks = {prestart: [$(hk prestart)], createRuntime: [$(hk createRuntime)],
-              createContainer: [{path: \"/usr/bin/busybox\", args: [\"busybox\", \"hostname\"]}],
-              startContainer: [{path: \"/bin/sh\", args: [\"sh\", \"-c\", \"sleep 2; echo sc > /hook-sc\"], env: [\"PATH=/bin\"]}],
-              poststart: [{path: \"/bin/false\"}, $(hk poststart)], poststop: [$(hk poststop)]}"
-ebv create --bundle "$EB_TMP/hk1" hk1 > "$EB_TMP/hk1.out" 2>"$EB_TMP/hk1.err"
-check_eq "hooks: a container with every kind of hook is created" "created " \
-    "$(ebv state hk1 2>/dev/null | jq -r .status) $(grep -v '^time=' "$EB_TMP/hk1.err")"
-relay=$(ebv state hk1 | jq -r .pid)
-netns=$(ip netns exec $NS readlink /proc/self/ns/net)
-check_eq "hooks: prestart, createRuntime on the host, state 'creating' with the relay's pid, in the pod's netns" \
-    "prestart creating hk1 $relay $netns|createRuntime creating hk1 $relay $netns" "$(paste -sd'|' "$EB_TMP/hooks.log" 2>&1)"
-check_eq "hooks: the container's host pid (the relay) is in the pod's network namespace" "$netns" "$(readlink /proc/$relay/ns/net)"
-ebv start hk1; rc=$?
-check "start returns once startContainer ran and the program exec'd (the hook sleeps 2 s)" test -e "$EB_TMP/hk1/rootfs/hook-sc"
-ebv kill hk1 TERM
-check_eq "hooks: createContainer in the guest, in the container's UTS namespace (its hostname)" hooked-cc "$(head -1 "$EB_TMP/hk1.out")"
-check_eq "hooks: a failing poststart is a warning; the next one runs with state 'running'" "0 poststart running hk1 $relay $netns" \
-    "$rc $(sed -n 3p "$EB_TMP/hooks.log")"
-wait_stopped hk1
-check_match "kill TERM right after start: the program's trap gets it" 'TERM-caught' "$(cat "$EB_TMP/hk1.out")"
-ebv delete hk1
-check_eq "hooks: poststop on the host at delete, state 'stopped'" "poststop stopped hk1 0 $netns" "$(sed -n 4p "$EB_TMP/hooks.log")"
-make_bundle "$EB_TMP/hk2" sleep 100
-pod "$EB_TMP/hk2" pod1 container
-jq_edit "$EB_TMP/hk2" '.hooks = {createRuntime: [{path: "/bin/sleep", args: ["sleep", "30"], timeout: 1}]}'
-out=$(ebv create --bundle "$EB_TMP/hk2" hk2 2>&1); rc=$?
-check_match "hooks: a createRuntime hook over its timeout fails create, naming it; nothing left" \
-    '^1 .*createRuntime\[0\].*timed out after 1 s[^|]*\|$' "$rc $out|$(ls "$EB_ROOT" | grep -x hk2)"
-ip netns del $NS
 
 # ---- namespace paths, user namespaces, AppArmor, cpusets ----
 make_bundle "$EB_TMP/ns1" true
