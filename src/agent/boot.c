@@ -102,10 +102,18 @@ int eb_agent_boot(eb_error_t *err)
     /* Controllers for the containers' cgroups (v2 needs them delegated). */
     if (eb_write_file("/sys/fs/cgroup/cgroup.subtree_control", "+cpu +cpuset +io +memory +pids", 30, err) < 0)
         eb_error_clear(err);
+    /* Traversable, not listable: a container with a user namespace binds
+     * its rootfs from under /run/edgebox/shared as its mapped root. */
+    if ((mkdir("/run/edgebox", 0711) < 0 && errno != EEXIST) || chmod("/run/edgebox", 0711) < 0)
+        return eb_error_set(err, errno, "mkdir /run/edgebox");
     if (eb_mkdir_p(EB_AGENT_STATE, 0700, err) < 0 || eb_mkdir_p(EB_AGENT_BUNDLES, 0700, err) < 0)
         return -1;
     if (do_mount(EB_AGENT_SHARE_TAG, EB_AGENT_SHARED, "virtiofs", MS_NOSUID | MS_NODEV, NULL, err) < 0)
         return -1;
+    /* The host makes it so too (guest_spec.c); this is the guest's view,
+     * whose attributes it may have cached since the mount. */
+    if (chmod(EB_AGENT_SHARED, 0711) < 0)
+        eb_debug("chmod %s: %s", EB_AGENT_SHARED, strerror(errno));
     return 0;
 }
 

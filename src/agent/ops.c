@@ -4,6 +4,7 @@
  * (EB_OP_AGENT) has its handler in one table. */
 #include "agent/ops.h"
 #include "agent/boot.h"
+#include "agent/guestfix.h"
 #include "agent/logs.h"
 #include "agent/net.h"
 #include "agent/proc.h"
@@ -149,9 +150,16 @@ static int op_create(eb_agent_t *a, json_object *req, json_object *resp, eb_erro
     init_opts_t init = { 0 };
     json_object *logs;
 
+    json_object *process = NULL;
+
     if (spec == NULL || get_id(req, &l.id, err) < 0 || get_new_stream(a, req, &l.stream, err) < 0
         || eb_msg_bool(req, "terminal", &l.tty, err) < 0)
         return -1;
+    /* Before the parse: the core saves this JSON, and exec merges its
+     * process from it. */
+    eb_agent_fix_namespaces(spec);
+    if (json_object_object_get_ex(spec, "process", &process))
+        eb_agent_fix_apparmor(process, l.id);
     if (eb_spec_from_json(spec, &parsed, err) < 0)
         return eb_error_wrap(err, "container %s: spec", l.id);
     /* The directory relative paths start from (the host sends absolute
@@ -249,6 +257,7 @@ static int op_exec(eb_agent_t *a, json_object *req, json_object *resp, eb_error_
     if (proc) {
         if (json_object_object_get_ex(proc, "terminal", &t))
             l.tty = json_object_get_boolean(t);
+        eb_agent_fix_apparmor(proc, l.id);
         o.process_json = json_object_to_json_string_ext(proc, JSON_C_TO_STRING_PLAIN);
     } else {
         if (exec_options(req, &o, &args, &env, &caps, err) < 0)
@@ -416,6 +425,9 @@ static int op_usage(eb_agent_t *a, json_object *req, json_object *resp, eb_error
     return 0;
 }
 
+/* Answered once the program runs, as runc's start returns after the
+ * exec: the fifo is read before the startContainer hooks and the last
+ * set-up, and a signal sent in between would reach the init instead. */
 static int op_start(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
 {
     const char *id;
@@ -425,8 +437,11 @@ static int op_start(eb_agent_t *a, json_object *req, json_object *resp, eb_error
     if (get_id(req, &id, err) < 0 || eb_container_start(EB_AGENT_STATE, id, err) < 0)
         return -1;
     init = eb_agent_proc_init(&a->procs, id);
-    if (init)
-        eb_agent_logs_started(a, id, init->pid);
+    if (init == NULL)
+        return 0;
+    if (eb_agent_wait_exec(init->pid, id, err) < 0)
+        return -1;
+    eb_agent_logs_started(a, id, init->pid);
     return 0;
 }
 

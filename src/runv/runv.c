@@ -12,6 +12,7 @@
 #include "runv/client.h"
 #include "runv/relay.h"
 #include "runv/guest_spec.h"
+#include "runv/host_hooks.h"
 #include "runv/logger.h"
 #include "spec/bundle.h"
 #include "spec/cri.h"
@@ -21,8 +22,10 @@
 #include "proto/message.h"
 #include "proto/ops.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <limits.h>
 #include <poll.h>
 #include <pty.h>
@@ -40,6 +43,7 @@ typedef struct {
     char *sandbox;
     pid_t guest_pid;
     bool owner;
+    unsigned vcpus;        /* the VM's, in its owner's record; 0: unknown */
 } runv_info_t;
 
 static void info_free(runv_info_t *i)
@@ -67,6 +71,8 @@ static int info_load(const char *root, const char *id, runv_info_t *info, eb_err
         info->guest_pid = json_object_get_int(v);
     if (json_object_object_get_ex(o, "owner", &v))
         info->owner = json_object_get_boolean(v);
+    if (json_object_object_get_ex(o, "vcpus", &v))
+        info->vcpus = (unsigned) json_object_get_int(v);
     json_object_put(o);
     return 0;
 }
@@ -80,6 +86,8 @@ static int info_save(const char *dir, const runv_info_t *info, eb_error_t *err)
     json_object_object_add(o, "sandbox", json_object_new_string(info->sandbox));
     json_object_object_add(o, "guest_pid", json_object_new_int(info->guest_pid));
     json_object_object_add(o, "owner", json_object_new_boolean(info->owner));
+    if (info->vcpus)
+        json_object_object_add(o, "vcpus", json_object_new_int((int) info->vcpus));
     s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
     ret = eb_write_file_atomic(dir, "runv.json", s, strlen(s), err);
     json_object_put(o);
@@ -131,6 +139,31 @@ static unsigned vm_memory(const eb_spec_t *spec)
     return (unsigned) mib + EB_RUNV_OVERHEAD_MIB;
 }
 
+/* How many CPUs a cpuset list ("0-1,3") needs to exist: its highest
+ * index plus one; 0 for none or a list the guest's cgroup will refuse. */
+static unsigned cpuset_span(const char *cpus)
+{
+    unsigned long top = 0, v;
+    char *end;
+    const char *c = cpus;
+
+    while (c && *c) {
+        if (!isdigit((unsigned char) *c))
+            return 0;
+        v = strtoul(c, &end, 10);
+        if (v >= 4096)
+            return 0;
+        if (v + 1 > top)
+            top = v + 1;
+        c = end;
+        if (*c == '-' || *c == ',')
+            c++;
+    }
+    return (unsigned) top;
+}
+
+/* From the CPU quota, and enough vCPUs for every CPU the cpuset names
+ * (the guest's cpuset.cpus refuses a CPU it does not have: ERANGE). */
 static unsigned vm_cpus(const eb_spec_t *spec)
 {
     long host = sysconf(_SC_NPROCESSORS_ONLN);
@@ -140,6 +173,8 @@ static unsigned vm_cpus(const eb_spec_t *spec)
         && spec->resources.cpu.period.v > 0)
         n = ((uint64_t) spec->resources.cpu.quota.v + spec->resources.cpu.period.v - 1)
             / spec->resources.cpu.period.v;
+    if (cpuset_span(spec->resources.cpu.cpus) > n)
+        n = cpuset_span(spec->resources.cpu.cpus);
     if (host > 0 && n > (uint64_t) host)
         n = (uint64_t) host;
     return n ? (unsigned) n : 1;
@@ -322,9 +357,23 @@ static int host_stdio(bool tty, const char *console_socket, bool keep, const int
     return 0;
 }
 
+/* The relay of a container's init lives in the pod's network namespace
+ * (NETNS, when given): it is the container's pid on the host, what hooks
+ * and tools look up by state.pid. */
+static int enter_netns(const char *netns, eb_error_t *err)
+{
+    _cleanup_close_ int fd = netns ? open(netns, O_RDONLY | O_CLOEXEC) : -1;
+
+    if (netns == NULL)
+        return 0;
+    if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+        return eb_error_set(err, errno, "enter the pod's network namespace `%s`", netns);
+    return 0;
+}
+
 /* Fork the relay for REQ; on success *RELAY and *GUEST_PID are set. */
-static int spawn_relay(const char *root, const char *sid, json_object *req, bool tty, int stdio[3], pid_t *relay,
-                       pid_t *guest_pid, eb_error_t *err)
+static int spawn_relay(const char *root, const char *sid, json_object *req, bool tty, int stdio[3],
+                       const char *netns, pid_t *relay, pid_t *guest_pid, eb_error_t *err)
 {
     char report[EB_ERROR_MSG_MAX + 64];
     int pfd[2];
@@ -339,6 +388,7 @@ static int spawn_relay(const char *root, const char *sid, json_object *req, bool
     }
     if (pid == 0) {
         int keep[5] = { pfd[1], eb_log_fd(), stdio[0], stdio[1], stdio[2] };
+        eb_error_t cerr = { 0 };
         if (tty) {
             /* Its own session with the pty as controlling terminal, so
              * the shim's resizes arrive as SIGWINCH; and the pty as its
@@ -348,6 +398,10 @@ static int spawn_relay(const char *root, const char *sid, json_object *req, bool
             dup2(stdio[0], 0), dup2(stdio[0], 1), dup2(stdio[0], 2);
         }
         eb_close_fds_except(keep, 5);
+        if (enter_netns(netns, &cerr) < 0) {
+            if (dprintf(pfd[1], "ERR %s", cerr.msg) < 0) { }
+            _exit(1);
+        }
         relay_main(root, sid, req, tty, stdio, pfd[1]);
     }
     close(pfd[1]);
@@ -404,21 +458,34 @@ static int save_new_state(const eb_create_opts_t *o, const char *bundle, const e
     return 0;
 }
 
-/* The container's own sandbox is booted; one joining a pod gets the guest
- * pid of the pod's sandbox container, whose namespaces it shares. */
-static int boot_or_join(const eb_create_opts_t *o, const eb_spec_t *spec, const runv_info_t *info,
+/* The container's own sandbox is booted (namespace paths checked first,
+ * so no VM boots for a config that cannot run); one joining a pod gets
+ * the guest pid of the pod's sandbox container, whose namespaces it
+ * shares, once its cpuset fits the pod's VM (vCPUs are not hot-plugged). */
+static int boot_or_join(const eb_create_opts_t *o, const eb_spec_t *spec, runv_info_t *info,
                         const char *log_path, pid_t *sandbox_gpid, eb_error_t *err)
 {
+    unsigned need = cpuset_span(spec->resources.cpu.cpus);
     runv_info_t sb;
+    int ret = 0;
 
     *sandbox_gpid = 0;
-    if (info->owner)
+    if (eb_guest_ns_check(spec, !info->owner, err) < 0)
+        return -1;
+    if (info->owner) {
+        info->vcpus = vm_cpus(spec);
         return boot_sandbox(o, spec, info->sandbox, log_path, err);
+    }
     if (info_load(o->root, info->sandbox, &sb, err) < 0)
         return eb_error_wrap(err, "sandbox `%s` of container `%s`", info->sandbox, o->id);
+    if (sb.vcpus && need > sb.vcpus)
+        ret = eb_error_set(err, ERANGE,
+                           "linux.resources.cpu.cpus `%s` needs %u vCPUs; the VM of pod sandbox `%s` has %u "
+                           "(sized from the sandbox container's cpuset and quota)",
+                           spec->resources.cpu.cpus, need, info->sandbox, sb.vcpus);
     *sandbox_gpid = sb.guest_pid;
     info_free(&sb);
-    return 0;
+    return ret;
 }
 
 /* The agent's create request: the guest's config (shares made), the log
@@ -495,14 +562,16 @@ int eb_runv_create(const eb_create_opts_t *o, const char *log_path, pid_t *relay
     info.sandbox = eb_xstrdup(sid);
     info.owner = strcmp(sid, o->id) == 0;
     sbdir = eb_sandbox_dir(o->root, sid);
-    if (save_new_state(o, bundle, spec, &info, &st, err) < 0)
+    if (save_new_state(o, bundle, spec, &info, &st, err) < 0 || eb_runv_hooks_save(st, b.text, b.len, err) < 0)
         goto out;
     if (boot_or_join(o, spec, &info, log_path, &gpid, err) < 0)
         goto out;
     booted = info.owner;
     if ((req = create_request(o, spec, bundle, sbdir, gpid, err)) == NULL
         || host_stdio(spec->process.terminal, o->console_socket, o->keep_console, o->stdio, stdio, &master, err) < 0
-        || spawn_relay(o->root, sid, req, spec->process.terminal, stdio, &relay, &gpid, err) < 0)
+        || spawn_relay(o->root, sid, req, spec->process.terminal, stdio,
+                       spec->namespaces[EB_NS_NET].present ? spec->namespaces[EB_NS_NET].path : NULL, &relay,
+                       &gpid, err) < 0)
         goto out;
     if (spec->process.terminal && stdio[0] > 2)
         close(stdio[0]);
@@ -510,7 +579,9 @@ int eb_runv_create(const eb_create_opts_t *o, const char *log_path, pid_t *relay
     st->pid = relay;
     st->starttime = eb_pid_starttime(relay);
     st->creating = false;
-    if (eb_state_save(st, err) < 0 || info_save(st->dir, &info, err) < 0)
+    /* The container exists (the guest's init waits for start): the host's
+     * creation hooks see its state, pid included. */
+    if (eb_state_save(st, err) < 0 || info_save(st->dir, &info, err) < 0 || eb_runv_hooks_create(spec, st, err) < 0)
         goto out;
     if (o->pid_file && eb_write_pid_file(o->pid_file, relay, err) < 0)
         goto out;
@@ -573,13 +644,20 @@ int eb_runv_state(const char *root, const char *id, eb_state_t **st, eb_status_t
     return 0;
 }
 
+/* The agent answers once the program runs: poststart follows it. */
 int eb_runv_start(const char *root, const char *id, eb_error_t *err)
 {
     eb_status_t s = eb_runv_status(root, id, NULL);
+    _cleanup_state_ eb_state_t *st = NULL;
 
     if (s != EB_STATUS_CREATED)
         return eb_error_set(err, EINVAL, "cannot start a container in the %s state", eb_status_names[s]);
-    return call(root, id, req_new(EB_OP_START, id), NULL, err);
+    if (call(root, id, req_new(EB_OP_START, id), NULL, err) < 0)
+        return -1;
+    if (eb_state_load(root, id, false, &st, err) < 0)
+        return -1;
+    eb_runv_hooks_after(st, EB_HOOK_POSTSTART);
+    return 0;
 }
 
 int eb_runv_kill(const char *root, const char *id, int sig, bool all, eb_error_t *err)
@@ -642,6 +720,9 @@ int eb_runv_delete(const char *root, const char *id, bool force, eb_error_t *err
     }
     eb_sandbox_unshare(sbdir, id);
     eb_logger_forget(sbdir, id);
+    /* Stopped in the guest and its shares gone; the sandbox's network
+     * namespace is still there for a network plugin to undo its work. */
+    eb_runv_hooks_after(st, EB_HOOK_POSTSTOP);
     if (info.owner) {
         pid_t mon = eb_sandbox_read_pid(sbdir, "monitor");
         r = req_new(EB_OP_SHUTDOWN, NULL);
@@ -758,7 +839,7 @@ int eb_runv_exec(const eb_exec_opts_t *o, pid_t *relay_out, int *master_out, eb_
         goto fail;
     if (host_stdio(tty, o->console_socket, o->keep_console, o->stdio, stdio, &master, err) < 0)
         goto fail;
-    if (spawn_relay(o->root, info.sandbox, req, tty, stdio, &relay, &gpid, err) < 0)
+    if (spawn_relay(o->root, info.sandbox, req, tty, stdio, NULL, &relay, &gpid, err) < 0)
         goto fail;
     json_object_put(req);
     info_free(&info);

@@ -5,8 +5,10 @@
  * stream for rotation, a closed file taken up again under another name, a
  * known inode with new content (as a new file on a deleted one's inode
  * number), and a host writer's resubscription.  The test process is "the
- * container" (its root is /proc/self/root, the host's /). */
+ * container" (its root is /proc/self/root, the host's /).  Also guestfix.c:
+ * the spec fix-ups and the wait for an exec. */
 #include "unit.h"
+#include "agent/guestfix.h"
 #include "agent/logs.h"
 #include "agent/ops.h"
 #include "agent/event.h"
@@ -18,6 +20,10 @@
 #include "proto/ops.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -247,6 +253,52 @@ static void test_procs(void)
     eb_outbuf_free(&ag.out);
 }
 
+/* guestfix.c: namespaces the agent is in are dropped, others kept; an
+ * AppArmor profile goes where no policy is loaded (none on this host's
+ * test, as in the guest); the exec wait sees a child exec. */
+static void test_guestfix(void)
+{
+    json_object *spec = json_tokener_parse(
+        "{\"process\": {\"apparmorProfile\": \"p\"}, \"linux\": {\"namespaces\": ["
+        "{\"type\": \"ipc\", \"path\": \"/proc/self/ns/ipc\"}, {\"type\": \"uts\"},"
+        "{\"type\": \"pid\", \"path\": \"/proc/1/ns/ipc\"}]}}");
+    json_object *lx, *nss, *proc;
+    eb_error_t err = { 0 };
+    pid_t pid;
+
+    eb_agent_fix_namespaces(spec);
+    json_object_object_get_ex(spec, "linux", &lx);
+    json_object_object_get_ex(lx, "namespaces", &nss);
+    CHECK(json_object_array_length(nss) == 2, "guestfix: the entry naming our own ipc namespace goes, %zu left",
+          json_object_array_length(nss));
+    CHECK(strcmp(json_object_get_string(json_object_object_get(json_object_array_get_idx(nss, 1), "type")),
+                 "pid") == 0,
+          "guestfix: a path to a namespace of another type is kept (the core's setns reports it)");
+    json_object_object_get_ex(spec, "process", &proc);
+    eb_agent_fix_apparmor(proc, "c1");
+    if (access("/sys/kernel/security/apparmor/profiles", R_OK) == 0)
+        printf("skip - agent: guestfix: apparmor: this host has AppArmor policy loaded\n");
+    else
+        CHECK(!json_object_object_get_ex(proc, "apparmorProfile", NULL),
+              "guestfix: no AppArmor policy: the profile is dropped");
+    json_object_put(spec);
+    pid = fork();
+    if (pid == 0) {
+        usleep(50000);
+        execl("/bin/sleep", "sleep", "1", (char *) NULL);
+        _exit(127);
+    }
+    CHECK(eb_agent_wait_exec(pid, "c1", &err) == 0, "guestfix: the wait returns after the exec: %s", err.msg);
+    {
+        char exe[64], link[256] = "";
+        snprintf(exe, sizeof(exe), "/proc/%d/exe", (int) pid);
+        CHECK(readlink(exe, link, sizeof(link) - 1) > 0 && strstr(link, "sleep") != NULL,
+              "guestfix: ... and not before (the child runs sleep: %s)", link);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
 int main(void)
 {
     char tmpl[] = "agent-logs.XXXXXX", dir[400], pat[450], a[450], a1[450], old[450], keep[450], c[450];
@@ -260,6 +312,7 @@ int main(void)
     unit_name = "agent";
     test_dispatch();
     test_procs();
+    test_guestfix();
     if (mkdtemp(tmpl) == NULL || realpath(tmpl, dir) == NULL) {
         CHECK(0, "a test directory: %s", strerror(errno));
         return 1;
