@@ -125,12 +125,26 @@ static int call(const char *root, const char *id, json_object *req, json_object 
 
 /* ------------------------------------------------------------ create --- */
 
+/* A positive number in annotation KEY, at most MAX. */
+static bool annotation_u64(const eb_spec_t *spec, const char *key, uint64_t max, uint64_t *v)
+{
+    const char *a = eb_spec_annotation(spec, key);
+
+    return a && eb_parse_u64(a, v) == 0 && *v > 0 && *v <= max;
+}
+
+/* The VM's memory, the overhead on top of: the pod's total (the CRI
+ * plugin's sandbox annotation: kubelet sums the containers' limits), else
+ * io.edgebox.vm.memory-mib, else the container's own limit, else the
+ * default. */
 static unsigned vm_memory(const eb_spec_t *spec)
 {
     const char *a = eb_spec_annotation(spec, EB_RUNV_MEM_ANNOTATION);
     uint64_t mib = EB_RUNV_DEFAULT_MIB, v;
 
-    if (a && eb_parse_u64(a, &v) == 0 && v >= 64 && v <= 65536)
+    if (annotation_u64(spec, EB_CRI_SANDBOX_MEMORY, 65536ull << 20, &v))
+        mib = (v + (1 << 20) - 1) >> 20;
+    else if (a && eb_parse_u64(a, &v) == 0 && v >= 64 && v <= 65536)
         mib = v;
     else if (spec->resources.memory.limit.set && spec->resources.memory.limit.v > 0)
         mib = ((uint64_t) spec->resources.memory.limit.v + (1 << 20) - 1) >> 20;
@@ -162,14 +176,18 @@ static unsigned cpuset_span(const char *cpus)
     return (unsigned) top;
 }
 
-/* From the CPU quota, and enough vCPUs for every CPU the cpuset names
- * (the guest's cpuset.cpus refuses a CPU it does not have: ERANGE). */
+/* From the pod's CPU quota / period (the sandbox annotations), else the
+ * container's own, and enough vCPUs for every CPU the cpuset names (the
+ * guest's cpuset.cpus refuses a CPU it does not have: ERANGE). */
 static unsigned vm_cpus(const eb_spec_t *spec)
 {
     long host = sysconf(_SC_NPROCESSORS_ONLN);
-    uint64_t n = 1;
+    uint64_t n = 1, quota, period;
 
-    if (spec->resources.cpu.quota.set && spec->resources.cpu.quota.v > 0 && spec->resources.cpu.period.set
+    if (annotation_u64(spec, EB_CRI_SANDBOX_CPU_QUOTA, 1ull << 40, &quota)
+        && annotation_u64(spec, EB_CRI_SANDBOX_CPU_PERIOD, 1000000, &period))
+        n = (quota + period - 1) / period;
+    else if (spec->resources.cpu.quota.set && spec->resources.cpu.quota.v > 0 && spec->resources.cpu.period.set
         && spec->resources.cpu.period.v > 0)
         n = ((uint64_t) spec->resources.cpu.quota.v + spec->resources.cpu.period.v - 1)
             / spec->resources.cpu.period.v;

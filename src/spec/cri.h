@@ -12,6 +12,12 @@
 #define EB_CRI_POD_UID "io.kubernetes.cri.sandbox-uid"
 #define EB_CRI_CONTAINER_NAME "io.kubernetes.cri.container-name"
 #define EB_CRI_IMAGE "io.kubernetes.cri.image-name"
+/* The pod's totals on the sandbox's spec (containerd 1.6's CRI plugin,
+ * from kubelet's LinuxPodSandboxConfig.resources): what a pod VM is sized
+ * from.  Memory in bytes; the quota and period in microseconds. */
+#define EB_CRI_SANDBOX_MEMORY "io.kubernetes.cri.sandbox-memory"
+#define EB_CRI_SANDBOX_CPU_QUOTA "io.kubernetes.cri.sandbox-cpu-quota"
+#define EB_CRI_SANDBOX_CPU_PERIOD "io.kubernetes.cri.sandbox-cpu-period"
 
 #define EB_CRIO_TYPE "io.kubernetes.cri-o.ContainerType"
 #define EB_CRIO_SANDBOX_ID "io.kubernetes.cri-o.SandboxID"

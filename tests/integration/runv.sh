@@ -6,7 +6,7 @@
 # where the check is about a sandbox's own life: the pod network, SIGKILL
 # of the monitor, a guest panic, a hung guest.
 . "$(dirname "$0")/../lib/harness.sh"
-plan 85
+plan 86
 
 ebv() { "$EDGEBOX" --root "$EB_ROOT" --class runv "$@"; }
 pod() { # pod BUNDLE SANDBOX-ID sandbox|container
@@ -269,6 +269,17 @@ if [ "$(nproc)" -ge 2 ]; then
 else
     skip "cpuset 0-1 sizes the VM" "the host has one CPU"
 fi
+
+# ---- a pod's VM is sized from the CRI plugin's sandbox annotations ----
+# (the pod's totals: kubelet's pause container itself has no limits)
+make_bundle "$EB_TMP/sz" sh -c 'echo $(nproc) $(awk "/MemTotal/ {print int(\$2 / 1024)}" /proc/meminfo)'
+jq_edit "$EB_TMP/sz" '.annotations = {"io.kubernetes.cri.container-type": "sandbox", "io.kubernetes.cri.sandbox-id": "sz1",
+    "io.kubernetes.cri.sandbox-memory": "402653184", "io.kubernetes.cri.sandbox-cpu-quota": "150000",
+    "io.kubernetes.cri.sandbox-cpu-period": "100000"}'
+out=$(ebv run --bundle "$EB_TMP/sz" sz1 2>&1 | grep -v '^time=')
+# 384 MiB + the 64 MiB overhead, less what the guest kernel reserves
+check_match "pod VM sized from the sandbox annotations: 2 vCPUs for a 1.5-CPU quota, 384 MiB + overhead" \
+    "^$([ "$(nproc)" -ge 2 ] && echo 2 || echo 1) (3[89][0-9]|4[0-4][0-9])\$" "$out"
 
 # ---- delete --force of a sandbox's own running container ----
 # (the relay holds the container's stderr: the sandbox going away with
