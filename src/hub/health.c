@@ -14,17 +14,6 @@
 #include <string.h>
 #include <time.h>
 
-void eb_hub_set_online(eb_hub_t *hub, int online)
-{
-    if (atomic_exchange(&hub->online, online) == online)
-        return;
-    pthread_mutex_lock(&hub->lock);
-    atomic_fetch_add(&hub->epoch, 1);
-    pthread_cond_broadcast(&hub->changed);
-    pthread_mutex_unlock(&hub->lock);
-    eb_info("hub: apiserver %s: %s", hub->kc.server, online ? "online, forwarding" : "offline, serving from the cache");
-}
-
 /* On a kept-alive connection: a TLS handshake per check costs the
  * apiserver (and a slow link two round trips) more than the check.  A
  * connection the apiserver closed meanwhile is dialled again at once
@@ -136,27 +125,6 @@ out:
     eb_list_recs_free(lists, nl);
     eb_orphans_free(objs, no);
     malloc_trim(0);
-}
-
-void eb_hub_suspect(eb_hub_t *hub)
-{
-    if (atomic_exchange(&hub->suspect, 1))
-        return;
-    eb_info("hub: apiserver %s stopped answering: reads served from the cache while checking", hub->kc.server);
-    pthread_mutex_lock(&hub->lock);
-    pthread_cond_broadcast(&hub->changed);
-    pthread_mutex_unlock(&hub->lock);
-}
-
-void eb_hub_wait_decided(eb_hub_t *hub, int ms)
-{
-    struct timespec ts = eb_deadline_in(CLOCK_REALTIME, (uint64_t) ms);
-
-    pthread_mutex_lock(&hub->lock);
-    while (atomic_load(&hub->deciding) && !atomic_load(&hub->stopping))
-        if (pthread_cond_timedwait(&hub->changed, &hub->lock, &ts) == ETIMEDOUT)
-            break;
-    pthread_mutex_unlock(&hub->lock);
 }
 
 /* The first check decides alone: a node rebooted without its link must
