@@ -24,14 +24,8 @@ print(*ps)')
 "$SRC/tests/kube/make-pki.sh" "$W/pki"
 cc -O2 -o "$W/relay" "$SRC/bench/relay.c" -lssl -lcrypto -lpthread
 python3 "$SRC/bench/hub-load.py" seed "$W/state.json" "$PODS" "$CMS" "$NODES" "$NSS"
-cat > "$W/kc" <<KC
-apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "https://127.0.0.1:$API", certificate-authority: pki/ca.crt}}]
-users: [{name: u, user: {client-certificate: pki/node.crt, client-key: pki/node.key}}]
-contexts: [{name: x, context: {cluster: c, user: u}}]
-current-context: x
-KC
+. "$SRC/bench/hub-lib.sh"
+hub_kubeconfig "$W/kc" "$API"
 start_api() {
     python3 "$SRC/tests/kube/apiserver.py" --listen "127.0.0.1:$API" --cert "$W/pki/apiserver.crt" \
         --key "$W/pki/apiserver.key" --client-ca "$W/pki/ca.crt" --state "$W/state.json" > "$W/api.log" 2>&1 &

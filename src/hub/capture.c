@@ -235,7 +235,9 @@ int eb_capture_body(eb_hub_t *hub, const char *comp, const eb_kreq_t *r, enum eb
     eb_scope_t sc = { comp, r->res_key, fmt };
 
     if (r->verb == EB_KV_GET && status == 404)
-        return eb_store_delete(hub->store, &sc, r->ns, r->name, err);
+        return eb_store_set_gone(hub->store, &sc, r->ns, r->name, 1, err);
+    if (r->verb == EB_KV_GET && eb_store_set_gone(hub->store, &sc, r->ns, r->name, 0, err) < 0)
+        return -1;
     if (!body || !len)
         return 0;
     return fmt == EB_FMT_PB ? capture_pb(hub, &sc, r, body, len, err) : capture_json(hub, &sc, r, body, len, err);

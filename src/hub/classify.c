@@ -50,8 +50,26 @@ int eb_hub_raw_cacheable(const eb_http_head_t *h, const eb_kreq_t *r, const char
            || strncmp(p, "/apis/", 6) == 0 || strcmp(p, "/version") == 0 || strncmp(p, "/openapi/", 9) == 0;
 }
 
+/* Keyed by what changes the answer: the path, the query without the
+ * client's own deadline (kubectl sends ?timeout=32s, or its
+ * --request-timeout), and the Accept header. */
 char *eb_hub_raw_key(const eb_http_head_t *h)
 {
-    const char *acc = eb_http_header(h, "Accept");
-    return eb_strdup_printf("%s\n%s", h->target, acc ? acc : "");
+    const char *acc = eb_http_header(h, "Accept"), *q = strchr(h->target, '?');
+    eb_buf_t key = { 0 };
+    char sep = '?';
+
+    eb_buf_add(&key, h->target, q ? (size_t) (q - h->target) : strlen(h->target));
+    while (q && *q) {
+        size_t n = strcspn(++q, "&");
+        int deadline = n >= 7 && strncmp(q, "timeout", 7) == 0 && (n == 7 || q[7] == '=');
+        if (n && !deadline) {
+            eb_buf_printf(&key, "%c%.*s", sep, (int) n, q);
+            sep = '&';
+        }
+        q += n;
+    }
+    eb_buf_cat(&key, "\n", acc ? acc : "", NULL);
+    eb_buf_str(&key);
+    return key.p;
 }

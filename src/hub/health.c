@@ -14,17 +14,6 @@
 #include <string.h>
 #include <time.h>
 
-void eb_hub_set_online(eb_hub_t *hub, int online)
-{
-    if (atomic_exchange(&hub->online, online) == online)
-        return;
-    pthread_mutex_lock(&hub->lock);
-    atomic_fetch_add(&hub->epoch, 1);
-    pthread_cond_broadcast(&hub->changed);
-    pthread_mutex_unlock(&hub->lock);
-    eb_info("hub: apiserver %s: %s", hub->kc.server, online ? "online, forwarding" : "offline, serving from the cache");
-}
-
 /* On a kept-alive connection: a TLS handshake per check costs the
  * apiserver (and a slow link two round trips) more than the check.  A
  * connection the apiserver closed meanwhile is dialled again at once
@@ -138,6 +127,36 @@ out:
     malloc_trim(0);
 }
 
+/* The first check decides alone: a node rebooted without its link must
+ * not wait for a threshold of failures (each one a health timeout against
+ * a black-holed link) before the cache answers; the threshold is there
+ * against flapping, which a start can't have yet. */
+static void decide_at_start(eb_hub_t *hub, int ok)
+{
+    pthread_mutex_lock(&hub->lock);
+    atomic_store(&hub->online, ok);
+    atomic_fetch_add(&hub->epoch, 1);
+    atomic_store(&hub->deciding, 0);
+    pthread_cond_broadcast(&hub->changed);
+    pthread_mutex_unlock(&hub->lock);
+    if (ok)
+        eb_info("hub: apiserver %s online at start, forwarding", hub->kc.server);
+    else
+        eb_info("hub: apiserver %s not answering at start: serving from the cache", hub->kc.server);
+}
+
+/* The pause before the next check: the interval, but a short one while a
+ * failure or a stalled request is unconfirmed, so that a black-holed link
+ * is decided in about threshold x timeout, not threshold x interval. */
+static int next_check_ms(eb_hub_t *hub, int bad)
+{
+    int online = atomic_load(&hub->online);
+
+    if (online && (bad || atomic_load(&hub->suspect)))
+        return hub->cfg.health_interval_ms < 200 ? hub->cfg.health_interval_ms : 200;
+    return hub->cfg.health_interval_ms;
+}
+
 void *eb_hub_health_thread(void *arg)
 {
     eb_hub_t *hub = arg;
@@ -151,17 +170,21 @@ void *eb_hub_health_thread(void *arg)
 
         atomic_fetch_add(ok ? &hub->health_ok : &hub->health_fail, 1);
         if (ok)
-            good++, bad = 0;
+            good++, bad = 0, atomic_store(&hub->suspect, 0);
         else
             bad++, good = 0;
-        if (!atomic_load(&hub->online) && good >= hub->cfg.healthy_threshold) {
+        if (atomic_load(&hub->deciding)) {
+            decide_at_start(hub, ok);
+        } else if (!atomic_load(&hub->online) && good >= hub->cfg.healthy_threshold) {
             eb_hub_set_online(hub, 1);
             eb_hub_refresh(hub);
         } else if (atomic_load(&hub->online) && bad >= hub->cfg.unhealthy_threshold) {
             eb_hub_set_online(hub, 0);
+            atomic_store(&hub->suspect, 0);
         }
-        ts = eb_deadline_in(CLOCK_REALTIME, (uint64_t) hub->cfg.health_interval_ms);
+        ts = eb_deadline_in(CLOCK_REALTIME, (uint64_t) next_check_ms(hub, bad));
         pthread_mutex_lock(&hub->lock);
+        /* woken early by a stalled request (eb_hub_suspect) or the stop */
         if (!atomic_load(&hub->stopping))
             pthread_cond_timedwait(&hub->changed, &hub->lock, &ts);
         pthread_mutex_unlock(&hub->lock);

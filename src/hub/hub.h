@@ -24,6 +24,7 @@ typedef struct eb_hub_config {
     const char *cache_path;
     const char *agents;           /* comma-separated User-Agent products, or "*" */
     int health_interval_ms, health_timeout_ms, unhealthy_threshold, healthy_threshold;
+    int read_timeout_ms;          /* a read the cache can answer waits this for the apiserver */
     int watch_hold_s;             /* offline watches end after this */
     int max_conns;
     long max_body;                /* request bodies; cached responses */
@@ -41,6 +42,9 @@ typedef struct eb_hub {
     SSL_CTX *server_ctx;
     atomic_int online;
     atomic_uint epoch;            /* bumped at every online/offline change */
+    atomic_int deciding;          /* at start, until the first health check ends */
+    atomic_int suspect;           /* online, but the apiserver stopped answering:
+                                   * reads go to the cache until a check succeeds */
     pthread_mutex_t lock;
     pthread_cond_t changed;       /* signalled with epoch */
     atomic_int conns;
@@ -110,6 +114,9 @@ void eb_capq_sync(eb_hub_t *hub);
 /* Answers from the cache and the hub's own errors. */
 int eb_serve_status(eb_conn_t *c, int keep, int code, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* Whether the cache holds an answer to the request (an object, a list
+ * covering it, a known 404, a discovery document, a held watch). */
+int eb_cache_answers(eb_hub_t *hub, const eb_http_head_t *h, const eb_kreq_t *r, const char *comp);
 /* 0 served, -1 connection broken. */
 int eb_serve_from_cache(eb_hub_t *hub, eb_conn_t *c, int keep, const eb_http_head_t *h,
                         const eb_kreq_t *r, const char *comp);
@@ -117,6 +124,11 @@ int eb_serve_from_cache(eb_hub_t *hub, eb_conn_t *c, int keep, const eb_http_hea
 /* Health and refresh. */
 void *eb_hub_health_thread(void *arg);
 void eb_hub_set_online(eb_hub_t *hub, int online);
+/* A request's upstream did not answer in time: reads go to the cache and
+ * the health checker checks at once. */
+void eb_hub_suspect(eb_hub_t *hub);
+/* At start: wait up to MS for the first health check's verdict. */
+void eb_hub_wait_decided(eb_hub_t *hub, int ms);
 void eb_hub_refresh(eb_hub_t *hub);
 
 /* The admin listener's endpoints (kube/daemon.h): /healthz, /readyz, /livez, /metrics. */

@@ -36,6 +36,8 @@ static void usage(FILE *f)
             "  --health-timeout MS        one health check's deadline (default 2000)\n"
             "  --unhealthy-threshold N    failed checks in a row before going offline (default 3)\n"
             "  --healthy-threshold N      good checks in a row before going online (default 2)\n"
+            "  --read-timeout MS          a read the cache can answer waits this long for the\n"
+            "                             apiserver's answer, then is answered from the cache (default 3000)\n"
             "  --offline-watch-hold S     offline watches end after S seconds (default 60)\n"
             "  --max-connections N        concurrent client connections (default 512)\n"
             "  --max-body BYTES           largest request body and cached response (default 67108864)\n"
@@ -126,23 +128,14 @@ static int open_hub(eb_hub_t *hub, eb_error_t *err)
     return 0;
 }
 
-/* Online or not from what the apiserver says now, and the health checker. */
+/* The health checker, whose first check decides online or offline: until
+ * then requests wait for it (briefly: see the client thread). */
 static int start_health(eb_hub_t *hub, pthread_t *health, eb_error_t *err)
 {
-    eb_conn_t up;
-    eb_error_t e2 = { 0 };
-
     pthread_mutex_init(&hub->lock, NULL);
     pthread_cond_init(&hub->changed, NULL);
-    /* Start from what the apiserver says now: offline at once after a
-     * reboot with the link down, so the cache answers without delay. */
-    atomic_store(&hub->online, 1);
-    if (eb_kube_dial(&hub->kc, &up, hub->cfg.health_timeout_ms, &e2) == 0) {
-        eb_conn_close(&up);
-    } else {
-        atomic_store(&hub->online, 0);
-        eb_info("hub: apiserver %s unreachable at start (%s): serving from the cache", hub->kc.server, e2.msg);
-    }
+    atomic_store(&hub->online, 0);
+    atomic_store(&hub->deciding, 1);
     if (pthread_create(health, NULL, eb_hub_health_thread, hub) != 0)
         return eb_error_set(err, errno, "start the health checker");
     return 0;
@@ -169,6 +162,7 @@ int main(int argc, char **argv)
         { "cache-agents", required_argument, 0, 'A' }, { "health-interval", required_argument, 0, 'i' },
         { "health-timeout", required_argument, 0, 't' }, { "unhealthy-threshold", required_argument, 0, 'u' },
         { "healthy-threshold", required_argument, 0, 'T' }, { "offline-watch-hold", required_argument, 0, 'w' },
+        { "read-timeout", required_argument, 0, 'r' },
         { "max-connections", required_argument, 0, 'm' }, { "max-body", required_argument, 0, 'b' },
         { "log", required_argument, 0, 'L' }, EB_DAEMON_OPTIONS,
     };
@@ -190,7 +184,7 @@ int main(int argc, char **argv)
         .cache_path = "/var/lib/edgebox/hub/cache.db",
         .agents = "kubelet,kube-proxy,kubectl,coredns,flanneld,edgebox-ecm",
         .health_interval_ms = 5000, .health_timeout_ms = 2000, .unhealthy_threshold = 3, .healthy_threshold = 2,
-        .watch_hold_s = 60, .max_conns = 512, .max_body = 64L << 20,
+        .read_timeout_ms = 3000, .watch_hold_s = 60, .max_conns = 512, .max_body = 64L << 20,
     };
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
@@ -208,6 +202,7 @@ int main(int argc, char **argv)
         case 'u': if (int_opt(optarg, "--unhealthy-threshold", 1, &v, &err) < 0) goto fail; hub.cfg.unhealthy_threshold = (int) v; break;
         case 'T': if (int_opt(optarg, "--healthy-threshold", 1, &v, &err) < 0) goto fail; hub.cfg.healthy_threshold = (int) v; break;
         case 'w': if (int_opt(optarg, "--offline-watch-hold", 1, &v, &err) < 0) goto fail; hub.cfg.watch_hold_s = (int) v; break;
+        case 'r': if (int_opt(optarg, "--read-timeout", 100, &v, &err) < 0) goto fail; hub.cfg.read_timeout_ms = (int) v; break;
         case 'm': if (int_opt(optarg, "--max-connections", 1, &v, &err) < 0) goto fail; hub.cfg.max_conns = (int) v; break;
         case 'b': if (int_opt(optarg, "--max-body", 4096, &v, &err) < 0) goto fail; hub.cfg.max_body = v; break;
         case 'L': log_path = optarg; break;

@@ -19,6 +19,8 @@
 #define IDLE_TIMEOUT_MS 120000
 #define UPSTREAM_TIMEOUT_MS 60000
 #define DIAL_TIMEOUT_MS 3000
+#define START_WAIT_MS 1000        /* at start, for the first health check's verdict */
+#define WATCH_POLL_MS 500         /* a relayed watch looks at the hub's state this often */
 
 enum fwd { FWD_OK, FWD_CLOSE, FWD_UNREACHABLE };
 
@@ -140,6 +142,39 @@ static void fwd_ctx_free(fwd_ctx_t *f)
  * arrived - for a write only if it could not even be sent (it may have
  * been applied otherwise).  0: F->rh holds the response head; -1: the
  * apiserver is unreachable (the caller answers from the cache). */
+/* Whether the apiserver starts answering within MS (an error counts: the
+ * read that follows reports it). */
+static int answer_within(eb_conn_t *up, int ms)
+{
+    struct pollfd p = { up->fd, POLLIN, 0 };
+    int n;
+
+    if (eb_conn_pending(up))
+        return 1;
+    do
+        n = poll(&p, 1, ms);
+    while (n < 0 && errno == EINTR);
+    return n != 0;
+}
+
+/* A read the cache could answer does not wait out a black-holed link (a
+ * connection accepted, the request never answered): past --read-timeout
+ * without a byte it is answered from the cache, as kubelet's own 10 s
+ * deadline would otherwise pass first. */
+static int stalled(fwd_ctx_t *f)
+{
+    const eb_kreq_t *r = f->r;
+
+    if (!f->comp || strcmp(f->h->method, "GET") != 0
+        || !(eb_hub_cacheable(r, f->comp) || eb_hub_raw_cacheable(f->h, r, f->comp)))
+        return 0;
+    if (answer_within(f->up, f->hub->cfg.read_timeout_ms) || !eb_cache_answers(f->hub, f->h, r, f->comp))
+        return 0;
+    eb_debug("hub: %s %s: no answer from the apiserver in %d ms: answered from the cache", f->h->method,
+             f->h->target, f->hub->cfg.read_timeout_ms);
+    return 1;
+}
+
 static int send_request(fwd_ctx_t *f, const eb_buf_t *body, int upgrade)
 {
     int idempotent = !strcmp(f->h->method, "GET") || !strcmp(f->h->method, "HEAD");
@@ -158,6 +193,10 @@ static int send_request(fwd_ctx_t *f, const eb_buf_t *body, int upgrade)
         if (eb_conn_write(f->up, head.p, head.len) == 0
             && (!body->len || eb_conn_write(f->up, body->p, body->len) == 0)) {
             sent = 1;
+            if (stalled(f)) {
+                eb_conn_close(f->up);
+                break;
+            }
             if (eb_http_read_head(f->up, 0, &f->rh, &err) == 0) {
                 rc = 0;
                 break;
@@ -169,6 +208,8 @@ static int send_request(fwd_ctx_t *f, const eb_buf_t *body, int upgrade)
             break;
     }
     eb_buf_free(&head);
+    if (rc < 0)
+        eb_hub_suspect(f->hub);
     return rc;
 }
 
@@ -287,12 +328,31 @@ static int send_head(fwd_ctx_t *f)
 
 /* The rest of the body to the client as it arrives, each piece also to
  * the cache.  -1: the connection is done. */
+/* A relayed watch whose link went quiet: 1 when the hub went offline
+ * meanwhile (a stalled stream would otherwise hold the client until TCP
+ * gives up, never relisting from the cache), 0 when bytes arrived. */
+static int watch_cut(fwd_ctx_t *f)
+{
+    eb_hub_t *hub = f->hub;
+
+    while (!answer_within(f->up, WATCH_POLL_MS))
+        if (!atomic_load(&hub->online) || atomic_load(&hub->stopping))
+            return 1;
+    return 0;
+}
+
 static int relay_body(fwd_ctx_t *f)
 {
     for (;;) {
         char buf[32768];
-        ssize_t n = eb_body_read(f->up, &f->rb, buf, sizeof(buf));
+        ssize_t n;
         int wr;
+
+        if (f->r->verb == EB_KV_WATCH && watch_cut(f)) {
+            eb_conn_close(f->up);   /* ended cleanly below: the client relists */
+            return 0;
+        }
+        n = eb_body_read(f->up, &f->rb, buf, sizeof(buf));
 
         if (n == 0)
             return 0;
@@ -423,6 +483,17 @@ static int read_request_body(eb_client_t *cl, const eb_http_head_t *h, eb_buf_t 
     return 0;
 }
 
+/* Before the first health check's verdict (a start): a request the cache
+ * answers waits at most START_WAIT_MS, then is served from disk while the
+ * check goes on against a link that may be black-holed; any other waits
+ * for the verdict. */
+static void await_start(eb_hub_t *hub, const eb_http_head_t *h, const eb_kreq_t *r, const char *comp)
+{
+    eb_hub_wait_decided(hub, START_WAIT_MS);
+    if (atomic_load(&hub->deciding) && !eb_cache_answers(hub, h, r, comp))
+        eb_hub_wait_decided(hub, 2 * hub->cfg.health_timeout_ms);
+}
+
 void *eb_hub_client_thread(void *arg)
 {
     eb_client_t *cl = arg;
@@ -440,7 +511,7 @@ void *eb_hub_client_thread(void *arg)
         eb_kreq_t r;
         eb_buf_t body = { 0 };
         _cleanup_free_ char *comp = NULL;
-        int rc, keep;
+        int rc, keep, cache;
         enum fwd f = FWD_OK;
 
         cl->c.timeout_ms = IDLE_TIMEOUT_MS;
@@ -468,12 +539,15 @@ void *eb_hub_client_thread(void *arg)
             break;
         }
         comp = eb_hub_component(hub, &h);
-        if (atomic_load(&hub->online))
+        if (atomic_load(&hub->deciding))
+            await_start(hub, &h, &r, comp);
+        cache = !atomic_load(&hub->online) || (atomic_load(&hub->suspect) && eb_cache_answers(hub, &h, &r, comp));
+        if (!cache) {
             f = forward(cl, &up, &h, &r, comp, &body, keep);
-        if (!atomic_load(&hub->online) || f == FWD_UNREACHABLE) {
-            if (eb_serve_from_cache(hub, &cl->c, keep, &h, &r, comp) < 0)
-                f = FWD_CLOSE;
+            cache = f == FWD_UNREACHABLE;
         }
+        if (cache && eb_serve_from_cache(hub, &cl->c, keep, &h, &r, comp) < 0)
+            f = FWD_CLOSE;
         eb_kreq_free(&r);
         eb_http_head_free(&h);
         eb_buf_free(&body);

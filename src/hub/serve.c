@@ -200,6 +200,17 @@ static int served(eb_hub_t *hub, const eb_kreq_t *r, int rc)
     return rc;
 }
 
+/* Absent from a list that covers it (kubelet lists and watches a
+ * configmap by metadata.name), or answered 404 when last asked. */
+static int known_absent(eb_hub_t *hub, const eb_scope_t *sc, const eb_kreq_t *r)
+{
+    _cleanup_free_ char *by_name = eb_strdup_printf("metadata.name=%s", r->name);
+    eb_list_query_t q = { r->ns ? r->ns : "", "", "" }, qn = { q.ns, "", by_name };
+
+    return eb_store_list_covers(hub->store, sc, &q) || eb_store_list_covers(hub->store, sc, &qn)
+           || eb_store_is_gone(hub->store, sc, r->ns, r->name);
+}
+
 static int serve_get(eb_hub_t *hub, eb_conn_t *c, int keep, const eb_kreq_t *r, const char *comp,
                      const enum want *wants, size_t nw)
 {
@@ -225,8 +236,7 @@ static int serve_get(eb_hub_t *hub, eb_conn_t *c, int keep, const eb_kreq_t *r, 
     }
     for (i = 0; i < nw; i++) {
         eb_scope_t sc = { comp, r->res_key, wants[i] == W_PB ? EB_FMT_PB : EB_FMT_JSON };
-        eb_list_query_t q = { r->ns ? r->ns : "", "", "" };
-        if (eb_store_list_covers(hub->store, &sc, &q)) {
+        if (known_absent(hub, &sc, r)) {
             eb_hub_count(hub, r, EB_RES_CACHE);
             return eb_serve_status(c, keep, 404, "NotFound", "%s \"%s\" not found", r->resource, r->name);
         }
@@ -390,6 +400,49 @@ static int serve_watch(eb_hub_t *hub, eb_conn_t *c, int keep, const eb_kreq_t *r
         }
     }
     return eb_conn_write(c, "0\r\n\r\n", 5);
+}
+
+static int noop_cb(const eb_row_t *row, void *arg)
+{
+    (void) row, (void) arg;
+    return 0;
+}
+
+/* Whether one representation of the request is in the cache. */
+static int answers_in(eb_hub_t *hub, const eb_kreq_t *r, const eb_scope_t *sc)
+{
+    eb_list_query_t q = { r->ns ? r->ns : "", r->label_selector ? r->label_selector : "",
+                          r->field_selector ? r->field_selector : "" };
+    eb_error_t err = { 0 };
+
+    if (r->verb == EB_KV_LIST)
+        return eb_store_list_covers(hub->store, sc, &q);
+    return eb_store_get(hub->store, sc, r->ns, r->name, noop_cb, NULL, &err) == 1 || known_absent(hub, sc, r);
+}
+
+int eb_cache_answers(eb_hub_t *hub, const eb_http_head_t *h, const eb_kreq_t *r, const char *comp)
+{
+    enum want wants[8];
+    size_t nw, i;
+
+    if (!comp || r->sub || strcmp(h->method, "GET") != 0)
+        return 0;
+    if (r->verb == EB_KV_OTHER) {
+        _cleanup_free_ char *key = eb_hub_raw_key(h), *ctype = NULL;
+        _cleanup_free_ void *body = NULL;
+        size_t len;
+        return eb_hub_raw_cacheable(h, r, comp) && eb_store_raw_get(hub->store, comp, key, &ctype, &body, &len) == 1;
+    }
+    if (r->verb == EB_KV_WATCH)
+        return 1;                 /* held, then ended: the client relists */
+    eb_capq_sync(hub);
+    nw = parse_accept(eb_http_header(h, "Accept"), wants, EB_ARRAY_SIZE(wants));
+    for (i = 0; i < nw; i++) {
+        eb_scope_t sc = { comp, r->res_key, wants[i] == W_PB ? EB_FMT_PB : EB_FMT_JSON };
+        if (answers_in(hub, r, &sc))
+            return 1;
+    }
+    return 0;
 }
 
 int eb_serve_from_cache(eb_hub_t *hub, eb_conn_t *c, int keep, const eb_http_head_t *h,

@@ -12,6 +12,7 @@
 enum {
     ST_PUT, ST_DEL, ST_GET, ST_SCAN_ALL, ST_SCAN_NS, ST_SCAN_NODE, ST_SCAN_NS_NODE,
     ST_GET_RV, ST_LIST_REC, ST_RV_GET, ST_RV_SET, ST_KIND_SET, ST_ORPHANS, ST_LISTS, ST_RAW_PUT, ST_RAW_GET, ST_COUNT,
+    ST_GONE_SET, ST_GONE_DEL, ST_GONE_GET,
     ST_N
 };
 
@@ -37,11 +38,15 @@ static const char *const sql[ST_N] = {
     [ST_KIND_SET] = "INSERT INTO res_meta(comp,res,fmt,kind,apiv) VALUES(?1,?2,?3,?4,?5)"
                     " ON CONFLICT(comp,res,fmt) DO UPDATE SET kind=excluded.kind, apiv=excluded.apiv",
     [ST_ORPHANS] = "SELECT comp,res,fmt,ns,name FROM objects o WHERE NOT EXISTS"
-                   " (SELECT 1 FROM lists l WHERE l.comp=o.comp AND l.res=o.res AND l.fmt=o.fmt)",
+                   " (SELECT 1 FROM lists l WHERE l.comp=o.comp AND l.res=o.res AND l.fmt=o.fmt)"
+                   " UNION SELECT comp,res,fmt,ns,name FROM gone",
     [ST_LISTS] = "SELECT comp,res,fmt,ns,lsel,fsel FROM lists ORDER BY comp,res",
     [ST_RAW_PUT] = "INSERT OR REPLACE INTO raw(comp,key,ctype,body) VALUES(?1,?2,?3,?4)",
     [ST_RAW_GET] = "SELECT ctype,body FROM raw WHERE comp=?1 AND key=?2",
     [ST_COUNT] = "SELECT count(*) FROM objects",
+    [ST_GONE_SET] = "INSERT OR REPLACE INTO gone(comp,res,fmt,ns,name) VALUES(?1,?2,?3,?4,?5)",
+    [ST_GONE_DEL] = "DELETE FROM gone WHERE comp=?1 AND res=?2 AND fmt=?3 AND ns=?4 AND name=?5",
+    [ST_GONE_GET] = "SELECT 1 FROM gone WHERE comp=?1 AND res=?2 AND fmt=?3 AND ns=?4 AND name=?5",
 };
 
 static const char schema[] =
@@ -59,7 +64,11 @@ static const char schema[] =
     " rv TEXT, kind TEXT, apiv TEXT,"
     " PRIMARY KEY(comp,res,fmt));"
     "CREATE TABLE IF NOT EXISTS raw(comp TEXT NOT NULL, key TEXT NOT NULL, ctype TEXT, body BLOB,"
-    " PRIMARY KEY(comp,key));";
+    " PRIMARY KEY(comp,key));"
+    /* objects the apiserver last answered 404 for: a GET of one offline is
+     * a 404 as it was, not a 503 (kubelet retries a 503 forever) */
+    "CREATE TABLE IF NOT EXISTS gone(comp TEXT NOT NULL, res TEXT NOT NULL, fmt INTEGER NOT NULL,"
+    " ns TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY(comp,res,fmt,ns,name)) WITHOUT ROWID;";
 
 struct eb_store {
     sqlite3 *db;
@@ -250,20 +259,62 @@ int eb_store_put(eb_store_t *s, const eb_scope_t *sc, const eb_put_t *objs, size
     return ok ? 0 : -1;
 }
 
-int eb_store_delete(eb_store_t *s, const eb_scope_t *sc, const char *ns, const char *name, eb_error_t *err)
+/* One statement on one object's key: 0, or -1 with WHAT failing. */
+static int step_key(eb_store_t *s, int which, const eb_scope_t *sc, const char *ns, const char *name,
+                    const char *what, eb_error_t *err)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = stmt(s, which, sc);
     int ret = 0;
 
-    pthread_mutex_lock(&s->lock);
-    st = stmt(s, ST_DEL, sc);
     sqlite3_bind_text(st, 4, nz(ns), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, name, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
-        ret = db_error(s, err, "delete object");
+        ret = db_error(s, err, what);
     sqlite3_reset(st);
+    return ret;
+}
+
+int eb_store_delete(eb_store_t *s, const eb_scope_t *sc, const char *ns, const char *name, eb_error_t *err)
+{
+    int ret;
+
+    pthread_mutex_lock(&s->lock);
+    ret = step_key(s, ST_DEL, sc, ns, name, "delete object", err);
     pthread_mutex_unlock(&s->lock);
     return ret;
+}
+
+int eb_store_set_gone(eb_store_t *s, const eb_scope_t *sc, const char *ns, const char *name, int gone,
+                      eb_error_t *err)
+{
+    int ret;
+
+    pthread_mutex_lock(&s->lock);
+    if (!gone) {
+        ret = step_key(s, ST_GONE_DEL, sc, ns, name, "forget a deleted object", err);
+    } else if ((ret = begin(s, err)) == 0) {
+        ret = step_key(s, ST_DEL, sc, ns, name, "delete object", err);
+        if (ret == 0)
+            ret = step_key(s, ST_GONE_SET, sc, ns, name, "record a deleted object", err);
+        ret = finish(s, ret == 0, err);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return ret;
+}
+
+int eb_store_is_gone(eb_store_t *s, const eb_scope_t *sc, const char *ns, const char *name)
+{
+    sqlite3_stmt *st;
+    int gone;
+
+    pthread_mutex_lock(&s->lock);
+    st = stmt(s, ST_GONE_GET, sc);
+    sqlite3_bind_text(st, 4, nz(ns), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, name, -1, SQLITE_STATIC);
+    gone = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    pthread_mutex_unlock(&s->lock);
+    return gone;
 }
 
 static int record_locked(eb_store_t *s, const eb_scope_t *sc, const eb_list_query_t *q, const char *rv, eb_error_t *err)

@@ -49,6 +49,11 @@ typedef struct eb_put {
 
 int eb_store_put(eb_store_t *s, const eb_scope_t *sc, const eb_put_t *objs, size_t n, eb_error_t *err);
 int eb_store_delete(eb_store_t *s, const eb_scope_t *sc, const char *ns, const char *name, eb_error_t *err);
+/* GONE: the apiserver answered 404 for the object: drop it and remember
+ * that it is gone (offline GETs of it are a 404); 0: forget that. */
+int eb_store_set_gone(eb_store_t *s, const eb_scope_t *sc, const char *ns, const char *name, int gone,
+                      eb_error_t *err);
+int eb_store_is_gone(eb_store_t *s, const eb_scope_t *sc, const char *ns, const char *name);
 /* A complete list answer: store OBJS, drop every object in the query's
  * namespace that matches its selectors but is not among them, record the
  * query and its resourceVersion. */
@@ -89,8 +94,8 @@ int eb_store_raw_get(eb_store_t *s, const char *comp, const char *key, char **ct
 
 long eb_store_count(eb_store_t *s);
 
-/* Cached objects no recorded list covers (fetched one by one: GETs), to
- * re-read after reconnecting. */
+/* Cached objects no recorded list covers (fetched one by one: GETs), and
+ * those known gone, to re-read after reconnecting. */
 typedef struct eb_orphan {
     char *comp, *res, *ns, *name;
     enum eb_fmt fmt;

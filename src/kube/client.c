@@ -11,6 +11,7 @@ int eb_kube_dial(const eb_kubeconfig_t *kc, eb_conn_t *c, int timeout_ms, eb_err
 {
     if (eb_conn_dial(c, kc->host, kc->port, timeout_ms, err) < 0)
         return -1;
+    c->timeout_ms = timeout_ms;   /* the handshake's too: a black-holed peer accepts and says nothing */
     if (kc->tls && eb_conn_tls_client(c, kc->ctx, kc->server_name, err) < 0) {
         eb_conn_close(c);
         return -1;

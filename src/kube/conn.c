@@ -104,7 +104,7 @@ int eb_conn_tls_client(eb_conn_t *c, SSL_CTX *ctx, const char *servername, eb_er
         X509_VERIFY_PARAM_set1_ip_asc(param, servername);
     else
         X509_VERIFY_PARAM_set1_host(param, servername, 0);
-    set_io_timeout(c->fd, 10000);
+    set_io_timeout(c->fd, c->timeout_ms > 0 ? c->timeout_ms : 10000);
     if (SSL_connect(c->ssl) != 1) {
         long v = SSL_get_verify_result(c->ssl);
         if (v != X509_V_OK) {

@@ -22,7 +22,8 @@ typedef struct eb_conn {
 void eb_conn_init(eb_conn_t *c, int fd);
 /* Connect to HOST:PORT (name or address) within TIMEOUT_MS. */
 int eb_conn_dial(eb_conn_t *c, const char *host, const char *port, int timeout_ms, eb_error_t *err);
-/* Client TLS on a connected conn: verify against CTX's trust, and
+/* Client TLS on a connected conn, the handshake bounded by C->timeout_ms
+ * (10 s when none): verify against CTX's trust, and
  * SERVERNAME (the host name or IP the certificate must carry). */
 int eb_conn_tls_client(eb_conn_t *c, SSL_CTX *ctx, const char *servername, eb_error_t *err);
 int eb_conn_tls_server(eb_conn_t *c, SSL_CTX *ctx, eb_error_t *err);

@@ -6,7 +6,7 @@
 # offline, the refresh after reconnecting, crash safety (SIGKILL during
 # writes), a full disk, metrics.
 . "$(dirname "$0")/../lib/harness.sh"
-plan 68
+plan 109
 
 HUB=${EDGEBOX_HUB:-$EB_BUILD/src/hub/edgebox-hub}
 K=$EB_SRC/tests/kube
@@ -146,6 +146,11 @@ client list '/api/v1/pods?fieldSelector=spec.nodeName%3Dedge1' >/dev/null
 kc b -n demo get pods >/dev/null 2>&1
 kc b -n demo get pods -l app=web >/dev/null 2>&1
 kc b -n demo get pods --field-selector spec.nodeName=edge1 >/dev/null 2>&1
+kc b get pods -A >/dev/null 2>&1
+kc b get configmaps -A >/dev/null 2>&1
+# kube-proxy reads one configmap by name only, never a list of them (it is
+# deleted in the cloud later, while the hub is offline)
+client get /api/v1/namespaces/demo/configmaps/cm2 --ua kube-proxy/v1.32.0 >/dev/null
 
 # upgrades and streams pass through unchanged
 out=$(client upgrade /api/v1/namespaces/demo/pods/db-1/exec?command=sh)
@@ -181,42 +186,125 @@ sed "s#pki/ca.crt#pki/other-ca.crt#" "$W/hub.kubeconfig" > "$W/bad.kubeconfig"
 bpid=$!; sleep 1.5; kill $bpid; wait $bpid 2>/dev/null
 check_match "the apiserver's certificate is verified against the kubeconfig's CA" "certificate verification failed" "$(cat "$W/bad.log")"
 
+# The offline answers, under a link that refuses and under a black hole:
+# every kubectl with a fresh discovery cache (KC_DIR), every output kind.
+offline_checks() {
+    local m=$1 d=$2 out rc start dd rv
+    # a kubectl with another --request-timeout asks discovery under another ?timeout=
+    out=$(timeout 30 kubectl --cache-dir "$W/kc-$d-t" --request-timeout=25s -n demo get configmap cm1 -o name 2>&1)
+    check_eq "offline ($m): discovery is keyed without the client's ?timeout= (another --request-timeout)" "configmap/cm1" "$out"
+    out=$(kc "$d" get pods -A 2>&1)
+    check_match "offline ($m): kubectl get pods -A renders a table (fresh discovery cache)" "^NAMESPACE +NAME +AGE.*demo +db-1" "$(echo $out)"
+    out=$(kc "$d" get configmaps -A -o json 2>&1 | jq -r '[.items[] | select(.metadata.namespace == "demo") | .metadata.name] | join(" ")')
+    check_eq "offline ($m): kubectl get configmaps -A -o json" "cm1 cm2 cm3" "$out"
+    out=$(kc "$d" -n demo get pods -l 'app in (web,db)' --field-selector spec.nodeName=edge1 -o name 2>&1 | tr '\n' ' ')
+    check_eq "offline ($m): a set-based label and field selector list" "pod/db-1 " "$out"
+    out=$(kc "$d" get pods -A -w -o name 2>&1); rc=$?
+    check_eq "offline ($m): kubectl get pods -A -w lists, then the held watch ends cleanly" "0 pod/db-1 pod/web-2" \
+        "$rc $(echo "$out" | sort | tr '\n' ' ' | sed 's/ $//')"
+    out=$(kc "$d" -n demo get pods -o name 2>&1 | sort | tr '\n' ' ')
+    check_eq "offline ($m): kubectl get pods (fresh discovery cache) from the hub's cache" "pod/db-1 pod/web-2 " "$out"
+    out=$(kc "$d" -n demo get pods -l app=web -o name 2>&1 | tr '\n' ' ')
+    check_eq "offline ($m): label selector re-applied on cached objects" "pod/web-2 " "$out"
+    out=$(kc "$d" -n demo get pods --field-selector spec.nodeName=edge1 -o name 2>&1 | tr '\n' ' ')
+    check_eq "offline ($m): field selector spec.nodeName re-applied" "pod/db-1 " "$out"
+    out=$(kc "$d" -n demo get configmaps -l 'tier in (back)' -o name 2>&1 | tr '\n' ' ')
+    check_eq "offline ($m): set-based label selector" "configmap/cm2 " "$out"
+    out=$(kc "$d" -n demo get configmaps 2>&1); check_match "offline ($m): kubectl get configmaps renders a table" "^NAME +AGE" "$out"
+    check_match "offline ($m): ... with every cached configmap" "cm1.*cm2.*cm3" "$(echo $out)"
+    out=$(kc "$d" -n demo get configmap cm1 -o jsonpath='{.data.color}' 2>&1); check_eq "offline ($m): get one configmap" "blue" "$out"
+    out=$(kc "$d" -n demo get secret s1 -o jsonpath='{.data.password}' 2>&1 | base64 -d); check_eq "offline ($m): get one secret" "hunter2" "$out"
+    out=$(kc "$d" -n demo get configmap nope 2>&1); check_match "offline ($m): an object the cache knows is absent is NotFound" "NotFound" "$out"
+    out=$(kc "$d" -n demo get pods --field-selector spec.bogus=1 2>&1); check_match "offline ($m): an unsupported field selector is a 400 as upstream" "field label not supported" "$out"
+    out=$(kc "$d" -n demo create configmap cm9 --from-literal=a=b 2>&1)
+    check_match "offline ($m): a write is refused with a Status 503, never queued" "ServiceUnavailable|unreachable" "$out"
+    out=$(kc "$d" -n demo delete configmap cm1 2>&1)
+    check_match "offline ($m): a delete is refused too" "ServiceUnavailable|unreachable" "$out"
+    out=$(kc "$d" -n demo get configmap cm1 -o name 2>&1); check_eq "offline ($m): ... and nothing changed in the cache" "configmap/cm1" "$out"
+    start=$(date +%s)
+    out=$(kc "$d" -n demo get configmaps -w -o name 2>&1); rc=$?
+    dd=$(( $(date +%s) - start ))
+    check_eq "offline ($m): a watch is held open, then ended cleanly (kubectl exits 0)" "0" "$rc"
+    check "offline ($m): ... after the hold time (3 s), not at once and not forever ($dd s)" test "$dd" -ge 3 -a "$dd" -le 10
+    out=$(client list '/api/v1/pods?fieldSelector=spec.nodeName%3Dedge1')
+    check_eq "offline ($m): kubelet's protobuf list from the cache (the deleted pod gone)" '["db-1"] application/vnd.kubernetes.protobuf' \
+        "$(echo "$out" | jq -c -r '"\(.names) \(.ctype)"')"
+    rv=$(echo "$out" | jq -r .rv)
+    check "offline ($m): the rebuilt list carries the newest resourceVersion seen ($rv)" test "${rv:-0}" -ge 10
+    out=$(client get /api/v1/namespaces/demo/pods/db-1 | jq -r '"\(.status) \(.obj.metadata.labels.tier)"')
+    check_eq "offline ($m): protobuf get of a pod updated by a watch event" "200 data" "$out"
+    out=$(curl -s -o /dev/null -w '%{http_code}' -H 'User-Agent: curl' "http://127.0.0.1:$HP/api/v1/namespaces/demo/configmaps/cm1")
+    check_eq "offline ($m): a component whose reads are not cached gets 503" "503" "$out"
+}
+
 # ---------------------------------------------------------------- offline
 stop_api
 check "offline: the hub notices from its health checks" wait_online 0
-out=$(kc c -n demo get pods -o name 2>&1 | sort | tr '\n' ' ')
-check_eq "offline: kubectl get pods (fresh discovery cache) from the hub's cache" "pod/db-1 pod/web-2 " "$out"
-out=$(kc c -n demo get pods -l app=web -o name 2>&1 | tr '\n' ' ')
-check_eq "offline: label selector re-applied on cached objects" "pod/web-2 " "$out"
-out=$(kc c -n demo get pods --field-selector spec.nodeName=edge1 -o name 2>&1 | tr '\n' ' ')
-check_eq "offline: field selector spec.nodeName re-applied" "pod/db-1 " "$out"
-out=$(kc c -n demo get configmaps -l 'tier in (back)' -o name 2>&1 | tr '\n' ' ')
-check_eq "offline: set-based label selector" "configmap/cm2 " "$out"
-out=$(kc c -n demo get configmaps 2>&1); check_match "offline: kubectl get configmaps renders a table" "^NAME +AGE" "$out"
-check_match "offline: ... with every cached configmap" "cm1.*cm2.*cm3" "$(echo $out)"
-out=$(kc c -n demo get configmap cm1 -o jsonpath='{.data.color}' 2>&1); check_eq "offline: get one configmap" "blue" "$out"
-out=$(kc c -n demo get secret s1 -o jsonpath='{.data.password}' 2>&1 | base64 -d); check_eq "offline: get one secret" "hunter2" "$out"
-out=$(kc c -n demo get configmap nope 2>&1); check_match "offline: an object the cache knows is absent is NotFound" "NotFound" "$out"
-out=$(kc c -n demo get pods --field-selector spec.bogus=1 2>&1); check_match "offline: an unsupported field selector is a 400 as upstream" "field label not supported" "$out"
-out=$(kc c -n demo create configmap cm9 --from-literal=a=b 2>&1)
-check_match "offline: a write is refused with a Status 503, never queued" "ServiceUnavailable|unreachable" "$out"
-out=$(kc c -n demo delete configmap cm1 2>&1)
-check_match "offline: a delete is refused too" "ServiceUnavailable|unreachable" "$out"
-out=$(kc c -n demo get configmap cm1 -o name 2>&1); check_eq "offline: ... and nothing changed in the cache" "configmap/cm1" "$out"
-start=$(date +%s)
-out=$(kc c -n demo get configmaps -w -o name 2>&1); rc=$?
-d=$(( $(date +%s) - start ))
-check_eq "offline: a watch is held open, then ended cleanly (kubectl exits 0)" "0" "$rc"
-check "offline: ... after the hold time (3 s), not at once and not forever ($d s)" test "$d" -ge 3 -a "$d" -le 10
-out=$(client list '/api/v1/pods?fieldSelector=spec.nodeName%3Dedge1')
-check_eq "offline: kubelet's protobuf list from the cache (the deleted pod gone)" '["db-1"] application/vnd.kubernetes.protobuf' \
-    "$(echo "$out" | jq -c -r '"\(.names) \(.ctype)"')"
-rv=$(echo "$out" | jq -r .rv)
-check "offline: the rebuilt list carries the newest resourceVersion seen ($rv)" test "${rv:-0}" -ge 10
-out=$(client get /api/v1/namespaces/demo/pods/db-1 | jq -r '"\(.status) \(.obj.metadata.labels.tier)"')
-check_eq "offline: protobuf get of a pod updated by a watch event" "200 data" "$out"
-out=$(curl -s -o /dev/null -w '%{http_code}' -H 'User-Agent: curl' "http://127.0.0.1:$HP/api/v1/namespaces/demo/configmaps/cm1")
-check_eq "offline: a component whose reads are not cached gets 503" "503" "$out"
+offline_checks refused c
+
+# ---------------------------------------------------------------- black hole
+# The common WAN failure: the link still accepts connections, then answers
+# nothing (no refusal, no reset): TLS handshakes, requests and health
+# checks hang, open watch streams stall.
+blackhole() { kill -USR1 "$api_pid"; }
+heal() { kill -USR2 "$api_pid"; }
+r0=$(metric edgebox_hub_cache_refreshes_total)
+check "black hole: the apiserver returns (refusing ended)" start_api
+wait_online 1
+for _ in $(seq 50); do [ "$(metric edgebox_hub_cache_refreshes_total)" -gt "$r0" ] 2>/dev/null && break; sleep 0.1; done
+# (no --request-timeout: the watch ends only if the hub ends it)
+timeout 60 kubectl --cache-dir "$W/kc-b" -n demo get configmaps -w -o name > "$W/bh-watch.out" 2>&1 &
+wpid=$!
+# a kept-alive client whose next request meets the black hole
+python3 - "$HP" "$W/bh-fifo" > "$W/bh-keep.out" 2>&1 <<'PY' &
+import http.client, os, sys, time
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=30)
+h = {"User-Agent": "kubelet/v1.32.0", "Accept": "application/json"}
+def get():
+    c.request("GET", "/api/v1/namespaces/demo/configmaps/cm1", headers=h)
+    r = c.getresponse(); return r.status, r.read()
+get()
+while not os.path.exists(sys.argv[2] + ".go"):
+    time.sleep(0.05)
+t = time.time(); st, body = get()
+print(st, "%.1f" % (time.time() - t))
+PY
+kpid=$!
+sleep 2
+blackhole
+cut=$(date +%s.%N)
+touch "$W/bh-fifo.go"
+out=$(timeout 30 kubectl --cache-dir "$W/kc-bh1" get pods -A 2>&1)
+took=$(echo "$(date +%s.%N) - $cut" | bc)
+check_match "black hole: kubectl get pods -A (fresh discovery cache, default timeouts) right after the cut: the cache's table" \
+    "^NAMESPACE +NAME +AGE demo +db-1 +[0-9a-z]+ demo +web-2" "$(echo $out)"
+check "black hole: ... in ${took} s, well under kubelet's 10 s" python3 -c "import sys; sys.exit(0 if $took < 6 else 1)"
+out=$(timeout 30 kubectl --cache-dir "$W/kc-bh1b" -n demo get pods -l 'app in (web,db)' --field-selector spec.nodeName=edge1 -o name 2>&1)
+check_eq "black hole: ... and a set-based label and field selector list ($(metric edgebox_hub_online | sed 's/1/before/;s/0/after/') the hub's verdict)" "pod/db-1" "$out"
+wait $kpid
+read -r st took < "$W/bh-keep.out"
+check "black hole: a request on a kept-alive connection is answered from the cache after --read-timeout ($st in $took s)" \
+    python3 -c "import sys; sys.exit(0 if '$st' == '200' and $took < 5 else 1)"
+check "black hole: the hub goes offline from its health checks" wait_online 0
+for _ in $(seq 30); do kill -0 $wpid 2>/dev/null || break; sleep 0.1; done
+if kill -0 $wpid 2>/dev/null; then rc=stalled; kill $wpid; else wait $wpid; rc=$?; fi
+wait $wpid 2>/dev/null
+check_eq "black hole: a watch relayed over the stalled stream ends when the hub goes offline (kubectl exits 0)" "0" "$rc"
+offline_checks "black hole" c2
+
+# ---------------------------------------------------------------- restart, link black-holed
+before=$(kc bh2 -n demo get configmaps,secrets,pods -o name 2>&1 | sort | tr '\n' ' ')
+stop_hub -KILL
+t0=$(date +%s.%N)
+check "black hole restart: the hub restarts" start_hub
+out=$(kc bh3 -n demo get configmaps,secrets,pods -o name 2>&1 | sort | tr '\n' ' ')
+took=$(echo "$(date +%s.%N) - $t0" | bc)
+check_eq "black hole restart: kubectl (fresh discovery cache) gets what the hub served before the restart" "$before" "$out"
+check "black hole restart: ... within ${took} s of the hub's start, not after the hanging upstream's timeouts" python3 -c "import sys; sys.exit(0 if $took < 5 else 1)"
+out=$(client list '/api/v1/pods?fieldSelector=spec.nodeName%3Dedge1' | jq -c .names)
+check_eq "black hole restart: kubelet's list from disk" '["db-1"]' "$out"
+heal
+stop_api
 
 # ---------------------------------------------------------------- restart while offline
 stop_hub -KILL
@@ -247,13 +335,15 @@ PY
 check "back online: the apiserver returns" start_api
 check "back online: the hub notices" wait_online 1
 for _ in $(seq 50); do [ "$(metric edgebox_hub_cache_refreshes_total)" -ge 1 ] 2>/dev/null && break; sleep 0.1; done
-check_eq "back online: the cache was refreshed" "1" "$(metric edgebox_hub_cache_refreshes_total)"
+check "back online: the cache was refreshed" test "$(metric edgebox_hub_cache_refreshes_total)" -ge 1
 stop_api
 wait_online 0
 out=$(kc e -n demo get configmaps,secrets -o name 2>&1 | sort | tr '\n' ' ')
 check_eq "refresh: objects deleted while the hub was offline are gone from the cache" "configmap/cm1 configmap/cm3 " "$out"
 out=$(kc e -n demo get configmap cm1 -o jsonpath='{.data.color}' 2>&1)
 check_eq "refresh: changed objects are current" "green" "$out"
+out=$(client get /api/v1/namespaces/demo/configmaps/cm2 --ua kube-proxy/v1.32.0 | jq -r .status)
+check_eq "refresh: a configmap the apiserver answered 404 for is a 404 offline, not a 503" "404" "$out"
 
 # ---------------------------------------------------------------- crash safety
 start_api

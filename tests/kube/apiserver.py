@@ -25,6 +25,13 @@ product and verb), POST /_test/pager?max=N&expire=RESOURCE (list pages of
 at most N items, as a server may return fewer than the limit; with expire,
 the next page of RESOURCE that has a continue token is followed by writes
 elsewhere and a compaction, so that token is answered 410 Expired).
+
+Link failures: stopping the server is a link that refuses (RST at once).
+A black-holed link, the common WAN failure, is SIGUSR1 (or --partition from
+the start): connections are still accepted, but TLS handshakes, requests
+(health checks included) and open watch streams get nothing back, without
+a refusal or a reset, until SIGUSR2 heals the link (then held requests are
+answered, as TCP's retransmissions would deliver them).
 """
 import argparse
 import base64
@@ -32,6 +39,7 @@ import copy
 import json
 import os
 import re
+import signal
 import ssl
 import sys
 import threading
@@ -398,6 +406,13 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server_version = "edgebox-test-apiserver"
 
+    def setup(self):
+        # the handshake here, not in the accept loop: a black-holed link
+        # holds it (the client's side of TCP is connected all the same)
+        self.server.hold()
+        self.request.do_handshake()
+        super().setup()
+
     def log_message(self, fmt, *args):
         if self.server.verbose:
             sys.stderr.write("apiserver: " + fmt % args + "\n")
@@ -502,6 +517,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def handle_any(self, method):
         rep = "json"
+        self.server.hold()
         try:
             url = urlsplit(self.path)
             path = unquote(url.path)
@@ -870,6 +886,9 @@ class Handler(BaseHTTPRequestHandler):
         last_bookmark = time.time()
         pos = start
         while time.time() < deadline and not self.server.stopping:
+            if self.server.partitioned:
+                time.sleep(0.2)   # a stalled stream: no events, no bookmarks, no end
+                continue
             batch = []
             with w.lock:
                 w.lock.wait(timeout=0.2)
@@ -1021,6 +1040,17 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
+    partitioned = False
+
+    def hold(self):
+        """While black-holed: say nothing (polled: set from a signal handler)."""
+        while self.partitioned:
+            time.sleep(0.1)
+
+    def handle_error(self, request, client_address):
+        # a client that gave up on a held handshake or request is expected
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
 
 
 def main():
@@ -1035,6 +1065,8 @@ def main():
     ap.add_argument("--bookmark-interval", type=float, default=1.0)
     ap.add_argument("--watch-timeout", type=int, default=1800)
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--partition", action="store_true",
+                    help="start black-holed (accept, answer nothing) until SIGUSR2")
     ap.add_argument("--default-not-ready-toleration-seconds", type=int, default=300)
     ap.add_argument("--default-unreachable-toleration-seconds", type=int, default=300)
     ap.add_argument("--taint-eviction", action="store_true",
@@ -1046,7 +1078,14 @@ def main():
     ctx.load_cert_chain(a.cert, a.key)
     ctx.load_verify_locations(a.client_ca)
     ctx.verify_mode = ssl.CERT_OPTIONAL
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
+    srv.partitioned = a.partition
+
+    def partition(on):
+        srv.partitioned = on
+        print("apiserver: link %s" % ("black-holed" if on else "healed"), flush=True)
+    signal.signal(signal.SIGUSR1, lambda *_: partition(True))
+    signal.signal(signal.SIGUSR2, lambda *_: partition(False))
     srv.world = World(a.state, a.history)
     srv.token, srv.verbose, srv.stopping = a.token, a.verbose, False
     srv.bookmark_interval, srv.watch_timeout = a.bookmark_interval, a.watch_timeout
