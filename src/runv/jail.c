@@ -22,7 +22,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define UID_LOCK_DIR "/run/edgebox/runv-uid"
+#define UID_LOCK_DIR "/run/edgebox/.runv-uids"
 
 /* The empty file or directory a bind of HOST (a file or not) is mounted on. */
 static int make_target(const char *target, bool file, eb_error_t *err)

@@ -41,7 +41,7 @@ typedef struct {
 int eb_jail_enter(const eb_jail_t *j, eb_error_t *err);
 
 /* Claim a uid of its own for a sandbox: a slot of the range, held by an
- * flock on /run/edgebox/runv-uid/<slot> (so a monitor that dies frees it
+ * flock on /run/edgebox/.runv-uids/<slot> (so a monitor that dies frees it
  * with no clean-up).  *LOCK_FD is the lock to keep open (O_CLOEXEC). */
 int eb_jail_claim_uid(uid_t *uid, int *lock_fd, eb_error_t *err);
 

@@ -69,7 +69,10 @@ EOF
 chmod +x "$EB_TMP/qemu-hang"
 : > "$LOG"
 echo 1 > "$EB_TMP/hangs"
-EDGEBOX_QEMU=$EB_TMP/qemu-hang EDGEBOX_RUNV_BOOT_TIMEOUT_S=8 \
+# The wrapper is a test double that reads and writes a file of the test's:
+# it runs outside QEMU's jail (runv_confine.sh tests the jail), which
+# changes nothing the retry does.
+EDGEBOX_QEMU=$EB_TMP/qemu-hang EDGEBOX_RUNV_BOOT_TIMEOUT_S=8 EDGEBOX_RUNV_CONFINE=0 \
     "$EDGEBOX" --root "$EB_ROOT" --class runv --log "$LOG" run --bundle "$EB_TMP/b" hang1 >"$EB_TMP/hang.out" 2>&1 </dev/null
 check_eq "hang, then retry: the container ran after the one retry" 0 $?
 check_match "hang, then retry: logged as an error with the attempt" \
@@ -84,7 +87,7 @@ check_eq "hang, then retry: nothing left" "" "$(ls "$EB_ROOT/.runv" | grep -v '^
 
 # ---- retries off: the hang is a failed create, said with the console ----
 echo 1 > "$EB_TMP/hangs"
-out=$(EDGEBOX_QEMU=$EB_TMP/qemu-hang EDGEBOX_RUNV_BOOT_TIMEOUT_S=8 EDGEBOX_RUNV_BOOT_RETRIES=0 \
+out=$(EDGEBOX_QEMU=$EB_TMP/qemu-hang EDGEBOX_RUNV_BOOT_TIMEOUT_S=8 EDGEBOX_RUNV_BOOT_RETRIES=0 EDGEBOX_RUNV_CONFINE=0 \
     "$EDGEBOX" --root "$EB_ROOT" --class runv run --bundle "$EB_TMP/b" hang2 2>&1 </dev/null); rc=$?
 check_match "retries off: a hung boot fails run" '^[1-9]' "$rc"
 check_match "retries off: the error names the sandbox and gives the console" \
