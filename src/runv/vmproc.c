@@ -261,15 +261,21 @@ static void qemu_machine(qemu_args_t *q, monitor_t *m, const char *accel)
     argf(q, "console=ttyS0 panic=-1 reboot=t random.trust_cpu=on quiet%s", clock);
 }
 
+/* A character device on a connected socket QEMU inherits. */
+static void chardev(qemu_args_t *q, const char *id, int fd)
+{
+    arg(q, "-chardev");
+    argf(q, "socket,id=%s,fd=%d", id, fd);
+    q->keep[q->nk++] = fd;
+}
+
 /* The devices: the console, the agent's port, the shared directory and
  * the pod's NICs, every one a descriptor QEMU inherits. */
 static void qemu_devices(qemu_args_t *q, monitor_t *m, int agent_fd, int con_fd)
 {
     size_t i;
 
-    arg(q, "-chardev");
-    argf(q, "socket,id=con,fd=%d", con_fd);
-    q->keep[q->nk++] = con_fd;
+    chardev(q, "con", con_fd);
     arg(q, "-serial");
     arg(q, "chardev:con");
     arg(q, "-global");
@@ -282,14 +288,10 @@ static void qemu_devices(qemu_args_t *q, monitor_t *m, int agent_fd, int con_fd)
      * reserved console slot, 1 the agent's: the default 31 ports cost the
      * guest a couple of MiB of per-port state. */
     arg(q, "virtio-serial-pci,max_ports=2");
-    arg(q, "-chardev");
-    argf(q, "socket,id=agent,fd=%d", agent_fd);
-    q->keep[q->nk++] = agent_fd;
+    chardev(q, "agent", agent_fd);
     arg(q, "-device");
     arg(q, "virtserialport,chardev=agent,name=io.edgebox.agent");
-    arg(q, "-chardev");
-    argf(q, "socket,id=vfs,fd=%d", m->vfs_conn);
-    q->keep[q->nk++] = m->vfs_conn;
+    chardev(q, "vfs", m->vfs_conn);
     arg(q, "-device");
     arg(q, "vhost-user-fs-device,chardev=vfs,tag=ebshared");
     for (i = 0; i < m->net.n; i++) {

@@ -583,32 +583,31 @@ static int pause_resume(eb_shim_t *s, const char *id, bool pause, eb_buf_t *resp
     return 0;
 }
 
-static int m_pause(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb_buf_t *resp, eb_error_t *err)
+/* Pause and Resume: their requests have one shape (the container's id as
+ * field 1), decoded as PauseRequest for both. */
+static int pause_method(eb_shim_t *s, const uint8_t *d, size_t len, bool pause, eb_buf_t *resp, eb_error_t *err)
 {
     Containerd__Task__V2__PauseRequest *r =
         UNPACK(Containerd__Task__V2__PauseRequest, containerd__task__v2__pause_request, d, len, err);
     int ret;
-    (void) stream;
 
     if (r == NULL)
         return -1;
-    ret = pause_resume(ctx, r->id, true, resp, err);
+    ret = pause_resume(s, r->id, pause, resp, err);
     containerd__task__v2__pause_request__free_unpacked(r, NULL);
     return ret;
 }
 
+static int m_pause(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb_buf_t *resp, eb_error_t *err)
+{
+    (void) stream;
+    return pause_method(ctx, d, len, true, resp, err);
+}
+
 static int m_resume(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb_buf_t *resp, eb_error_t *err)
 {
-    Containerd__Task__V2__ResumeRequest *r =
-        UNPACK(Containerd__Task__V2__ResumeRequest, containerd__task__v2__resume_request, d, len, err);
-    int ret;
     (void) stream;
-
-    if (r == NULL)
-        return -1;
-    ret = pause_resume(ctx, r->id, false, resp, err);
-    containerd__task__v2__resume_request__free_unpacked(r, NULL);
-    return ret;
+    return pause_method(ctx, d, len, false, resp, err);
 }
 
 static int m_connect(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb_buf_t *resp, eb_error_t *err)
