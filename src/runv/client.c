@@ -39,6 +39,21 @@ int eb_monitor_connect(const char *root, const char *sid, eb_error_t *err)
 
 int eb_monitor_call(int fd, json_object *req, json_object **resp, eb_error_t *err)
 {
+    return eb_monitor_call_keep(fd, req, resp, NULL, err);
+}
+
+/* Frame F, or the bytes read past the response, kept for the caller. */
+static void keep_frame(eb_buf_t *kept, const eb_frame_t *f)
+{
+    uint8_t hdr[EB_FRAME_HDR];
+
+    eb_frame_header(hdr, f->type, f->id, f->len);
+    eb_buf_add(kept, hdr, sizeof(hdr));
+    eb_buf_add(kept, f->payload, f->len);
+}
+
+int eb_monitor_call_keep(int fd, json_object *req, json_object **resp, eb_buf_t *kept, eb_error_t *err)
+{
     eb_frame_reader_t rd;
     uint64_t deadline = eb_now_ms() + EB_RUNV_REQUEST_TIMEOUT_S * 1000ull;
     int ret = -1;
@@ -59,12 +74,17 @@ int eb_monitor_call(int fd, json_object *req, json_object **resp, eb_error_t *er
         if (rc < 0)
             goto out;
         if (rc == 1) {
-            if (f.type != EB_FRAME_RESPONSE || f.id != 1)
+            if (f.type != EB_FRAME_RESPONSE || f.id != 1) {
+                if (kept)
+                    keep_frame(kept, &f);
                 continue;
+            }
             *resp = eb_msg_parse(f.payload, f.len, err);
             if (*resp == NULL)
                 goto out;
             ret = eb_msg_response_status(*resp, err);
+            if (kept && rd.have > rd.consumed)
+                eb_buf_add(kept, rd.buf + rd.consumed, rd.have - rd.consumed);
             goto out;
         }
         now = eb_now_ms();

@@ -149,24 +149,43 @@ static int relay_frame(relay_loop_t *l, const eb_frame_t *f, eb_error_t *err)
     }
 }
 
-/* What the monitor sent; frames after the exit event are not read. */
-static int relay_conn(relay_loop_t *l, eb_error_t *err)
+/* Frames of BYTES (from CONN, or kept from before the relay's loop); frames
+ * after the exit event are not read. */
+static int relay_bytes(relay_loop_t *l, const uint8_t *bytes, size_t n, eb_error_t *err)
 {
-    size_t room;
-    uint8_t *buf = eb_frame_reader_space(&l->rd, &room);
-    ssize_t n = read(l->r->conn, buf, room);
     eb_frame_t f;
     int rc = 0;
+
+    while (n > 0) {
+        size_t room, take;
+        uint8_t *buf = eb_frame_reader_space(&l->rd, &room);
+
+        take = n < room ? n : room;
+        memcpy(buf, bytes, take);
+        eb_frame_reader_commit(&l->rd, take);
+        bytes += take, n -= take;
+        while (l->status < 0 && (rc = eb_frame_next(&l->rd, &f, err)) == 1)
+            if (relay_frame(l, &f, err) < 0)
+                return -1;
+        if (l->status >= 0)
+            return 0;
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* What the monitor sent. */
+static int relay_conn(relay_loop_t *l, eb_error_t *err)
+{
+    uint8_t buf[65536];
+    ssize_t n = read(l->r->conn, buf, sizeof(buf));
 
     if (n < 0 && errno == EINTR)
         return 0;
     if (n <= 0)
         return eb_error_set(err, 0, "the sandbox monitor went away");
-    eb_frame_reader_commit(&l->rd, (size_t) n);
-    while (l->status < 0 && (rc = eb_frame_next(&l->rd, &f, err)) == 1)
-        if (relay_frame(l, &f, err) < 0)
-            return -1;
-    return l->status < 0 && rc < 0 ? -1 : 0;
+    return relay_bytes(l, buf, (size_t) n, err);
 }
 
 int eb_relay_run(eb_relay_t *r, eb_error_t *err)
@@ -188,6 +207,8 @@ int eb_relay_run(eb_relay_t *r, eb_error_t *err)
     eb_frame_reader_init(&l.rd);
     if (r->tty)
         send_resize(r, &l.req_id);
+    if (r->early_len && relay_bytes(&l, r->early, r->early_len, err) < 0)
+        goto out;
     while (l.status < 0) {
         struct pollfd p[3] = {
             { r->conn, POLLIN, 0 }, { l.sfd, POLLIN, 0 }, { l.in_open && l.in_credit ? r->in_fd : -1, POLLIN, 0 },

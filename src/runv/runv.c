@@ -300,10 +300,13 @@ static __attribute__((noreturn)) void relay_main(const char *root, const char *s
     int64_t stream = 0, gpid = 0;
     eb_relay_t r = { .tty = tty, .in_fd = stdio[0], .out_fd = stdio[1], .err_fd = stdio[2] };
     char buf[EB_ERROR_MSG_MAX + 64];
+    eb_buf_t early = { 0 };
     int n, status;
 
     r.conn = eb_monitor_connect(root, sid, &err);
-    if (r.conn < 0 || eb_monitor_call(r.conn, req, &resp, &err) < 0
+    /* What the process wrote before the answer (a createContainer hook's
+     * output) is the relay's to write first. */
+    if (r.conn < 0 || eb_monitor_call_keep(r.conn, req, &resp, &early, &err) < 0
         || eb_msg_int(resp, "stream", 1, UINT32_MAX, false, &stream, &err) < 0
         || eb_msg_int(resp, "pid", 1, INT32_MAX, false, &gpid, &err) < 0) {
         n = snprintf(buf, sizeof(buf), "ERR %s", err.msg);
@@ -316,6 +319,8 @@ static __attribute__((noreturn)) void relay_main(const char *root, const char *s
     json_object_put(resp);
     json_object_put(req);
     r.stream = (uint32_t) stream;
+    r.early = (const uint8_t *) early.p;
+    r.early_len = early.len;
     status = eb_relay_run(&r, &err);
     if (status < 0) {
         fprintf(stderr, "edgebox: %s\n", err.msg);
