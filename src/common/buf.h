@@ -32,4 +32,7 @@ void eb_buf_consume(eb_buf_t *b, size_t n);
 #include <string.h>
 static inline int eb_buf_puts(eb_buf_t *b, const char *s) { return eb_buf_add(b, s, strlen(s)); }
 
+/* Scope-bound release, as cleanup.h does for the plain types. */
+#define _cleanup_buf_ __attribute__((cleanup(eb_buf_free)))
+
 #endif

@@ -9,6 +9,7 @@
 #include "common/util.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -177,90 +178,54 @@ static void add_selectors(eb_informer_t *inf, eb_buf_t *t)
 /* The whole collection, page by page, then the copy replaced by it with
  * the differences passed to the handler: an object gone while we were not
  * watching is a DELETED, as client-go's Replace makes it. */
-static int list_all(eb_informer_t *inf, eb_conn_t *c, eb_error_t *err)
+/* One page of the list: GET with the continue token CONT; *STATUS is the
+ * HTTP status and, for a 200, *LIST the parsed answer (items an array,
+ * a resourceVersion that fits). */
+static int list_page(eb_informer_t *inf, eb_conn_t *c, const char *path, const char *cont, int *status,
+                     json_object **list, eb_error_t *err)
 {
-    _cleanup_free_ char *path = eb_kube_resource_path(inf->res, NULL, NULL);
-    _cleanup_json_ json_object *fresh = json_object_new_object();
-    _cleanup_free_ char *cont = NULL;
-    char rv[sizeof(inf->rv)] = "";
-    json_object *gone;
-    int restarted = 0, rc;
+    _cleanup_buf_ eb_buf_t t = { 0 };
+    _cleanup_buf_ eb_buf_t body = { .limit = inf->max_list };
+    eb_kube_call_t call = { .method = "GET" };
+    json_object *items;
+    const char *lrv;
+    int rc;
 
-    if (!path)
-        return eb_error_set(err, EINVAL, "resource `%s` is not GROUP/VERSION/RESOURCE", inf->res);
-    atomic_fetch_add(&inf->lists, 1);
-    for (;;) {
-        eb_buf_t t = { 0 }, body = { .limit = inf->max_list };
-        eb_kube_call_t call = { .method = "GET" };
-        _cleanup_json_ json_object *list = NULL;
-        json_object *items;
-        const char *lrv, *next;
-        int status = 0;
-        size_t i;
-
-        eb_buf_printf(&t, "%s?limit=%d", path, inf->page_size);
-        if (cont) {
-            eb_buf_puts(&t, "&continue=");
-            eb_kube_query_escape(&t, cont);
-        }
-        add_selectors(inf, &t);
-        call.target = t.p;
-        c->timeout_ms = 60000;
-        if (c->fd < 0 && eb_kube_dial(inf->kc, c, 10000, err) < 0) {
-            eb_buf_free(&t);
-            return -1;
-        }
-        set_active(inf, c->fd);
-        rc = eb_kube_do(inf->kc, c, inf->user_agent, &call, &status, &body, NULL, err);
-        set_active(inf, -1);
-        if (rc < 0) {
-            eb_buf_free(&t);
-            eb_buf_free(&body);
-            return -1;
-        }
-        if (status == 410 && cont && !restarted) {
-            /* the continue token expired mid-list: start over, once */
-            eb_info("informer %s: the list's continue token expired after %zu objects, listing again from the start",
-                    inf->res, (size_t) json_object_object_length(fresh));
-            eb_buf_free(&t);
-            eb_buf_free(&body);
-            free(cont), cont = NULL;
-            json_object_put(fresh);
-            fresh = json_object_new_object();
-            restarted = 1;
-            continue;
-        }
-        if (status != 200) {
-            eb_error_set(err, EIO, "list %s: HTTP %d", t.p, status);
-            eb_buf_free(&t);
-            eb_buf_free(&body);
-            return -1;
-        }
-        list = parse_bounded(body.p ? body.p : "", body.len);
-        eb_buf_free(&body);
-        items = eb_json_at(list, "items", NULL);
-        lrv = eb_json_str_at(list, "metadata", "resourceVersion", NULL);
-        if (!list || !lrv || strlen(lrv) >= sizeof(rv) || (items && !json_object_is_type(items, json_type_array))) {
-            eb_error_set(err, EPROTO, "list %s: malformed answer", t.p);
-            eb_buf_free(&t);
-            return -1;
-        }
-        eb_buf_free(&t);
-        strcpy(rv, lrv);
-        for (i = 0; items && i < json_object_array_length(items); i++) {
-            json_object *it = json_object_array_get_idx(items, i);
-            _cleanup_free_ char *key = eb_object_key(it);
-            if (key)
-                json_object_object_add(fresh, key, json_object_get(it));
-        }
-        next = eb_json_str_at(list, "metadata", "continue", NULL);
-        free(cont);
-        cont = next && next[0] ? eb_xstrdup(next) : NULL;
-        if (!cont)
-            break;
+    eb_buf_printf(&t, "%s?limit=%d", path, inf->page_size);
+    if (cont) {
+        eb_buf_puts(&t, "&continue=");
+        eb_kube_query_escape(&t, cont);
     }
+    add_selectors(inf, &t);
+    call.target = t.p;
+    c->timeout_ms = 60000;
+    if (c->fd < 0 && eb_kube_dial(inf->kc, c, 10000, err) < 0)
+        return -1;
+    set_active(inf, c->fd);
+    rc = eb_kube_do(inf->kc, c, inf->user_agent, &call, status, &body, NULL, err);
+    set_active(inf, -1);
+    if (rc < 0)
+        return -1;
+    if (*status == 410 && cont)
+        return 0;
+    if (*status != 200)
+        return eb_error_set(err, EIO, "list %s: HTTP %d", t.p, *status);
+    *list = parse_bounded(body.p ? body.p : "", body.len);
+    items = eb_json_at(*list, "items", NULL);
+    lrv = eb_json_str_at(*list, "metadata", "resourceVersion", NULL);
+    if (!*list || !lrv || strlen(lrv) >= sizeof(inf->rv) || (items && !json_object_is_type(items, json_type_array))) {
+        json_object_put(*list), *list = NULL;
+        return eb_error_set(err, EPROTO, "list %s: malformed answer", t.p);
+    }
+    return 0;
+}
 
-    /* swap in, then tell the handler what changed */
+/* Replace the cache with FRESH at version RV, then tell the handler what
+ * changed: added, modified (another resourceVersion), deleted. */
+static void swap_in(eb_informer_t *inf, json_object *fresh, const char *rv)
+{
+    json_object *gone;
+
     pthread_mutex_lock(&inf->lock);
     gone = inf->items;
     inf->items = json_object_get(fresh);
@@ -283,6 +248,55 @@ static int list_all(eb_informer_t *inf, eb_conn_t *c, eb_error_t *err)
             inf->handler(inf->ud, EB_INF_DELETED, gobj);
     }
     json_object_put(gone);
+}
+
+/* The whole list, page by page, then swapped in. */
+static int list_all(eb_informer_t *inf, eb_conn_t *c, eb_error_t *err)
+{
+    _cleanup_free_ char *path = eb_kube_resource_path(inf->res, NULL, NULL);
+    _cleanup_json_ json_object *fresh = json_object_new_object();
+    _cleanup_free_ char *cont = NULL;
+    char rv[sizeof(inf->rv)] = "";
+    bool restarted = false;
+
+    if (!path)
+        return eb_error_set(err, EINVAL, "resource `%s` is not GROUP/VERSION/RESOURCE", inf->res);
+    atomic_fetch_add(&inf->lists, 1);
+    for (;;) {
+        _cleanup_json_ json_object *list = NULL;
+        json_object *items;
+        const char *next;
+        int status = 0;
+
+        if (list_page(inf, c, path, cont, &status, &list, err) < 0)
+            return -1;
+        if (status == 410) {
+            if (restarted)
+                return eb_error_set(err, EIO, "list %s: HTTP 410 twice", path);
+            /* the continue token expired mid-list: start over, once */
+            eb_info("informer %s: the list's continue token expired after %zu objects, listing again from the start",
+                    inf->res, (size_t) json_object_object_length(fresh));
+            free(cont), cont = NULL;
+            json_object_put(fresh);
+            fresh = json_object_new_object();
+            restarted = true;
+            continue;
+        }
+        strcpy(rv, eb_json_str_at(list, "metadata", "resourceVersion", NULL));
+        items = eb_json_at(list, "items", NULL);
+        for (size_t i = 0; items && i < json_object_array_length(items); i++) {
+            json_object *it = json_object_array_get_idx(items, i);
+            _cleanup_free_ char *key = eb_object_key(it);
+            if (key)
+                json_object_object_add(fresh, key, json_object_get(it));
+        }
+        next = eb_json_str_at(list, "metadata", "continue", NULL);
+        free(cont);
+        cont = next && next[0] ? eb_xstrdup(next) : NULL;
+        if (!cont)
+            break;
+    }
+    swap_in(inf, fresh, rv);
     return 0;
 }
 
