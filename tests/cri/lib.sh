@@ -4,10 +4,10 @@
 # Its own root, state and socket under $EB_TMP (never the system
 # containerd's), Debian's CNI plugins (bridge + host-local, and the
 # loopback containerd adds itself) on a private bridge and subnet, a local
-# pause and busybox image, and two runtime handlers as
-# deploy/containerd-runtimes.toml has them: "runc" (the runc v2 shim with
-# edgebox as its runtime: the runc class) and "edgebox" (edgebox's own shim:
-# the runv class).  The shims keep containerd's default roots
+# pause and busybox image, and the two runtime handlers of
+# deploy/containerd-runtimes.toml: "runc" (the runc v2 shim with edgebox as
+# its runtime: the runc class) and "runv" (edgebox's own shim,
+# io.containerd.edgebox.v2: the runv class).  The shims keep containerd's default roots
 # (/run/containerd/runc/k8s.io, /run/containerd/edgebox/k8s.io) and 64-char
 # ids, as on a node.
 
@@ -78,9 +78,17 @@ state = "$CRI_D/state"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         BinaryName = "$EDGEBOX"
         SystemdCgroup = false
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.edgebox]
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runv]
       runtime_type = "io.containerd.edgebox.v2"
       pod_annotations = ["io.edgebox.*"]
+    # the path the shim replaces (the runc v2 shim, a relay per process),
+    # for the bench's comparison and for showing what the test catches
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runv-relay]
+      runtime_type = "io.containerd.runc.v2"
+      pod_annotations = ["io.edgebox.*"]
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runv-relay.options]
+        BinaryName = "$EDGEBOX-runv"
+        SystemdCgroup = false
 TOML
 }
 

@@ -2,9 +2,10 @@
 # cri.sh - edgebox the way a Kubernetes node uses it: Debian's containerd
 # 1.6 with its CRI plugin (a private instance: tests/cri/lib.sh), driven
 # over CRI by tests/cri/cri.py making kubelet's calls, with Debian's CNI
-# bridge on a private subnet.  For both runtime handlers, "runc" (the runc
-# v2 shim running edgebox: the runc class) and "edgebox" (edgebox's own
-# shim: the runv class, a microVM per pod), the checks kubelet relies on:
+# bridge on a private subnet.  For both runtime handlers of
+# deploy/containerd-runtimes.toml, "runc" (the runc v2 shim running edgebox:
+# the runc class) and "runv" (edgebox's own shim: the runv class, a microVM
+# per pod), the checks kubelet relies on:
 # a ready pod with an IP, logs in the CRI format, exit codes, ExecSync,
 # the pod's containers sharing it (one VM), the network both ways, stats,
 # OOMKilled, resources, StopContainer's timeout, and nothing left after.
@@ -195,7 +196,9 @@ start_hostweb() { # a web server on the bridge's address, for the pods
 
 pods=
 class_checks runc runc
-class_checks edgebox runv
+# CRI_RUNV_HANDLER=runv-relay: the runv class through the runc v2 shim
+# instead (what edgebox's shim replaced), to see what this test catches
+class_checks "${CRI_RUNV_HANDLER:-runv}" runv
 kill $hostweb 2>/dev/null; wait $hostweb 2>/dev/null; hostweb=
 cri_teardown
 check_eq "the test's bridge gone, iptables and ip_forward as before" "absent same $cri_forward" \
