@@ -14,7 +14,12 @@
 #           and a relay per container process); PSS of every host process
 #           of the pods (the shims, what they started, QEMU, virtiofsd)
 #           per pod, split into the guest RAM the guest touched (QEMU's and
-#           virtiofsd's mappings of its memfd) and everything else
+#           virtiofsd's mappings of its memfd) and everything else, and
+#           their CPU over 10 s idle
+#   stream: CPU of the shim, and of the pod's other host processes (QEMU,
+#           virtiofsd; monitor and relay), while a runv container writes
+#           100 MB of mixed stdout/stderr lines (eb-loggen) into its CRI
+#           log, through each of the two paths; every line checked after
 set -uo pipefail
 RUNS=${1:-10}
 PODS=${2:-3}
@@ -68,8 +73,11 @@ pss() {
          END {printf "%d %d\n", a, b}' /proc/"$1"/smaps 2>/dev/null || echo "0 0"
 }
 
-memory() { # memory HANDLER: "guest-ram other" MiB per pod, and what ran
-    local h=$1 i pod cid p g o tg=0 to=0
+# ticks PID...: their user + system CPU in clock ticks
+ticks() { local p t=0; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' /proc/"$p"/stat 2>/dev/null || echo 0))); done; echo $t; }
+
+memory() { # memory HANDLER: "guest-ram other" MiB per pod, idle millicores per pod
+    local h=$1 i pod cid p g o tg=0 to=0 t0 t1 hz
     podids=
     for i in $(seq "$PODS"); do
         pod=$(cri runp "mem-$h-$i" "$h") || return 1
@@ -78,25 +86,69 @@ memory() { # memory HANDLER: "guest-ram other" MiB per pod, and what ran
         cri wait "$cid" CONTAINER_RUNNING 120 || return 1
     done
     sleep 3
+    hz=$(getconf CLK_TCK)
+    t0=$(ticks $(pod_pids)); sleep 10; t1=$(ticks $(pod_pids))
     for p in $(pod_pids); do
         read -r g o < <(pss "$p")
         tg=$((tg + g)); to=$((to + o))
         echo "$(cat /proc/"$p"/comm 2>/dev/null) $((g + o))" >> "$EB_TMP/mem-$h.procs"
     done
     for pod in $podids; do cri rmp "$pod" >/dev/null; done
-    echo "$((tg / PODS / 1024)) $((to / PODS / 1024))"
+    echo "$((tg / PODS / 1024)) $((to / PODS / 1024)) $(( (t1 - t0) * 1000 / hz / 10 / PODS ))"
 }
-declare -A mg mo
+declare -A mg mo mc
 for h in runv runv-relay; do
-    read -r mg[$h] mo[$h] < <(memory $h) || { echo "memory for $h failed" >&2; exit 1; }
+    read -r mg[$h] mo[$h] mc[$h] < <(memory $h) || { echo "memory for $h failed" >&2; exit 1; }
 done
 echo
-printf '%-58s %9s %9s %9s\n' "host memory per runv pod, $PODS pods (PSS, MiB)" guest-RAM rest total
+printf '%-50s %9s %6s %6s %9s\n' "host cost per idle runv pod, $PODS pods" guest-RAM rest total "idle CPU"
+printf '%-50s %9s %6s %6s %9s\n' "" "PSS MiB" MiB MiB millicore
 for h in runv runv-relay; do
-    printf '%-58s %9s %9s %9s\n' "$([ $h = runv ] && echo "edgebox's shim" || echo "runc v2 shim + monitor + relay (replaced)")" \
-        "${mg[$h]}" "${mo[$h]}" "$((mg[$h] + mo[$h]))"
+    printf '%-50s %9s %6s %6s %9s\n' "$([ $h = runv ] && echo "edgebox's shim" || echo "runc v2 shim + monitor + relay (replaced)")" \
+        "${mg[$h]}" "${mo[$h]}" "$((mg[$h] + mo[$h]))" "${mc[$h]}"
 done
 for h in runv runv-relay; do
     echo "processes ($h), PSS KiB summed by name over $PODS pods:" \
         "$(awk '{s[$1] += $2} END {for (n in s) printf "%s %d, ", n, s[n]}' "$EB_TMP/mem-$h.procs" | sed 's/, $//')"
+done
+
+# sample: "pid comm ticks" of every host process of the pods
+sample() {
+    local p
+    for p in $(pod_pids); do
+        awk '{print $1, $2, $14 + $15}' /proc/"$p"/stat 2>/dev/null
+    done
+}
+# stream HANDLER: "seconds shim-CPU-s other-CPU-s check" for 100 MB of log
+# lines; processes are sampled every second (one that exits between two
+# samples loses at most a second of its CPU: the relay lives as long as
+# the container)
+stream() {
+    local h=$1 pod cid t0 t1 check
+    pod=$(cri runp "log-$h" "$h") || return 1
+    podids=$pod
+    sample > "$EB_TMP/s0"; : > "$EB_TMP/s1"
+    t0=$(date +%s.%N)
+    cid=$(cri run "$pod" log "$CRI_BUSYBOX" -- eb-loggen mixed 100000000) || return 1
+    while [ "$(cri status "$cid" | jq -r .state)" != CONTAINER_EXITED ]; do
+        sample >> "$EB_TMP/s1"; sleep 1
+    done
+    t1=$(date +%s.%N)
+    sample >> "$EB_TMP/s1"
+    check=$("$EB_BUILD/tests/tools/eb-loggen" check "$CRI_D/client/logs/log-$h/log.log")
+    cri rmp "$pod" >/dev/null
+    # per process: its last sample minus its first (0 for one started after)
+    awk -v s="$(echo "$t1 - $t0" | bc)" -v hz="$(getconf CLK_TCK)" -v chk="$check" '
+        FNR == NR {first[$1] = $3; next}
+        {last[$1] = $3; comm[$1] = $2}
+        END {for (p in last) {d = (last[p] - first[p]) / hz
+                               if (comm[p] ~ /containerd-shim/) shim += d; else other += d}
+             printf "%.2f %.2f %.2f %s\n", s, shim, other, chk}' "$EB_TMP/s0" "$EB_TMP/s1"
+}
+echo
+printf '%-50s %8s %8s %8s  %s\n' "100 MB of log lines from a runv container" seconds "shim s" "other s" "lines checked"
+for h in runv runv-relay; do
+    read -r sec sc oc chk < <(stream $h) || { echo "stream for $h failed" >&2; exit 1; }
+    printf '%-50s %8.2f %8.2f %8.2f  %s\n' "$([ $h = runv ] && echo "edgebox's shim" || echo "runc v2 shim + monitor + relay (replaced)")" \
+        "$sec" "$sc" "$oc" "$chk"
 done

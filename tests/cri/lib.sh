@@ -93,12 +93,14 @@ TOML
 }
 
 # cri_images: the pause image (tests/tools/pause.c as /pause) and the
-# busybox one, as OCI layouts imported into the k8s.io namespace
+# busybox one (with eb-loggen, for the bench's log stream), as OCI layouts
+# imported into the k8s.io namespace
 cri_images() {
     local img
     mkdir -p "$CRI_D/pause-rootfs"
     cp "$EB_BUILD/tests/tools/eb-pause" "$CRI_D/pause-rootfs/pause"
     "$EB_SRC/tests/lib/make-rootfs.sh" "$CRI_D/busybox-rootfs"
+    cp "$EB_BUILD/tests/tools/eb-loggen" "$CRI_D/busybox-rootfs/bin/"
     "$EB_SRC/tests/lib/make-image.sh" "$CRI_D/pause" "$CRI_D/pause-rootfs" /pause >/dev/null 2>&1
     "$EB_SRC/tests/lib/make-image.sh" "$CRI_D/busybox" "$CRI_D/busybox-rootfs" >/dev/null 2>&1
     for img in pause busybox; do

@@ -12,11 +12,12 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$EB_SRC/tests/cri/lib.sh"
 PER_CLASS=20
-plan $((2 + 2 * PER_CLASS))
+ALL=$((2 + 2 * PER_CLASS))
+plan $ALL
 
 skip_all() { # skip_all WHY: every check, with what the host lacks
     local i
-    for i in $(seq $((2 + 2 * PER_CLASS))); do skip "check $i" "$1"; done
+    for i in $(seq $ALL); do skip "check $i" "$1"; done
     exit 0
 }
 command -v containerd >/dev/null || skip_all "containerd not installed (run setup.sh)"
@@ -31,7 +32,8 @@ trap 'kill $hostweb 2>/dev/null; cri_teardown; cleanup_all' EXIT
 cri_config
 if ! cri_start || ! cri_images; then
     fail "containerd with its CRI plugin up, the pause and busybox images imported" "$(tail -5 "$CRI_D/log")"
-    skip_all "containerd did not start (above)"
+    for i in $(seq $((ALL - 1))); do fail "check $i" "containerd did not start (above)"; done
+    exit 0
 fi
 pass "containerd with its CRI plugin up, the pause and busybox images imported"
 
@@ -50,14 +52,28 @@ stat_of() { cri stats "$1" | jq -r "$2"; }
 WS='.memory.working_set_bytes.value | tonumber'
 CPU='.cpu.usage_core_nano_seconds.value | tonumber'
 
-class_checks() { # class_checks HANDLER CLASS
-    local h=$1 c=$2 n=p-$1 pod ip out rc cid
+# class_checks HANDLER CLASS: PER_CLASS checks of one handler; the helpers
+# below see its locals (h, c, n: the pod's name, pod, ip, side)
+class_checks() {
+    local h=$1 c=$2 n=p-$1 pod ip side
     if ! pod=$(cri runp "$n" "$h" 2>&1); then
         for _ in $(seq $PER_CLASS); do fail "$c: RunPodSandbox" "$pod"; done
         return
     fi
     pods="$pods $pod"
     start_hostweb
+    log_checks
+    sharing_checks
+    stats_checks
+    kill_checks
+    resources_checks
+    cri rmp "$pod"
+    nothing_left
+}
+
+# RunPodSandbox's answer, a container's log and exit code
+log_checks() {
+    local cid
     ip=$(cri pod "$pod" | jq -r '.state + " " + .network.ip')
     check_match "$c: RunPodSandbox: SANDBOX_READY with an IP on the pod network (64-char id)" \
         "^SANDBOX_READY ${CRI_SUBNET//./\\.}\.[0-9]+ 64\$" "$ip $(echo -n "$pod" | wc -c | grep -x 64)"
@@ -70,9 +86,12 @@ class_checks() { # class_checks HANDLER CLASS
         "$(cri_log_text "$CRI_D/client/logs/$n/out.log" stdout)"
     check_eq "$c: stderr in the CRI log file" line-on-stderr "$(cri_log_text "$CRI_D/client/logs/$n/out.log" stderr)"
     check_eq "$c: ContainerStatus: EXITED, exit code 3" "CONTAINER_EXITED 3" "$(status "$cid" '.state + " " + (.exit_code | tostring)')"
+}
 
-    # the pod's containers: a web server, a sibling that fetches from it
-    local web side
+# the pod's containers: a web server, a sibling that fetches from it and
+# runs the execs; the pod's network both ways
+sharing_checks() {
+    local web out rc
     web=$(run "$pod" web $CRI_BUSYBOX -- sh -c 'mkdir /www; echo page-from-the-pod > /www/index.html; echo serving; exec httpd -f -p 8080 -h /www')
     side=$(run "$pod" side $CRI_BUSYBOX -- sleep 100000)
     wait_log "$n" web serving
@@ -93,9 +112,11 @@ class_checks() { # class_checks HANDLER CLASS
     check_eq "$c: the pod IP is reachable from the host" page-from-the-pod "$out"
     out=$(cri exec "$side" 30 -- wget -qO- "http://$CRI_GW:$HPORT/host.txt")
     check_eq "$c: the host is reachable from the pod" page-from-the-host "$out"
+}
 
-    # stats: a container holding 48 MiB and spinning, an idle sibling
-    local hog ws c1 c2
+# stats: a container holding 48 MiB and spinning, the idle sibling
+stats_checks() {
+    local hog ws c1 c2 out
     hog=$(run "$pod" hog $CRI_BUSYBOX -- sh -c 'dd if=/dev/zero of=/dev/shm/hold bs=1M count=48 2>/dev/null; echo held; while :; do :; done')
     wait_log "$n" hog held
     sleep 1
@@ -111,30 +132,28 @@ class_checks() { # class_checks HANDLER CLASS
         | "\($l | length) \($hg.cpu > 10 * $sd.cpu and $sd.ws < 16777216 and $hg.ws > 50331648)"')
     check_eq "$c: ListContainerStats of the pod: the spinning one and its idle sibling, each its own numbers" "2 true" "$out"
     cri stop "$hog" 0
+}
 
-    # OOM: reason OOMKilled, as kubelet reports it
+# OOMKilled as kubelet reports it; StopContainer's TERM, then KILL after
+# the timeout
+kill_checks() {
+    local cid t0 t1 took
     cid=$(run "$pod" oom --memory 33554432 $CRI_BUSYBOX -- sh -c 'x=$(head -c 100000000 /dev/zero | tr "\0" a); echo survived')
     cri wait "$cid" CONTAINER_EXITED 120
     check_eq "$c: a container over its memory limit: OOMKilled, 137" "OOMKilled 137" "$(status "$cid" '.reason + " " + (.exit_code | tostring)')"
 
-    # StopContainer: TERM, then KILL after the timeout
-    local t0 t1 took
     cid=$(run "$pod" noterm $CRI_BUSYBOX -- sh -c 'trap "" TERM; echo ignoring; while :; do sleep 1; done')
     wait_log "$n" noterm ignoring
     t0=$(date +%s.%N); cri stop "$cid" 3; t1=$(date +%s.%N)
     took=$(echo "$t1 - $t0" | bc)
     check "$c: StopContainer 3: a container ignoring TERM is killed after the timeout ($took s, $(status "$cid" '.state + " " + (.exit_code | tostring)'))" \
         test "$(status "$cid" '.state + " " + (.exit_code | tostring)') $(within "$took" 3 15 && echo in-time)" = "CONTAINER_EXITED 137 in-time"
-    resources_checks "$h" "$c"
-    cri stopp "$pod"; cri rmp "$pod"
-    nothing_left "$c"
 }
 
-# resources_checks HANDLER CLASS: a pod with resources (kubelet's
-# LinuxPodSandboxConfig.resources: 384 MiB, 1.5 CPUs) and a container with
-# the same limits
+# a pod with resources (kubelet's LinuxPodSandboxConfig.resources: 384 MiB,
+# 1.5 CPUs) and a container with the same limits
 resources_checks() {
-    local h=$1 c=$2 pod cid pid out mib=384 lim=402653184
+    local pod cid pid out lim=402653184
     pod=$(cri runp "p-$h-sized" "$h" --memory $lim --cpu-quota 150000 --cpu-period 100000)
     pods="$pods $pod"
     cid=$(run "$pod" sized --memory $lim --cpu-quota 150000 --cpu-period 100000 $CRI_BUSYBOX -- sleep 100000)
@@ -157,12 +176,12 @@ resources_checks() {
         check_eq "runc: the container's CPU quota on the host (cpu.cfs_quota_us / period)" "150000 100000" \
             "$(cat "/sys/fs/cgroup/cpu$cpu/cpu.cfs_quota_us" "/sys/fs/cgroup/cpu$cpu/cpu.cfs_period_us" 2>&1 | tr '\n' ' ' | sed 's/ $//')"
     fi
-    cri stopp "$pod"; cri rmp "$pod"
+    cri rmp "$pod"
 }
 
-# nothing_left CLASS: after RemovePodSandbox of the class's pods
+# after RemovePodSandbox of the class's pods
 nothing_left() {
-    local c=$1 p out
+    local p out
     for _ in $(seq 100); do
         [ -z "$(pgrep -f "containerd-shim.* -address $CRI_SOCK")" ] && break
         sleep 0.1
