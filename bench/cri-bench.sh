@@ -141,9 +141,10 @@ stream() {
     awk -v s="$(echo "$t1 - $t0" | bc)" -v hz="$(getconf CLK_TCK)" -v chk="$check" '
         FNR == NR {first[$1] = $3; next}
         {last[$1] = $3; comm[$1] = $2}
-        END {for (p in last) {d = (last[p] - first[p]) / hz
+        END {for (p in last) {d = (last[p] - first[p]) / hz; by[comm[p]] += d
                                if (comm[p] ~ /containerd-shim/) shim += d; else other += d}
-             printf "%.2f %.2f %.2f %s\n", s, shim, other, chk}' "$EB_TMP/s0" "$EB_TMP/s1"
+             printf "%.2f %.2f %.2f %s\n", s, shim, other, chk
+             for (n in by) printf "%s %.2f s, ", n, by[n] > "/dev/stderr"}' "$EB_TMP/s0" "$EB_TMP/s1" 2>> "$EB_TMP/stream-$h.by"
 }
 echo
 printf '%-50s %8s %8s %8s  %s\n' "100 MB of log lines from a runv container" seconds "shim s" "other s" "lines checked"
@@ -152,3 +153,4 @@ for h in runv runv-relay; do
     printf '%-50s %8.2f %8.2f %8.2f  %s\n' "$([ $h = runv ] && echo "edgebox's shim" || echo "runc v2 shim + monitor + relay (replaced)")" \
         "$sec" "$sc" "$oc" "$chk"
 done
+for h in runv runv-relay; do echo "CPU by process ($h): $(sed 's/, $//' "$EB_TMP/stream-$h.by")"; done

@@ -124,13 +124,15 @@ stats_checks() {
     ws=$(stat_of "$hog" "$WS")
     check "$c: ContainerStats: the 48 MiB the container holds (working set $ws bytes)" within "$ws" 50331648 100663296
     check "$c: ContainerStats: its CPU rises while it spins ($c1 -> $c2 ns)" within "$((c2 - c1))" 300000000 100000000000
+    # the sibling ran the execs above: some CPU, but far less than a spinner
     out=$(cri lstats "$pod" | jq -r --arg h "$hog" --arg s "$side" '
         [.stats[] | select(.attributes.id == $h or .attributes.id == $s)
          | {id: .attributes.id, cpu: (.cpu.usage_core_nano_seconds.value | tonumber),
             ws: (.memory.working_set_bytes.value | tonumber)}] as $l
         | ($l | map(select(.id == $h))[0]) as $hg | ($l | map(select(.id == $s))[0]) as $sd
-        | "\($l | length) \($hg.cpu > 10 * $sd.cpu and $sd.ws < 16777216 and $hg.ws > 50331648)"')
-    check_eq "$c: ListContainerStats of the pod: the spinning one and its idle sibling, each its own numbers" "2 true" "$out"
+        | "\($l | length) \($hg.cpu > 3 * $sd.cpu and $sd.ws < 16777216 and $hg.ws > 50331648)" +
+          " (spinning: \($hg.cpu) ns \($hg.ws) B, idle: \($sd.cpu) ns \($sd.ws) B)"')
+    check_match "$c: ListContainerStats of the pod: the spinning one and its idle sibling, each its own numbers" "^2 true " "$out"
     cri stop "$hog" 0
 }
 
