@@ -30,7 +30,7 @@ export EDGEBOX_GUEST_DIR=${EDGEBOX_GUEST_DIR:-$EB_BUILD/guest}
 . "$EB_SRC/tests/cri/lib.sh"
 trap 'cri_teardown; cleanup_all' EXIT
 
-cri_net_free || { echo "the bridge $CRI_BRIDGE or subnet $CRI_SUBNET.0/24 is in use" >&2; exit 1; }
+cri_net_free || { echo "the bridge $CRI_BRIDGE exists, or no /24 of 10.88.177-186 is free" >&2; exit 1; }
 cri_config
 cri_start && cri_images || { echo "containerd did not start: $CRI_D/log" >&2; tail -5 "$CRI_D/log" >&2; exit 1; }
 

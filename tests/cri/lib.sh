@@ -16,7 +16,6 @@ CRI_SOCK=$CRI_D/containerd.sock
 CRI_BRIDGE=ebcri0
 CRI_NET=ebcri
 CRI_SUBNET=${CRI_SUBNET:-10.88.177}
-CRI_GW=$CRI_SUBNET.1
 CRI_PAUSE=docker.io/edgebox/pause:latest
 CRI_BUSYBOX=docker.io/edgebox/busybox:latest
 SHIM_DIR=${EDGEBOX_SHIM_DIR:-$EB_BUILD/src/shim}
@@ -28,11 +27,19 @@ cri() { /usr/bin/python3 "$EB_SRC/tests/cri/cri.py" --sock "$CRI_SOCK" --state "
 # ctr on the private containerd, in the CRI plugin's namespace
 cri_ctr() { command ctr --address "$CRI_SOCK" --namespace k8s.io "$@"; }
 
-# cri_net_free: nothing on this host uses the test's bridge or subnet
+# cri_net_free: the test's bridge is not there and CRI_SUBNET (a /24) is
+# one no route or address of this host is in: the first free of
+# 10.88.177-186 unless CRI_SUBNET was given; sets CRI_GW
 cri_net_free() {
-    ! ip link show "$CRI_BRIDGE" >/dev/null 2>&1 &&
-        ! ip -4 route show | grep -q "^$CRI_SUBNET\." &&
-        ! ip -4 addr show | grep -q "inet $CRI_SUBNET\."
+    local n
+    ip link show "$CRI_BRIDGE" >/dev/null 2>&1 && return 1
+    for n in $CRI_SUBNET $(seq -f '10.88.%g' 178 186); do
+        if ! ip -4 route show | grep -q "^${n//./\\.}\." && ! ip -4 addr show | grep -q "inet ${n//./\\.}\."; then
+            CRI_SUBNET=$n CRI_GW=$n.1
+            return 0
+        fi
+    done
+    return 1
 }
 
 # cri_restrict_oom: "true" when this process lacks CAP_SYS_RESOURCE (a

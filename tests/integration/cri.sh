@@ -23,9 +23,10 @@ skip_all() { # skip_all WHY: every check, with what the host lacks
 command -v containerd >/dev/null || skip_all "containerd not installed (run setup.sh)"
 /usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null || skip_all "python3-grpcio / python3-grpc-tools not installed (run setup.sh)"
 [ -x /usr/lib/cni/bridge ] || skip_all "Debian's CNI plugins not installed (run setup.sh)"
-cri_net_free || skip_all "the test's bridge $CRI_BRIDGE or subnet $CRI_SUBNET.0/24 is in use on this host"
+cri_net_free || skip_all "the test's bridge $CRI_BRIDGE exists, or no /24 of 10.88.177-186 is free on this host"
 
-netns_before=$(ls /var/run/netns 2>/dev/null | sort; echo)
+# the CRI plugin names its pods' namespaces cni-<uuid>; other tests own the rest
+netns_before=$(ls /var/run/netns 2>/dev/null | grep "^cni-" | sort; echo)
 ipt_before=$(iptables-save 2>/dev/null | grep -v '^[#:]')
 HPORT=18377
 trap 'kill $hostweb 2>/dev/null; cri_teardown; cleanup_all' EXIT
@@ -199,7 +200,7 @@ nothing_left() {
     check_eq "$c: no state directory or socket left (shim roots, CRI sandbox dirs, shim sockets)" "" "$out"
     out=$(grep -e "$CRI_D/state" -e /run/containerd $(for p in $pods; do echo "-e $p"; done) /proc/mounts)
     check_eq "$c: no mount left (rootfs, shm, virtiofs)" "" "$out"
-    out=$(diff <(echo "$netns_before") <(ls /var/run/netns 2>/dev/null | sort; echo);
+    out=$(diff <(echo "$netns_before") <(ls /var/run/netns 2>/dev/null | grep "^cni-" | sort; echo);
           ip -br link show master "$CRI_BRIDGE" 2>/dev/null;
           ls "$CRI_D/ipam/$CRI_NET" 2>/dev/null | grep -v -e '^last_reserved_ip' -e '^lock$')
     check_eq "$c: no network namespace, veth, tap or pod IP left" "" "$out"
