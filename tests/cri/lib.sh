@@ -135,10 +135,11 @@ cri_teardown() {
     for f in "$CRI_D"/client/*.json; do
         [ -e "$f" ] || continue
         f=$(basename "$f" .json)
-        cri stopp "$f" >/dev/null 2>&1; cri rmp "$f" >/dev/null 2>&1
+        cri rmp "$f" >/dev/null 2>&1
     done
     if [ -n "${cri_pid:-}" ]; then kill "$cri_pid" 2>/dev/null; wait "$cri_pid" 2>/dev/null; fi
-    pkill -9 -f "containerd-shim.* -address $CRI_SOCK" 2>/dev/null
+    # the shims of this instance (their command line names its socket)
+    for f in $(pgrep -f "containerd-shim.* -address $CRI_SOCK"); do kill -9 "$f" 2>/dev/null; done
     EB_ROOT=$RUNC_ROOT cleanup_all_ids
     EB_ROOT=$SHIM_ROOT cleanup_all_ids
     grep -o " $CRI_D[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
