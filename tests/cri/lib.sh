@@ -7,9 +7,10 @@
 # pause and busybox image, and the two runtime handlers of
 # deploy/containerd-runtimes.toml: "runc" (the runc v2 shim with edgebox as
 # its runtime: the runc class) and "runv" (edgebox's own shim,
-# io.containerd.edgebox.v2: the runv class).  The shims keep containerd's default roots
-# (/run/containerd/runc/k8s.io, /run/containerd/edgebox/k8s.io) and 64-char
-# ids, as on a node.
+# io.containerd.edgebox.v2: the runv class), and "runv-relay" (below).  The
+# shims keep their default roots (/run/containerd/runc/k8s.io,
+# /run/containerd/edgebox/k8s.io) and containerd's 64-char ids, as on a
+# node.
 
 CRI_D=$EB_TMP/cri
 CRI_SOCK=$CRI_D/containerd.sock
