@@ -20,6 +20,8 @@ fi
 # tests: clang (libFuzzer), busybox-static (rootfs), jq, umoci (images),
 #        containerd + runc v2 shim, podman + CNI plugins, util-linux (script)
 # shim:  protobuf-c (the containerd shim's ttrpc messages, compiled by protoc-c)
+#        tests: python3-grpcio + python3-grpc-tools (the CRI client of
+#        tests/cri, its stubs generated from the proto at test time)
 # hub:   OpenSSL (TLS both ways), SQLite (the cache), libyaml (kubeconfig);
 #        tests: python3 (the test apiserver), openssl and curl, promtool
 #        (prometheus); kubectl is the machine's (not in Debian 12)
@@ -31,7 +33,7 @@ apt-get install -y -qq --no-install-recommends \
     qemu-system-x86 cpio \
     busybox-static jq umoci containerd runc crun podman containernetworking-plugins \
     iproute2 util-linux procps time bc ca-certificates \
-    python3 openssl curl prometheus >/dev/null
+    python3 python3-grpcio python3-grpc-tools openssl curl prometheus >/dev/null
 meson setup build --buildtype=debugoptimized -Dguest_dir="$PWD/build/guest" >/dev/null 2>&1 \
     || meson setup --reconfigure build -Dguest_dir="$PWD/build/guest" >/dev/null
 # ninja also builds the guest image (guest/meson.build)
