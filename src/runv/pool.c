@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,8 +280,8 @@ static void claim_undo(const char *dir)
 static int claim_one(const eb_monitor_opts_t *mo, const char *vmdir, eb_error_t *err)
 {
     json_object *req = eb_op_request(EB_OP_CLAIM), *resp = NULL;
+    pid_t mon = eb_sandbox_read_pid(vmdir, "monitor");
     int fd = eb_monitor_connect_dir(vmdir, "the pooled VM", err), ret;
-    struct stat st;
 
     if (fd < 0) {
         json_object_put(req);
@@ -299,8 +300,9 @@ static int claim_one(const eb_monitor_opts_t *mo, const char *vmdir, eb_error_t 
     close(fd);
     json_object_put(req);
     json_object_put(resp);
-    /* Renamed, then failed: not ours to use, ours to clear. */
-    if (ret < 0 && stat(mo->dir, &st) == 0)
+    /* Renamed, then failed: not ours to use, ours to clear (only when the
+     * directory is that VM's: never another sandbox's of the same id). */
+    if (ret < 0 && mon > 0 && eb_sandbox_read_pid(mo->dir, "monitor") == mon)
         claim_undo(mo->dir);
     return ret;
 }
@@ -342,6 +344,9 @@ int eb_pool_claim(const eb_monitor_opts_t *mo)
     }
     if (cfg.n == 0)
         return 0;
+    /* The cold path says what is wrong with a sandbox that exists. */
+    if (access(mo->dir, F_OK) == 0)
+        return 0;
     if ((cold = cold_reason(&cfg, mo, why, sizeof(why)))) {
         eb_info("sandbox %s: boots cold: %s", mo->sid, cold);
         eb_pool_count(mo->root, "cold");
@@ -356,7 +361,7 @@ int eb_pool_claim(const eb_monitor_opts_t *mo)
         if (claim_one(mo, vmdir, &err) == 0) {
             eb_info("sandbox %s: claimed pooled VM %s", mo->sid, vms[i].name);
             eb_pool_count(mo->root, "claimed");
-            eb_pool_refill_async(mo->root);
+            eb_pool_refill_async(mo->root, EB_POOL_REFILL_DELAY_MS);
             return 1;
         }
         eb_info("sandbox %s: pooled VM %s: %s", mo->sid, vms[i].name, err.msg);
@@ -364,7 +369,7 @@ int eb_pool_claim(const eb_monitor_opts_t *mo)
     }
     eb_info("sandbox %s: boots cold: no pooled VM of %u MiB, %u vCPUs is ready", mo->sid, mo->mem_mib, mo->vcpus);
     eb_pool_count(mo->root, "cold");
-    eb_pool_refill_async(mo->root);
+    eb_pool_refill_async(mo->root, EB_POOL_REFILL_DELAY_MS);
     return 0;
 }
 
@@ -433,6 +438,21 @@ static void fill_round(const char *pdir, const eb_pool_config_t *cfg, const eb_p
             *missing = &cfg->c[k];
 }
 
+/* A filler forked by a monitor runs the code of the runtime that booted
+ * it: once an upgrade replaced that binary, its stamp is the old one and
+ * it would stop the new runtime's VMs to boot old ones. */
+static bool replaced_runtime(void)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    const char *del = " (deleted)";
+
+    if (n <= 0)
+        return false;
+    exe[n] = 0;
+    return (size_t) n > strlen(del) && strcmp(exe + n - strlen(del), del) == 0;
+}
+
 int eb_pool_fill(const char *root, eb_error_t *err)
 {
     _cleanup_free_ char *pdir = eb_strdup_printf("%s/" EB_POOL_DIR, root);
@@ -442,6 +462,10 @@ int eb_pool_fill(const char *root, eb_error_t *err)
     eb_pool_config_t cfg;
     char stamp[1024];
 
+    if (replaced_runtime()) {
+        eb_info("pool: this runtime's binary was replaced; the new one fills the pool");
+        return 0;
+    }
     if (eb_pool_config(&cfg, err) < 0 || eb_mkdir_p(pdir, 0700, err) < 0)
         return -1;
     lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -465,7 +489,7 @@ int eb_pool_fill(const char *root, eb_error_t *err)
     }
 }
 
-void eb_pool_refill_async(const char *root)
+void eb_pool_refill_async(const char *root, unsigned delay_ms)
 {
     pid_t pid = fork();
 
@@ -482,6 +506,8 @@ void eb_pool_refill_async(const char *root)
         dup2(null, 0), dup2(null, 1), dup2(null, 2);
         eb_close_fds_except(&keep, 1);
         signal(SIGPIPE, SIG_IGN);
+        if (delay_ms)
+            usleep(delay_ms * 1000);
         if (eb_pool_fill(root, &err) < 0)
             eb_warn("%s", err.msg);
         _exit(0);

@@ -24,6 +24,7 @@
 #define EB_POOL_MAX_CLASSES 8
 #define EB_POOL_MAX_SIZE 16      /* VMs per class */
 #define EB_POOL_NICE 19          /* a filler's, so its boots' (pool.c) */
+#define EB_POOL_REFILL_DELAY_MS 1000
 #define EB_POOL_NICS 1           /* NICs of a pooled VM: a pod with more boots cold */
 
 /* A size class: VMs of this memory (guest RAM, the overhead included, as
@@ -54,8 +55,11 @@ int eb_pool_claim(const eb_monitor_opts_t *mo);
  * at a time), stopping those of another runtime or image, or of a class
  * no longer configured.  A boot that fails ends the round (counted). */
 int eb_pool_fill(const char *root, eb_error_t *err);
-/* The same in a process of its own, detached (the claiming create's). */
-void eb_pool_refill_async(const char *root);
+/* The same in a process of its own, detached, after DELAY_MS (the
+ * claiming create's, EB_POOL_REFILL_DELAY_MS: the pod's own start goes
+ * first; a boot beside it, even at nice 19, slowed a warm `run /bin/true`
+ * by a fifth here, bench/RESULTS.md). */
+void eb_pool_refill_async(const char *root, unsigned delay_ms);
 /* Stop and remove every pooled VM and the pool's directory. */
 int eb_pool_drain(const char *root, eb_error_t *err);
 /* {"config", "classes": [{memory_mib, vcpus, size, ready, booting}],

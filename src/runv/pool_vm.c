@@ -307,5 +307,5 @@ void mon_pool_finish(monitor_t *m)
     if (!m->o->pool || !m->pooled || m->exit_ok)
         return;
     eb_pool_count(m->o->root, "discarded");
-    eb_pool_refill_async(m->o->root);
+    eb_pool_refill_async(m->o->root, 0);
 }

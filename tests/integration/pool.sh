@@ -63,7 +63,7 @@ ebv run -d --bundle "$EB_TMP/a" poda > "$EB_TMP/a.out" 2>"$EB_TMP/a.err"
 vma=$(claimed_vm poda)
 check_match "claim: the pod's create took a pooled VM" '^p320x1-' "$vma"
 check_eq "claim: its directory became the sandbox's" "yes no" \
-    "$([ -S "$EB_ROOT/.runv/poda/monitor.sock" ] && echo yes) $([ -e "$EB_ROOT/.runv-pool/$vma" ] && echo yes || echo no)"
+    "$([ -S "$EB_ROOT/.runv/poda/monitor.sock" ] && echo yes) $([ -n "$vma" ] && [ ! -e "$EB_ROOT/.runv-pool/$vma" ] && echo no)"
 check_eq "claimed VM: runs the container (exec)" "in-a" "$(ebv exec poda echo in-a)"
 check_eq "identity: the pod's hostname" poda "$(ebv exec poda hostname)"
 check_eq "identity: eth0 has the veth's MAC" "$(ip -n $P link show eth0 | awk '/link\/ether/ {print $2}')" \
