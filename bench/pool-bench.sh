@@ -116,12 +116,21 @@ refill)
         cpu_s $qp >> "$W/restore.cpu"
         kill $qp; wait $qp 2>/dev/null || true
     done
+    # and what QEMU says when the VM has the runv share (vhost-user-fs)
+    mkdir -p "$W/share"
+    /usr/lib/qemu/virtiofsd --socket-path="$W/vfs.sock" -o source="$W/share" -o sandbox=chroot >/dev/null 2>&1 & vp=$!
+    for j in $(seq 50); do [ -S "$W/vfs.sock" ] && break; sleep 0.1; done
+    "${Q[@]}" -S -chardev socket,id=vfs,path="$W/vfs.sock" -device vhost-user-fs-device,chardev=vfs,tag=t & qp=$!
+    for j in $(seq 50); do [ -S "$W/hmp" ] && hmp "$W/hmp" "info status" | grep -q 'VM status' && break; sleep 0.1; done
+    vfsmig=$(hmp "$W/hmp" "migrate \"exec:cat > /dev/null\"" | tr -d '\r' | grep -o 'Error: .*' | head -1)
+    kill $qp $vp; wait $qp $vp 2>/dev/null || true
     printf '%-60s %s\n' "saved guest image (bytes)" "$(stat -c %s "$W/saved")"
     printf '%-60s %8s %8s %8s %8s\n' "CPU seconds per refill, $RUNS runs" min median p95 max
     printf '%-60s %8s %8s %8s %8s\n' "boot to the agent's answer (pooled runv VM: monitor+QEMU+virtiofsd)" $(dist < "$W/boot.cpu")
     printf '%-60s %8s\n' "boot of the bare VM to its init (QEMU), once" "$bootcpu"
     printf '%-60s %8s %8s %8s %8s\n' "restore of the saved bare VM (QEMU -incoming)" $(dist < "$W/restore.cpu")
-    printf '%-60s %8s %8s %8s %8s\n' "  wall seconds to running" $(dist < "$W/restore.t")
+    printf '%-60s %8s %8s %8s %8s\n' "  wall seconds to running (polled over HMP)" $(dist < "$W/restore.t")
+    echo "saving a VM with the runv share (vhost-user-fs): ${vfsmig:-no error?}"
     ;;
 *)
     RUNS=${1:-10}
