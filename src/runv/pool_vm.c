@@ -105,6 +105,7 @@ bool mon_pool_response(monitor_t *m, const mpending_t *p, json_object *resp, boo
 static int claim_net(monitor_t *m, const char *netns, eb_error_t *err)
 {
     _cleanup_close_ int ns = -1;
+    size_t ifs = 0;
 
     json_object_put(m->net.config);
     m->net.config = NULL;
@@ -113,11 +114,14 @@ static int claim_net(monitor_t *m, const char *netns, eb_error_t *err)
     ns = open(netns, O_RDONLY | O_CLOEXEC);
     if (ns < 0)
         return eb_error_set(err, errno, "open the pod network namespace %s", netns);
+    /* A pod without interfaces (only lo) gets no tap, as a cold boot. */
     if (eb_write_file_atomic(m->o->dir, "netns", netns, strlen(netns), err) < 0
-        || eb_podnet_move_taps(&m->net, ns, err) < 0)
+        || eb_podnet_count(netns, &ifs, err) < 0 || (ifs && eb_podnet_move_taps(&m->net, ns, err) < 0))
         return -1;
     if (setns(ns, CLONE_NEWNET) < 0)
         return eb_error_set(err, errno, "enter the pod network namespace %s", netns);
+    if (ifs == 0)
+        return 0;
     return eb_podnet_adopt(&m->net, err) < 0 ? eb_error_wrap(err, "pod network") : 0;
 }
 
