@@ -453,7 +453,17 @@ static bool replaced_runtime(void)
     return (size_t) n > strlen(del) && strcmp(exe + n - strlen(del), del) == 0;
 }
 
-int eb_pool_fill(const char *root, eb_error_t *err)
+/* The pool directory's inode, 0 when there is none. */
+static ino_t pool_ino(const char *pdir)
+{
+    struct stat st;
+
+    return stat(pdir, &st) == 0 ? st.st_ino : 0;
+}
+
+/* EXPECT: the pool directory's inode when the refill was asked for (0: a
+ * fill by hand, or a pool to make); a drain since then leaves it drained. */
+static int pool_fill(const char *root, ino_t expect, eb_error_t *err)
 {
     _cleanup_free_ char *pdir = eb_strdup_printf("%s/" EB_POOL_DIR, root);
     _cleanup_free_ char *lockp = eb_strdup_printf("%s/fill.lock", pdir);
@@ -466,12 +476,16 @@ int eb_pool_fill(const char *root, eb_error_t *err)
         eb_info("pool: this runtime's binary was replaced; the new one fills the pool");
         return 0;
     }
-    if (eb_pool_config(&cfg, err) < 0 || eb_mkdir_p(pdir, 0700, err) < 0)
+    if (eb_pool_config(&cfg, err) < 0 || (!expect && eb_mkdir_p(pdir, 0700, err) < 0))
         return -1;
-    lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    lock = open(lockp, O_RDWR | (expect ? 0 : O_CREAT) | O_CLOEXEC, 0600);
+    if (lock < 0 && expect && errno == ENOENT)
+        return 0;
     /* One filler at a time; the next one waits and recounts. */
     if (lock < 0 || flock(lock, LOCK_EX) < 0)
         return eb_error_set(err, errno, "lock %s", lockp);
+    if (expect && pool_ino(pdir) != expect)
+        return 0;
     pool_stamp(stamp, sizeof(stamp));
     /* Booting a VM is seconds of CPU under TCG: the pod being started, or
      * any other work on a 2-core node, goes first.  A claim gives the VM
@@ -489,8 +503,15 @@ int eb_pool_fill(const char *root, eb_error_t *err)
     }
 }
 
+int eb_pool_fill(const char *root, eb_error_t *err)
+{
+    return pool_fill(root, 0, err);
+}
+
 void eb_pool_refill_async(const char *root, unsigned delay_ms)
 {
+    _cleanup_free_ char *pdir = eb_strdup_printf("%s/" EB_POOL_DIR, root);
+    ino_t expect = pool_ino(pdir);
     pid_t pid = fork();
 
     if (pid < 0)
@@ -508,7 +529,7 @@ void eb_pool_refill_async(const char *root, unsigned delay_ms)
         signal(SIGPIPE, SIG_IGN);
         if (delay_ms)
             usleep(delay_ms * 1000);
-        if (eb_pool_fill(root, &err) < 0)
+        if (pool_fill(root, expect, &err) < 0)
             eb_warn("%s", err.msg);
         _exit(0);
     }

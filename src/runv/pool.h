@@ -55,10 +55,12 @@ int eb_pool_claim(const eb_monitor_opts_t *mo);
  * at a time), stopping those of another runtime or image, or of a class
  * no longer configured.  A boot that fails ends the round (counted). */
 int eb_pool_fill(const char *root, eb_error_t *err);
-/* The same in a process of its own, detached, after DELAY_MS (the
- * claiming create's, EB_POOL_REFILL_DELAY_MS: the pod's own start goes
- * first; a boot beside it, even at nice 19, slowed a warm `run /bin/true`
- * by a fifth here, bench/RESULTS.md). */
+/* The same in a process of its own, detached, after DELAY_MS, unless the
+ * pool was drained meanwhile (a pool that did not exist is made: a cold
+ * create's refill after a drain fills it again).  A claiming create waits
+ * EB_POOL_REFILL_DELAY_MS: the pod's own start goes first (a boot beside
+ * it, even at nice 19, slowed a warm `run /bin/true` by a fifth here:
+ * bench/RESULTS.md). */
 void eb_pool_refill_async(const char *root, unsigned delay_ms);
 /* Stop and remove every pooled VM and the pool's directory. */
 int eb_pool_drain(const char *root, eb_error_t *err);
