@@ -4,7 +4,7 @@
 # boot id, clock, entropy, cgroup, uid), is never handed out twice or after
 # it died, is replaced, and a drain leaves nothing.
 . "$(dirname "$0")/../lib/harness.sh"
-plan 35
+plan 37
 
 export EDGEBOX_POOL=320:1:2
 ebv() { "$EDGEBOX" --root "$EB_ROOT" --class runv --log "$EB_TMP/runv.log" "$@"; }
@@ -30,10 +30,10 @@ pool_leftovers() {
     ip -o link | grep -q ebtap && out="$out tap-on-the-host"
     echo "$out"
 }
-H=ebph$$ P=ebpp$$
+H=ebph$$ P=ebpp$$ N2=ebpn$$
 trap 'for i in $(ls "$EB_ROOT" 2>/dev/null); do ebv delete -f "$i" >/dev/null 2>&1; done
       "$EDGEBOX" --root "$EB_ROOT" pool drain >/dev/null 2>&1
-      ip netns del $P 2>/dev/null; ip netns del $H 2>/dev/null; rm -rf "$EB_TMP"' EXIT
+      ip netns del $P 2>/dev/null; ip netns del $H 2>/dev/null; ip netns del $N2 2>/dev/null; rm -rf "$EB_TMP"' EXIT
 
 out=$(EDGEBOX_POOL= "$EDGEBOX" --root "$EB_ROOT" check 2>&1)
 check_match "check: no class configured, the pool is off" 'pool of pre-booted sandboxes: off' "$out"
@@ -105,13 +105,15 @@ check_eq "two pods created at once get two different VMs" "3 distinct" \
 ids=$(for p in poda podb podb2; do ebv exec $p cat /proc/sys/kernel/random/boot_id; done)
 check_eq "identity: boot ids differ between claimed VMs" "3 3" "$(echo "$ids" | grep -cE '^[0-9a-f-]{36}$') $(echo "$ids" | sort -u | wc -l)"
 check "refill: the pool is back to 2 ready VMs" wait_ready 2
-check_eq "refill: the replacements are new VMs" "" "$(pool_vms | grep -x -e "$vma" -e "$vmb" -e "$vmb2")"
+check_eq "refill: the replacements are new VMs" "2 new" \
+    "$(pool_vms | grep -c .) $(pool_vms | grep -qx -e "$vma" -e "$vmb" -e "$vmb2" || echo new)"
 
 # ---- a VM that dies while it waits is replaced, never handed out ----
 dead=$(pool_vms | head -1)
 kill -9 "$(cut -d' ' -f1 "$EB_ROOT/.runv-pool/$dead/qemu.pid")"
 for i in $(seq 50); do [ -e "$EB_ROOT/.runv-pool/$dead" ] || break; sleep 0.1; done
-check_eq "a VM whose QEMU died is removed by its monitor" "" "$(ls -d "$EB_ROOT/.runv-pool/$dead" 2>/dev/null)"
+check_eq "a VM whose QEMU died is removed by its monitor" "removed" \
+    "$([ -n "$dead" ] && [ ! -e "$EB_ROOT/.runv-pool/$dead" ] && echo removed)"
 check "... and replaced (2 ready again)" wait_ready 2
 check_eq "... counted as discarded" 1 "$("$EDGEBOX" --root "$EB_ROOT" pool status | jq -r .runv.counters.discarded)"
 make_bundle "$EB_TMP/c" sleep 1000
@@ -127,6 +129,26 @@ jq_edit "$EB_TMP/d" '.linux.resources.memory.limit = 536870912'
 ebv run -d --bundle "$EB_TMP/d" podd 2>"$EB_TMP/d.err"
 check_eq "a size no class has boots cold, and runs" "running" "$(ebv state podd | jq -r .status)"
 check_match "... saying why" 'sandbox podd: boots cold: no pool class of 576 MiB, 1 vCPUs' "$(cat "$EB_TMP/runv.log")"
+
+# ---- the pod's network decides too: two interfaces boot cold, none gets no tap ----
+wait_ready 2
+N2=ebpn$$
+ip netns add $N2; ip -n $N2 link add ebpd0 type dummy; ip -n $N2 link add ebpd1 type dummy
+make_bundle "$EB_TMP/e" sleep 1000
+pod "$EB_TMP/e" pode
+jq_edit "$EB_TMP/e" "(.linux.namespaces[] | select(.type == \"network\")) .path = \"/run/netns/$N2\""
+ebv run -d --bundle "$EB_TMP/e" pode 2>"$EB_TMP/e.err"
+check_match "a pod with more interfaces than a pooled VM's NICs boots cold, saying why" \
+    "running .*sandbox pode: boots cold: the pod has 2 interfaces, a pooled VM 1" "$(ebv state pode | jq -r .status) $(cat "$EB_TMP/runv.log")"
+ebv delete -f pode; ip netns del $N2
+ip netns add $N2
+make_bundle "$EB_TMP/f" sleep 1000
+pod "$EB_TMP/f" podf
+jq_edit "$EB_TMP/f" "(.linux.namespaces[] | select(.type == \"network\")) .path = \"/run/netns/$N2\""
+ebv run -d --bundle "$EB_TMP/f" podf 2>"$EB_TMP/f.err"
+check_match "a pod whose namespace has only lo is claimed, and gets no tap in it" "^p320x1-[^ ]+ lo\$" \
+    "$(claimed_vm podf) $(ip -n $N2 -o link | awk -F': ' '{print $2}' | paste -sd' ')"
+ebv delete -f podf; ip netns del $N2
 
 # ---- another runtime's VMs are never claimed; a fill stops them ----
 wait_ready 2
