@@ -133,7 +133,7 @@ check_match "... saying why" 'sandbox podd: boots cold: no pool class of 576 MiB
 # ---- the pod's network decides too: two interfaces boot cold, none gets no tap ----
 wait_ready 2
 N2=ebpn$$
-ip netns add $N2; ip -n $N2 link add ebpd0 type dummy; ip -n $N2 link add ebpd1 type dummy
+ip netns add $N2; ip -n $N2 link add ebpd0 type veth peer name ebpd1
 make_bundle "$EB_TMP/e" sleep 1000
 pod "$EB_TMP/e" pode
 jq_edit "$EB_TMP/e" "(.linux.namespaces[] | select(.type == \"network\")) .path = \"/run/netns/$N2\""
