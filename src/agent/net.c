@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <net/route.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -78,9 +79,26 @@ static int find_by_mac(const char *mac, char name[IFNAMSIZ], eb_error_t *err)
     return eb_error_set(err, ENODEV, "no guest interface with MAC %s", mac);
 }
 
+static int set_mac(int s, const char *ifname, const char *mac, eb_error_t *err)
+{
+    struct ifreq ifr = { 0 };
+    unsigned v[6];
+    int i;
+
+    if (sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
+        return eb_error_set(err, EINVAL, "invalid MAC `%s`", mac);
+    snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
+    ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+    for (i = 0; i < 6; i++)
+        ifr.ifr_hwaddr.sa_data[i] = (char) v[i];
+    if (ioctl(s, SIOCSIFHWADDR, &ifr) < 0)
+        return eb_error_set(err, errno, "set MAC %s on %s", mac, ifname);
+    return 0;
+}
+
 static int setup_iface(int s, json_object *ifc, eb_error_t *err)
 {
-    const char *name, *mac;
+    const char *name, *mac, *guest_mac = NULL;
     int64_t mtu = 1500;
     char cur[IFNAMSIZ];
     struct ifreq ifr;
@@ -89,9 +107,14 @@ static int setup_iface(int s, json_object *ifc, eb_error_t *err)
 
     if (eb_msg_str(ifc, "name", IFNAMSIZ - 1, false, &name, err) < 0
         || eb_msg_str(ifc, "mac", 17, false, &mac, err) < 0
+        || eb_msg_str(ifc, "guest_mac", 17, true, &guest_mac, err) < 0
         || eb_msg_int(ifc, "mtu", 68, 65535, true, &mtu, err) < 0 || eb_error_is_set(err))
         return -1;
-    if (find_by_mac(mac, cur, err) < 0)
+    if (find_by_mac(guest_mac ? guest_mac : mac, cur, err) < 0)
+        return -1;
+    /* A pooled guest's NIC was booted with a MAC of its own: it takes the
+     * pod's (the interface is still down). */
+    if (guest_mac && set_mac(s, cur, mac, err) < 0)
         return -1;
     if (strcmp(cur, name) != 0) {
         memset(&ifr, 0, sizeof(ifr));

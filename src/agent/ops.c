@@ -7,6 +7,7 @@
 #include "agent/guestfix.h"
 #include "agent/logs.h"
 #include "agent/net.h"
+#include "agent/identity.h"
 #include "agent/proc.h"
 #include "common/cleanup.h"
 #include "common/log.h"
@@ -485,9 +486,13 @@ static int op_resume(eb_agent_t *a, json_object *req, json_object *resp, eb_erro
     return pause_or_resume(req, false, err);
 }
 
+/* The sandbox's identity: at boot its network and hostname; a pooled
+ * guest, claimed, gets the clock and fresh entropy too. */
 static int op_sandbox(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
 {
-    (void) a, (void) resp;
+    (void) a;
+    if (eb_agent_identity(req, resp, err) < 0)
+        return -1;
     return eb_agent_net_setup(req, err);
 }
 

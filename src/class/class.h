@@ -10,6 +10,7 @@
 #ifndef EB_CLASS_H
 #define EB_CLASS_H
 
+#include <json-c/json.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -77,6 +78,9 @@ typedef struct eb_class {
     int (*events)(const char *root, const char *id, int interval_ms, eb_event_fn fn, void *ctx, eb_error_t *err);
     /* Can this host run the class?  Returns the number of failed lines. */
     int (*check)(const char *root, eb_check_fn line, void *ctx);
+    /* Pre-booted sandboxes (NULL: the class has none): VERB "fill",
+     * "drain" or "status"; returns the pool's status after it. */
+    json_object *(*pool)(const char *root, const char *verb, eb_error_t *err);
 } eb_class_t;
 
 extern const eb_class_t eb_class_runc, eb_class_runv;

@@ -6,6 +6,7 @@
  * since no host cgroup sees an OOM inside the guest. */
 #include "class/class_internal.h"
 #include "runv/runv.h"
+#include "runv/pool.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -113,6 +114,19 @@ static int runv_events(const char *root, const char *id, int ms, eb_event_fn fn,
     return ret;
 }
 
+static json_object *runv_pool(const char *root, const char *verb, eb_error_t *err)
+{
+    int ret = 0;
+
+    if (strcmp(verb, "fill") == 0)
+        ret = eb_pool_fill(root, err);
+    else if (strcmp(verb, "drain") == 0)
+        ret = eb_pool_drain(root, err);
+    else if (strcmp(verb, "status") != 0)
+        ret = eb_error_set(err, EINVAL, "unknown pool command `%s` (fill, drain, status)", verb);
+    return ret < 0 ? NULL : eb_pool_status(root, err);
+}
+
 const eb_class_t eb_class_runv = {
     .name = "runv",
     .description = "microVM sandbox",
@@ -129,4 +143,5 @@ const eb_class_t eb_class_runv = {
     .oom_kills = runv_oom_kills,
     .events = runv_events,
     .check = eb_class_runv_check,
+    .pool = runv_pool,
 };

@@ -1,6 +1,7 @@
 /* runv_check.c - can this host run the runv class, in plain words (as
  * `kata-runtime check` does): `edgebox check` prints the lines. */
 #include "class/class_internal.h"
+#include "runv/pool.h"
 #include "runv/bootstats.h"
 #include "runv/jail.h"
 #include "runv/podcg.h"
@@ -158,6 +159,42 @@ static void check_confinement(eb_check_fn line, void *ctx)
     line(ctx, cg, false, "pod cgroup", detail);
 }
 
+/* The pool of pre-booted sandboxes: information, never a failed line
+ * (a pool is an optimisation; a broken config makes every pod boot cold). */
+static void check_pool(const char *root, eb_check_fn line, void *ctx)
+{
+    eb_error_t err = { 0 };
+    json_object *st = eb_pool_status(root, &err), *classes, *counters, *c, *v;
+    char detail[1024];
+    size_t i, len = 0;
+
+    if (st == NULL) {
+        line(ctx, false, false, "pool of pre-booted sandboxes", err.msg);
+        return;
+    }
+    json_object_object_get_ex(st, "classes", &classes);
+    json_object_object_get_ex(st, "counters", &counters);
+    if (json_object_array_length(classes) == 0)
+        len += (size_t) snprintf(detail, sizeof(detail), "off (no class in %s; docs/pool.md)",
+                                 json_object_get_string(json_object_object_get(st, "config")));
+    for (i = 0; i < json_object_array_length(classes) && len < sizeof(detail); i++) {
+        c = json_object_array_get_idx(classes, i);
+#define F(k) json_object_get_int(json_object_object_get(c, k))
+        len += (size_t) snprintf(detail + len, sizeof(detail) - len, "%s%d MiB x %d vCPU: %d of %d ready, %d booting",
+                                 i ? "; " : "", F("memory_mib"), F("vcpus"), F("ready"), F("size"), F("booting"));
+#undef F
+    }
+    json_object_object_foreach(counters, k, val) {
+        if (len < sizeof(detail))
+            len += (size_t) snprintf(detail + len, sizeof(detail) - len, ", %s %lld", k,
+                                     (long long) json_object_get_int64(val));
+    }
+    if (json_object_object_get_ex(st, "stale", &v) && json_object_get_int(v) && len < sizeof(detail))
+        snprintf(detail + len, sizeof(detail) - len, ", %d stale (a fill stops them)", json_object_get_int(v));
+    line(ctx, true, false, "pool of pre-booted sandboxes", detail);
+    json_object_put(st);
+}
+
 int eb_class_runv_check(const char *root, eb_check_fn line, void *ctx)
 {
     char buf[4096];
@@ -174,6 +211,7 @@ int eb_class_runv_check(const char *root, eb_check_fn line, void *ctx)
     check_clock(accel, line, ctx);
     check_boots(root, line, ctx);
     check_confinement(line, ctx);
+    check_pool(root, line, ctx);
     snprintf(buf, sizeof(buf), "%s", vfsd && vfsd[0] ? vfsd : "/usr/lib/qemu/virtiofsd");
     ok = access(buf, X_OK) == 0;
     line(ctx, ok, true, "virtiofsd (rootfs and volumes)", buf);

@@ -62,7 +62,7 @@ int eb_cli_need_args(const char *verb, int have, int min, int max, const char *u
 #define VERB(name) int eb_cmd_##name(eb_global_t *g, int argc, char **argv, eb_error_t *err)
 VERB(create); VERB(start); VERB(run); VERB(state); VERB(kill); VERB(delete); VERB(exec);
 VERB(ps); VERB(list); VERB(pause); VERB(resume); VERB(update); VERB(events); VERB(features);
-VERB(spec); VERB(checkpoint); VERB(check);
+VERB(spec); VERB(checkpoint); VERB(check); VERB(pool);
 #undef VERB
 
 #endif

@@ -33,6 +33,7 @@ static const struct {
     { "spec", eb_cmd_spec, "write a default config.json" },
     { "checkpoint", eb_cmd_checkpoint, "checkpoint a container (not supported)" },
     { "check", eb_cmd_check, "report whether this host can run each isolation class" },
+    { "pool", eb_cmd_pool, "fill, drain or show the pools of pre-booted sandboxes" },
 };
 
 static void usage(FILE *f)

@@ -29,6 +29,25 @@ int eb_log_init(const char *path, enum eb_log_format format, int debug, eb_error
 }
 
 int eb_log_is_file(void) { return log_fd != 2; }
+
+int eb_log_reopen(const char *path, eb_error_t *err)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+    if (fd < 0)
+        return eb_error_set(err, errno, "open log file `%s`", path);
+    if (log_fd == 2) {
+        log_fd = fd;
+        return 0;
+    }
+    if (dup3(fd, log_fd, O_CLOEXEC) < 0) {
+        int e = errno;
+        close(fd);
+        return eb_error_set(err, e, "log to `%s`", path);
+    }
+    close(fd);
+    return 0;
+}
 int eb_log_fd(void) { return log_fd; }
 
 static size_t json_escape(char *out, size_t outlen, const char *in)

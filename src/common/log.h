@@ -21,6 +21,10 @@ void eb_log_fields(enum eb_log_level level, const char *msg, ...) __attribute__(
 /* True when the log goes somewhere other than stderr (then errors are
  * printed to both, as runc does). */
 int eb_log_is_file(void);
+/* Log to PATH from now on, in the same format: a long-lived process (a
+ * pooled sandbox's monitor) handed to a new owner logs to the owner's
+ * file.  The descriptor number stays what it was when it was a file. */
+int eb_log_reopen(const char *path, eb_error_t *err);
 int eb_log_fd(void);
 
 #define eb_debug(...) eb_log(EB_LOG_DEBUG, __VA_ARGS__)

@@ -35,6 +35,9 @@ static const struct {
     [EB_OP_SHUTDOWN] = { "shutdown", EB_OP_AGENT | EB_OP_MONITOR },
     /* What the monitor knows of the VM (QEMU's pid, accelerator, size). */
     [EB_OP_INFO] = { "info", EB_OP_MONITOR },
+    /* A pooled VM handed to a sandbox (src/runv/pool.h): the monitor
+     * makes the host side the sandbox's, then sends the agent "sandbox". */
+    [EB_OP_CLAIM] = { "claim", EB_OP_MONITOR },
 };
 
 const char *eb_op_name(eb_op_t op)

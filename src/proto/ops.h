@@ -37,6 +37,7 @@ typedef enum {
     EB_OP_USAGE,
     EB_OP_SHUTDOWN,
     EB_OP_INFO,
+    EB_OP_CLAIM,
     EB_OP_COUNT,                   /* not an op: the size of tables indexed by eb_op_t */
 } eb_op_t;
 

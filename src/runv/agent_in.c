@@ -23,6 +23,8 @@ static int violation(monitor_t *m, eb_error_t *err)
 
 static void finish_pending(monitor_t *m, mpending_t *p, json_object *resp, bool ok)
 {
+    if (m->o->pool && mon_pool_response(m, p, resp, ok))
+        return;
     if (p->op == EB_OP_SANDBOX && m->phase == SETUP) {
         eb_error_t e = { 0 };
         if (!ok) {
@@ -151,7 +153,9 @@ static int agent_frame(monitor_t *m, const eb_frame_t *f, eb_error_t *err)
                 (unsigned long long) (eb_now_ms() - m->boot_start));
         m->phase = SETUP;
         m->deadline = eb_now_ms() + 30000;
-        {
+        if (m->o->pool)
+            mon_pool_hello(m);
+        else {
             json_object *r = m->net.config ? json_object_get(m->net.config) : json_object_new_object();
             json_object_object_add(r, "op", json_object_new_string(eb_op_name(EB_OP_SANDBOX)));
             if (m->o->hostname)

@@ -12,9 +12,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-int eb_monitor_connect(const char *root, const char *sid, eb_error_t *err)
+int eb_monitor_connect_dir(const char *dir, const char *what, eb_error_t *err)
 {
-    _cleanup_free_ char *dir = eb_sandbox_dir(root, sid);
     _cleanup_free_ char *path = eb_strdup_printf("%s/monitor.sock", dir);
     struct sockaddr_un sa;
     _cleanup_close_ int dirfd = -1;
@@ -23,7 +22,7 @@ int eb_monitor_connect(const char *root, const char *sid, eb_error_t *err)
     if (eb_unix_addr(path, &sa, &dirfd, err) < 0) {
         /* No directory: no sandbox. */
         if (err->code == ENOENT)
-            return eb_error_set(err, ENOENT, "sandbox `%s` is not running (no monitor socket)", sid);
+            return eb_error_set(err, ENOENT, "%s is not running (no monitor socket)", what);
         return -1;
     }
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -32,9 +31,17 @@ int eb_monitor_connect(const char *root, const char *sid, eb_error_t *err)
     if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
         int e = errno;
         close(fd);
-        return eb_error_set(err, e, "sandbox `%s` is not running (connect to its monitor)", sid);
+        return eb_error_set(err, e, "%s is not running (connect to its monitor)", what);
     }
     return fd;
+}
+
+int eb_monitor_connect(const char *root, const char *sid, eb_error_t *err)
+{
+    _cleanup_free_ char *dir = eb_sandbox_dir(root, sid);
+    _cleanup_free_ char *what = eb_strdup_printf("sandbox `%s`", sid);
+
+    return eb_monitor_connect_dir(dir, what, err);
 }
 
 int eb_monitor_call(int fd, json_object *req, json_object **resp, eb_error_t *err)

@@ -10,6 +10,8 @@
 #define EB_RUNV_REQUEST_TIMEOUT_S 60
 
 int eb_monitor_connect(const char *root, const char *sid, eb_error_t *err);
+/* The monitor serving directory DIR (a pooled VM's); WHAT names it in errors. */
+int eb_monitor_connect_dir(const char *dir, const char *what, eb_error_t *err);
 /* One request/response on FD; *RESP is the response object (caller puts). */
 int eb_monitor_call(int fd, json_object *req, json_object **resp, eb_error_t *err);
 /* The same on a connection that carries a stream too (a relay's): frames

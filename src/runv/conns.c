@@ -147,6 +147,16 @@ static void conn_request(monitor_t *m, mconn_t *c, const eb_frame_t *f)
         json_object_put(req);
         return;
     }
+    if (op == EB_OP_CLAIM) {
+        mon_pool_claim(m, c, f->id, req);
+        json_object_put(req);
+        return;
+    }
+    /* A pooled VM runs nothing before it is a sandbox's. */
+    if (m->pooled) {
+        eb_error_set(&err, EPERM, "%s is a pooled VM, not claimed", m->o->sid);
+        goto fail;
+    }
     if ((flags & EB_OP_NEW_STREAM) && open_stream(m, c, op, req, &stream, &err) < 0)
         goto fail;
     if ((flags & EB_OP_STREAM) && check_stream_owner(m, c, req, &err) < 0)

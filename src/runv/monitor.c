@@ -65,6 +65,7 @@ static __attribute__((noreturn)) void finish(monitor_t *m)
     mon_stop_vm(m);
     eb_podnet_free(&m->net);
     eb_sandbox_teardown(m->o->dir);
+    mon_pool_finish(m);
     _exit(m->exit_ok ? 0 : 1);
 }
 
@@ -108,6 +109,8 @@ static int prepare(monitor_t *m, eb_error_t *err)
         || mount(NULL, shared, NULL, MS_SHARED, NULL) < 0)
         return eb_error_set(err, errno, "make %s a shared mount", shared);
     if (prepare_confinement(m, err) < 0)
+        return -1;
+    if (m->o->pool && mon_pool_prepare(m, err) < 0)
         return -1;
     if (m->o->netns) {
         _cleanup_close_ int ns = open(m->o->netns, O_RDONLY | O_CLOEXEC);
@@ -332,7 +335,8 @@ static void keep_alive(monitor_t *m)
 
 void eb_monitor_main(const eb_monitor_opts_t *o)
 {
-    monitor_t m = { .o = o, .chan = -1, .console = -1, .listen_fd = -1, .vfs_listen = -1, .vfs_conn = -1,
+    eb_monitor_opts_t opts = *o;
+    monitor_t m = { .o = &opts, .chan = -1, .console = -1, .listen_fd = -1, .vfs_listen = -1, .vfs_conn = -1,
                     .uid_lock = -1 };
     eb_error_t err = { 0 };
     static struct pollfd pfd[MAX_CONNS + 8];

@@ -75,7 +75,7 @@ typedef struct mpending {
 enum phase { BOOTING, SETUP, READY, DYING };
 
 typedef struct {
-    const eb_monitor_opts_t *o;
+    eb_monitor_opts_t *o;      /* the monitor's copy: a claim renames the sandbox */
     eb_guest_image_t img;
     int chan, console, listen_fd, sfd, vfs_listen;
     int vfs_conn;              /* our end-to-be of virtiofsd's socket: QEMU's, by fd */
@@ -103,6 +103,10 @@ typedef struct {
     uid_t uid;                 /* QEMU's, the sandbox's own */
     int uid_lock;              /* holds that uid while the monitor lives */
     eb_cgroup_t *cg;           /* the pod's cgroup: QEMU, virtiofsd, the log writer */
+    /* A pooled VM (pool.h): waiting for its claim until `pooled` is false;
+     * `claiming` while the agent applies the sandbox's identity. */
+    bool pooled, claiming;
+    char *claimed_dir, *claimed_sid;   /* m->o's strings once claimed */
 } monitor_t;
 
 /* vmproc.c */
@@ -134,6 +138,15 @@ void mon_conn_close(monitor_t *m, mconn_t *c);
 void mon_reap_conns(monitor_t *m);
 size_t mon_conn_backlog(monitor_t *m, mconn_t *c);
 void mon_flush_conns(monitor_t *m, int budget_ms);
+
+/* pool_vm.c: the monitor of a pooled VM */
+int mon_pool_prepare(monitor_t *m, eb_error_t *err);
+void mon_pool_hello(monitor_t *m);
+/* The agent answered P (the pool's health check, the claim's "sandbox"):
+ * true when it was one of the pool's. */
+bool mon_pool_response(monitor_t *m, const mpending_t *p, json_object *resp, bool ok);
+void mon_pool_claim(monitor_t *m, mconn_t *c, uint32_t id, json_object *req);
+void mon_pool_finish(monitor_t *m);
 
 /* agent_in.c */
 int mon_agent_input(monitor_t *m, eb_error_t *err);

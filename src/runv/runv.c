@@ -9,6 +9,7 @@
 #include "runv/vm.h"
 #include "runv/sandbox.h"
 #include "runv/monitor.h"
+#include "runv/pool.h"
 #include "runv/client.h"
 #include "runv/relay.h"
 #include "runv/guest_spec.h"
@@ -27,7 +28,6 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <limits.h>
-#include <poll.h>
 #include <pty.h>
 #include <signal.h>
 #include <stdio.h>
@@ -198,49 +198,14 @@ static unsigned vm_cpus(const eb_spec_t *spec)
     return n ? (unsigned) n : 1;
 }
 
-/* Read the child's one-line report from FD within TIMEOUT_S. */
-static int read_report(int fd, int timeout_s, char *buf, size_t size, eb_error_t *err)
-{
-    size_t have = 0;
-    int waited = 0;
-
-    while (have + 1 < size) {
-        struct pollfd p = { fd, POLLIN, 0 };
-        ssize_t n;
-        int r = poll(&p, 1, 1000);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r == 0) {
-            if (++waited >= timeout_s)
-                return eb_error_set(err, ETIMEDOUT, "no answer within %d s", timeout_s);
-            continue;
-        }
-        n = read(fd, buf + have, size - 1 - have);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        have += (size_t) n;
-    }
-    buf[have] = 0;
-    return 0;
-}
-
 static int boot_sandbox(const eb_create_opts_t *o, const eb_spec_t *spec, const char *sid, const char *log_path,
                         eb_error_t *err)
 {
     _cleanup_free_ char *parent = eb_strdup_printf("%s/.runv", o->root), *dir = eb_sandbox_dir(o->root, sid);
-    char report[EB_ERROR_MSG_MAX];
-    int pfd[2];
-    pid_t pid;
     eb_monitor_opts_t mo = { 0 };
 
     if (eb_mkdir_p(parent, 0700, err) < 0)
         return -1;
-    if (mkdir(dir, 0700) < 0)
-        return eb_error_set(err, errno, "sandbox `%s`: mkdir %s", sid, dir);
-    if (pipe2(pfd, O_CLOEXEC) < 0)
-        return eb_error_set(err, errno, "pipe");
     mo.root = o->root;
     mo.sid = sid;
     mo.dir = dir;
@@ -248,47 +213,21 @@ static int boot_sandbox(const eb_create_opts_t *o, const eb_spec_t *spec, const 
     mo.hostname = spec->hostname;
     mo.mem_mib = vm_memory(spec);
     mo.vcpus = vm_cpus(spec);
-    mo.ready_fd = pfd[1];
     mo.log_path = log_path;
     mo.cgroups_path = spec->cgroups_path;
+    /* A pre-booted VM of this size, made this sandbox's (pool.h); else
+     * the sandbox boots its own. */
+    if (eb_pool_claim(&mo) == 1)
+        return 0;
+    if (mkdir(dir, 0700) < 0)
+        return eb_error_set(err, errno, "sandbox `%s`: mkdir %s", sid, dir);
     /* The notice goes to the runtime's log file only: without --log our
      * stderr is the container's (conmon, the shim) and would put the
      * notice into every pod's log.  `edgebox check` says it too. */
     if (strcmp(eb_vm_accel(), "tcg") == 0)
         eb_log(eb_log_is_file() ? EB_LOG_INFO : EB_LOG_DEBUG,
                "runv: /dev/kvm is not usable, the sandbox runs under TCG emulation (slower)");
-    pid = fork();
-    if (pid < 0) {
-        close(pfd[0]), close(pfd[1]);
-        return eb_error_set(err, errno, "fork the sandbox monitor");
-    }
-    if (pid == 0) {
-        /* The monitor outlives this command: it must not hold the
-         * caller's stdio (the shim waits for EOF on those pipes). */
-        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-        int keep[2] = { pfd[1], eb_log_fd() };
-        dup2(null, 0), dup2(null, 1), dup2(null, 2);
-        /* Not the container's lock, not the shim's pipes. */
-        eb_close_fds_except(keep, 2);
-        eb_monitor_main(&mo);
-    }
-    close(pfd[1]);
-    if (read_report(pfd[0], EB_RUNV_BOOT_TIMEOUT_S * EB_RUNV_BOOT_ATTEMPTS + 40, report, sizeof(report), err) < 0) {
-        close(pfd[0]);
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        eb_sandbox_teardown(dir);
-        return eb_error_wrap(err, "sandbox `%s`", sid);
-    }
-    close(pfd[0]);
-    if (strcmp(report, "OK\n") != 0) {
-        waitpid(pid, NULL, 0);
-        eb_sandbox_teardown(dir);
-        return eb_error_set(err, EIO, "sandbox `%s`: %s", sid, report[0] ? report : "the monitor died");
-    }
-    /* The monitor is not our child to wait for: it reparents to the
-     * shim (a subreaper) or init when we exit. */
-    return 0;
+    return eb_monitor_spawn(&mo, NULL, err);
 }
 
 /* The relay's first job: ask for the container, report, then relay. */
@@ -428,7 +367,7 @@ static int spawn_relay(const char *root, const char *sid, json_object *req, bool
         relay_main(root, sid, req, tty, stdio, pfd[1]);
     }
     close(pfd[1]);
-    if (read_report(pfd[0], EB_RUNV_REQUEST_TIMEOUT_S + 10, report, sizeof(report), err) < 0) {
+    if (eb_read_report(pfd[0], EB_RUNV_REQUEST_TIMEOUT_S + 10, report, sizeof(report), err) < 0) {
         close(pfd[0]);
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);

@@ -101,7 +101,8 @@ void eb_sandbox_teardown(const char *dir)
     _cleanup_free_ char *shared = eb_strdup_printf("%s/shared", dir), *netns = NULL;
     _cleanup_free_ char *nsfile = eb_strdup_printf("%s/netns", dir);
     static const char *const files[] = { "monitor.sock", "vfs.sock", "qemu.pid", "virtiofsd.pid",
-                                         "logger.pid", "monitor.pid", "netns", "console.log", "reason" };
+                                         "logger.pid", "monitor.pid", "netns", "console.log", "reason",
+                                         "pool.json", "ready" };
     _cleanup_free_ char *logs = eb_strdup_printf("%s/logs", dir);
     eb_error_t ign = { 0 };
     size_t len, i;

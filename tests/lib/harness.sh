@@ -78,6 +78,8 @@ wait_status() { # wait_status ID STATUS [tries]
 cleanup_all() {
     local id
     for id in $(ls "$EB_ROOT" 2>/dev/null); do eb delete --force "$id" >/dev/null 2>&1; done
+    # a test run with the pool on (EDGEBOX_POOL) leaves no pooled VM behind
+    [ -d "$EB_ROOT/.runv-pool" ] && eb pool drain >/dev/null 2>&1
     rm -rf "$EB_TMP"
 }
 trap cleanup_all EXIT

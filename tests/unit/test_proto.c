@@ -68,6 +68,8 @@ static void test_ops(void)
               && (eb_op_flags(EB_OP_KILL) & EB_OP_ID) && (eb_op_flags(EB_OP_EXEC) & EB_OP_NEW_STREAM)
               && (eb_op_flags(EB_OP_RESIZE) & EB_OP_STREAM) && eb_op_flags(EB_OP_INFO) == EB_OP_MONITOR,
           "ops: the wire names and flags the host sends today");
+    CHECK(strcmp(eb_op_name(EB_OP_CLAIM), "claim") == 0 && eb_op_flags(EB_OP_CLAIM) == EB_OP_MONITOR,
+          "ops: a pooled VM's claim is the monitor's, never the agent's");
     CHECK(eb_op_lookup("bogus", &back, &err) < 0 && err.code == EOPNOTSUPP && strstr(err.msg, "`bogus`"),
           "ops: an unknown name is refused, named: %s", err.msg);
     eb_error_clear(&err);
