@@ -18,7 +18,9 @@ fi
 #        is Debian's linux-image-cloud-amd64, fetched by guest/build-image.sh
 #        with `apt-get download`
 # tests: clang (libFuzzer), busybox-static (rootfs), jq, umoci (images),
-#        containerd + runc v2 shim, podman + CNI plugins, util-linux (script)
+#        containerd + runc v2 shim, podman + CNI plugins, util-linux (script),
+#        libcap2-bin (capsh: the runtime run with a capability dropped from
+#        its bounding set, spec_features.sh)
 # shim:  protobuf-c (the containerd shim's ttrpc messages, compiled by protoc-c)
 #        tests: python3-grpcio + python3-grpc-tools (the CRI client of
 #        tests/cri, its stubs generated from the proto at test time)
@@ -32,7 +34,7 @@ apt-get install -y -qq --no-install-recommends \
     protobuf-c-compiler libprotobuf-c-dev \
     qemu-system-x86 cpio \
     busybox-static jq umoci containerd runc crun podman containernetworking-plugins \
-    iproute2 util-linux procps time bc ca-certificates \
+    iproute2 util-linux libcap2-bin procps time bc ca-certificates \
     python3 python3-grpcio python3-grpc-tools openssl curl prometheus >/dev/null
 meson setup build --buildtype=debugoptimized -Dguest_dir="$PWD/build/guest" >/dev/null 2>&1 \
     || meson setup --reconfigure build -Dguest_dir="$PWD/build/guest" >/dev/null

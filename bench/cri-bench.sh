@@ -7,7 +7,11 @@
 #   start:  RunPodSandbox + CreateContainer + StartContainer until the
 #           container's first line is in its CRI log file (the process
 #           runs), timed inside tests/cri/cri.py; RUNS pods per handler,
-#           interleaved so drift hits both alike; median, p95, ratio
+#           interleaved so drift hits both alike; median, p95, ratio;
+#           runv twice: booting cold, and claiming a VM of a warm pool
+#           (docs/pool.md: one class, 320 MiB x 1 vCPU, size 2, the size
+#           of a pod without limits); before every timed pod the pool is
+#           full again (its refill, at nice 19, is not in any figure)
 #   memory: PODS runv pods at once, each a pause sandbox and a `sleep`
 #           container, through edgebox's shim ("runv") and through the
 #           path it replaces ("runv-relay": the runc v2 shim, a monitor
@@ -28,10 +32,16 @@ export EB_BUILD=${EB_BUILD:-$EB_SRC/build}
 export EDGEBOX_GUEST_DIR=${EDGEBOX_GUEST_DIR:-$EB_BUILD/guest}
 . "$EB_SRC/tests/lib/harness.sh" >/dev/null
 . "$EB_SRC/tests/cri/lib.sh"
-trap 'cri_teardown; cleanup_all' EXIT
+# The pool of the runv handler's root, switched per pod by the file the
+# shim reads at each create (EDGEBOX_POOL_CONFIG, inherited from containerd)
+POOL_ON='{"classes": [{"memory_mib": 320, "vcpus": 1, "size": 2}]}'
+export EDGEBOX_POOL_CONFIG=$CRI_D/pool.json
+pool() { "$EB_BUILD/src/cli/edgebox" --root "$SHIM_ROOT" pool "$@"; }
+trap 'cri_teardown; pool drain >/dev/null 2>&1; cleanup_all' EXIT
 
 cri_net_free || { echo "the bridge $CRI_BRIDGE exists, or no /24 of 10.88.177-186 is free" >&2; exit 1; }
 cri_config
+echo '{"classes": []}' > "$EDGEBOX_POOL_CONFIG"
 cri_start && cri_images || { echo "containerd did not start: $CRI_D/log" >&2; tail -5 "$CRI_D/log" >&2; exit 1; }
 
 stats() { # stats < seconds: "median p95"
@@ -40,18 +50,41 @@ stats() { # stats < seconds: "median p95"
 }
 
 echo "runs: $RUNS; accelerator: $("$EDGEBOX" check | sed -n 's/.*accelerator: //p'); $(containerd --version | cut -d' ' -f2-3)"
-cri bench runc "$CRI_BUSYBOX" 1 >/dev/null && cri bench runv "$CRI_BUSYBOX" 1 >/dev/null  # warm caches
-: > "$EB_TMP/runc.t"; : > "$EB_TMP/runv.t"
+# pool_full: wait (untimed) until the pool has its size ready, booting none
+pool_full() {
+    local i
+    for i in $(seq 600); do
+        [ "$(pool status | jq '[.classes[] | .size - .ready + .booting] | add')" = 0 ] && return 0
+        sleep 0.2
+    done
+    echo "the pool did not fill: $(pool status)" >&2; return 1
+}
+echo "$POOL_ON" > "$EDGEBOX_POOL_CONFIG"
+pool fill >/dev/null || { echo "pool fill failed" >&2; exit 1; }
+pool_full || exit 1
+claimed0=$(pool status | jq '.counters.claimed // 0')
+cold() { echo '{"classes": []}' > "$EDGEBOX_POOL_CONFIG"; cri bench runv "$CRI_BUSYBOX" 1; echo "$POOL_ON" > "$EDGEBOX_POOL_CONFIG"; }
+cri bench runc "$CRI_BUSYBOX" 1 >/dev/null && cold >/dev/null  # warm caches
+: > "$EB_TMP/runc.t"; : > "$EB_TMP/runv.t"; : > "$EB_TMP/warm.t"
 for _ in $(seq "$RUNS"); do
-    cri bench runc "$CRI_BUSYBOX" 1 >> "$EB_TMP/runc.t" || exit 1
-    cri bench runv "$CRI_BUSYBOX" 1 >> "$EB_TMP/runv.t" || exit 1
+    pool_full && cri bench runc "$CRI_BUSYBOX" 1 >> "$EB_TMP/runc.t" || exit 1
+    pool_full && cold >> "$EB_TMP/runv.t" || exit 1
+    pool_full && cri bench runv "$CRI_BUSYBOX" 1 >> "$EB_TMP/warm.t" || exit 1
 done
+claimed=$(( $(pool status | jq '.counters.claimed // 0') - claimed0 ))
+echo '{"classes": []}' > "$EDGEBOX_POOL_CONFIG"
+pool drain >/dev/null
 read -r rc_med rc_p95 < <(stats < "$EB_TMP/runc.t")
 read -r rv_med rv_p95 < <(stats < "$EB_TMP/runv.t")
+read -r rw_med rw_p95 < <(stats < "$EB_TMP/warm.t")
 printf '%-58s %8s %8s %7s\n' "pod start through CRI (RunPodSandbox..first log line)" median p95 ratio
 printf '%-58s %8s %8s %7s\n' "runc class (runc v2 shim + edgebox)" "$rc_med" "$rc_p95" 1.00
 printf '%-58s %8s %8s %7.1f\n' "runv class (containerd-shim-edgebox-v2, a microVM)" "$rv_med" "$rv_p95" \
     "$(echo "$rv_med / $rc_med" | bc -l)"
+printf '%-58s %8s %8s %7.1f\n' "runv class, warm pool (a pre-booted VM claimed)" "$rw_med" "$rw_p95" \
+    "$(echo "$rw_med / $rc_med" | bc -l)"
+printf 'warm / cold (runv medians): %.3f; warm pods that claimed a pooled VM: %d of %d\n' \
+    "$(echo "$rw_med / $rv_med" | bc -l)" "$claimed" "$RUNS"
 
 # pod_pids: the host processes of our pods: the shims on our containerd and
 # all they started (a monitor that left the tree is found by its pod id)

@@ -16,5 +16,8 @@ void eb_agent_event(eb_agent_t *a, json_object *ev);
  * it), then its "exit" event.  The caller decides when (loop.c: after the
  * output, or after a grace period). */
 void eb_agent_event_exit(eb_agent_t *a, eb_aproc_t *p);
+/* The init P's container had OOM kills since the last look: "oom" on its
+ * stream with the count (sent before the exit it may cause). */
+void eb_agent_event_oom(eb_agent_t *a, eb_aproc_t *p);
 
 #endif

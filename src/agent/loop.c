@@ -167,7 +167,7 @@ int eb_agent_loop(eb_agent_t *a, eb_error_t *err)
         pfd[n++] = (struct pollfd) { a->chan, POLLIN | (eb_outbuf_pending(&a->out) ? POLLOUT : 0), 0 };
         pfd[n++] = (struct pollfd) { sfd, POLLIN, 0 };
         timeout = eb_agent_logs_run(a);
-        for (p = a->procs.head; p && n + 3 <= EB_MAX_POLL; p = p->next) {
+        for (p = a->procs.head; p && n + 4 <= EB_MAX_POLL; p = p->next) {
             if (p->exited && !p->reported && (timeout < 0 || timeout > 200))
                 timeout = 200;
             /* Output waits for credit: the pipe fills and the process
@@ -183,6 +183,10 @@ int eb_agent_loop(eb_agent_t *a, eb_error_t *err)
             if (p->in_fd >= 0 && (p->inlen > 0 || p->in_close)) {
                 who[n].p = p, who[n].which = 0;
                 pfd[n++] = (struct pollfd) { p->in_fd, POLLOUT, 0 };
+            }
+            if (p->oom_fd >= 0 && !p->reported) {
+                who[n].p = p, who[n].which = 3;
+                pfd[n++] = (struct pollfd) { p->oom_fd, POLLIN, 0 };
             }
         }
         if (poll(pfd, n, timeout) < 0 && errno != EINTR)
@@ -202,6 +206,8 @@ int eb_agent_loop(eb_agent_t *a, eb_error_t *err)
                 pump_out(a, p, &p->err_fd, EB_FRAME_STDERR);
             else if (who[i].which == 0 && p->in_fd >= 0)
                 pump_in(a, p);
+            else if (who[i].which == 3)
+                eb_agent_event_oom(a, p);
         }
         if (pfd[0].revents & (POLLIN | POLLHUP)) {
             for (;;) {

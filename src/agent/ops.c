@@ -102,6 +102,24 @@ typedef struct {
     bool is_init, tty;
 } launch_t;
 
+/* An init's container cgroup, watched for OOM kills (loop.c reports
+ * them); a container without one is not watched. */
+static void watch_oom(eb_aproc_t *p)
+{
+    eb_container_t *c = NULL;
+    eb_error_t ign = { 0 };
+
+    if (eb_container_load(EB_AGENT_STATE, p->container, 0, &c, &ign) < 0)
+        return;
+    if (c->cgroup) {
+        p->cg = c->cgroup;
+        c->cgroup = NULL;
+        p->oom_fd = eb_cgroup_oom_watch(p->cg, &ign);
+        p->ooms = eb_cgroup_oom_count(p->cg);
+    }
+    eb_container_free(c);
+}
+
 /* Start a process as stream L->stream: with pipes for its stdio unless it
  * has a terminal.  Once started it is tracked: its pty master (read and
  * written through two fds, so each direction closes on its own) or our
@@ -110,6 +128,7 @@ static int launch(eb_agent_t *a, const launch_t *l, start_fn start, void *opts, 
 {
     int theirs[3] = { -1, -1, -1 }, ours[3] = { -1, -1, -1 }, master = -1;
     pid_t pid = -1;
+    eb_aproc_t *p;
 
     if (!l->tty && make_stdio(theirs, ours, err) < 0)
         return -1;
@@ -120,10 +139,12 @@ static int launch(eb_agent_t *a, const launch_t *l, start_fn start, void *opts, 
     close3(theirs);
     if (l->tty) {
         fcntl(master, F_SETFL, O_NONBLOCK);
-        eb_agent_proc_add(&a->procs, l->stream, l->id, l->is_init, true, pid, dup(master), master, -1);
+        p = eb_agent_proc_add(&a->procs, l->stream, l->id, l->is_init, true, pid, dup(master), master, -1);
     } else {
-        eb_agent_proc_add(&a->procs, l->stream, l->id, l->is_init, false, pid, ours[0], ours[1], ours[2]);
+        p = eb_agent_proc_add(&a->procs, l->stream, l->id, l->is_init, false, pid, ours[0], ours[1], ours[2]);
     }
+    if (l->is_init)
+        watch_oom(p);
     json_object_object_add(resp, "pid", json_object_new_int(pid));
     return 0;
 }
@@ -313,6 +334,30 @@ static int op_stats(eb_agent_t *a, json_object *req, json_object *resp, eb_error
         ret = 0;
     }
     free(st);
+    eb_container_free(c);
+    return ret;
+}
+
+/* update: the guest's cgroup of the container gets the new limits, and
+ * its saved config keeps them (as the runc class does on the host). */
+static int op_update(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
+{
+    (void) a, (void) resp;
+    const char *id, *text;
+    eb_container_t *c = NULL;
+    eb_resources_t res;
+    json_object *r;
+    int ret = -1;
+
+    if (get_id(req, &id, err) < 0 || (r = eb_msg_obj(req, "resources", json_type_object, false, err)) == NULL)
+        return -1;
+    text = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN);
+    if (eb_container_load(EB_AGENT_STATE, id, EB_LOAD_SPEC, &c, err) < 0)
+        return -1;
+    if (c->spec == NULL)
+        eb_error_set(err, ENOENT, "container `%s` has no saved config", id);
+    else if (eb_spec_parse_resources(c->spec, text, strlen(text), &res, err) == 0)
+        ret = eb_container_update(EB_AGENT_STATE, id, &res, text, err);
     eb_container_free(c);
     return ret;
 }
@@ -523,6 +568,7 @@ static const op_handler_t handlers[EB_OP_COUNT] = {
     [EB_OP_STATE] = op_state,
     [EB_OP_STATS] = op_stats,
     [EB_OP_PS] = op_ps,
+    [EB_OP_UPDATE] = op_update,
     [EB_OP_SIGNAL] = op_signal,
     [EB_OP_RESIZE] = op_resize,
     [EB_OP_DELETE] = op_delete,

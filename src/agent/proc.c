@@ -2,6 +2,7 @@
  * processes, and each lookup is by a request or a frame, not per byte). */
 #include "agent/proc.h"
 #include "common/util.h"
+#include "core/cgroup.h"
 #include "proto/frame.h"
 
 #include <stdlib.h>
@@ -22,6 +23,7 @@ eb_aproc_t *eb_agent_proc_add(eb_aproc_table_t *t, uint32_t stream, const char *
     p->out_fd = out_fd;
     p->err_fd = err_fd;
     p->credit = EB_STREAM_WINDOW;
+    p->oom_fd = -1;
     p->next = t->head;
     t->head = p;
     return p;
@@ -61,6 +63,8 @@ static void proc_free(eb_aproc_t *p)
     if (p->in_fd >= 0) close(p->in_fd);
     if (p->out_fd >= 0) close(p->out_fd);
     if (p->err_fd >= 0) close(p->err_fd);
+    if (p->oom_fd >= 0) close(p->oom_fd);
+    eb_cgroup_free(p->cg);
     free(p->inbuf);
     free(p->container);
     free(p);

@@ -25,6 +25,11 @@ typedef struct eb_aproc {
     bool exited, reported;
     int status;
     uint64_t exit_ms;
+    /* An init's container cgroup, watched for OOM kills (any of its
+     * processes) while it runs: the host hears of each at once. */
+    struct eb_cgroup *cg;
+    int oom_fd;                    /* readable when memory.events changes; -1 */
+    uint64_t ooms;                 /* the oom_kill count last reported */
     struct eb_aproc *next;
 } eb_aproc_t;
 

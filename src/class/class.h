@@ -11,6 +11,7 @@
 #define EB_CLASS_H
 
 #include <json-c/json.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -45,6 +46,41 @@ typedef int (*eb_event_fn)(void *ctx, const char *type, const eb_stats_t *st, eb
  * does not COUNT is information: it never makes the class unusable. */
 typedef void (*eb_check_fn)(void *ctx, bool ok, bool counts, const char *what, const char *detail);
 
+/* A process served in its caller's own poll loop, with no host process
+ * standing for it: the caller (a shim) gave it its stdio (containerd's
+ * FIFOs, never a host pty: a terminal is the guest's) and learns of its
+ * end from IO, not from SIGCHLD.  It is what a class whose processes are
+ * not host processes (runv: they live in a VM) offers instead of a relay
+ * per process; a class whose processes are host processes (runc) has
+ * none, and its caller waits for pids.  The class owns the object;
+ * nothing in it blocks for long (output that its reader does not take is
+ * held, and the guest stopped through its flow control). */
+typedef struct eb_attached eb_attached_t;
+typedef struct {
+    /* The fds to poll, at most ROOM of them (EB_ATTACHED_FDS suffice);
+     * none when IO has an end to report without waiting. */
+    size_t (*poll_fds)(eb_attached_t *a, struct pollfd *p, size_t room);
+    /* After poll (P, N: what poll_fds filled): move what is ready.  1
+     * when the process ended (*STATUS its wait status; its output is
+     * written by then), 0 to go on, -1 when the process is lost (its
+     * sandbox is gone: ERR says so; treat it as killed). */
+    int (*io)(eb_attached_t *a, const struct pollfd *p, size_t n, int *status, eb_error_t *err);
+    int (*signal)(eb_attached_t *a, int sig, eb_error_t *err);
+    /* The terminal's size, when it has one. */
+    int (*resize)(eb_attached_t *a, unsigned rows, unsigned cols, eb_error_t *err);
+    /* Its stdin ends (as when the writer closed it). */
+    void (*close_stdin)(eb_attached_t *a);
+    void (*free)(eb_attached_t *a);
+} eb_attached_ops_t;
+struct eb_attached {
+    const eb_attached_ops_t *ops;
+    pid_t pid;                 /* what to show as its pid: a host process (runv: the pod's monitor) */
+    /* A container's init: its OOM kills (any process of the container) as
+     * the class last heard, pushed as they happen; IO raises it. */
+    uint64_t oom_kills;
+};
+#define EB_ATTACHED_FDS 4
+
 typedef struct eb_class {
     const char *name;          /* "runc", "runv": the OCI state's isolation */
     const char *description;
@@ -64,6 +100,12 @@ typedef struct eb_class {
     int (*delete)(const char *root, const char *id, bool force, eb_error_t *err);
     /* A new process; *PID and *MASTER as for create. */
     int (*exec)(const eb_exec_opts_t *o, pid_t *pid, int *master, eb_error_t *err);
+    /* create and exec with the process attached (above) instead of a
+     * pid to wait for: O->stdio is required, O->console_socket and
+     * O->pid_file are not used.  NULL where the class's processes are the
+     * host's own (the caller uses create and exec). */
+    int (*create_attached)(const eb_create_opts_t *o, const char *log_path, eb_attached_t **a, eb_error_t *err);
+    int (*exec_attached)(const eb_exec_opts_t *o, eb_attached_t **a, eb_error_t *err);
     int (*ps)(const char *root, const char *id, eb_procs_t *out, eb_error_t *err);
     int (*pause)(const char *root, const char *id, bool pause, eb_error_t *err);
     /* New limits: RES_JSON, a linux.resources document, is parsed against

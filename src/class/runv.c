@@ -36,12 +36,6 @@ static int runv_ps(const char *root, const char *id, eb_procs_t *out, eb_error_t
     return 0;
 }
 
-static int runv_update(const char *root, const char *id, const char *res_json, eb_error_t *err)
-{
-    (void) root, (void) id, (void) res_json;
-    return eb_error_set(err, EOPNOTSUPP,
-                        "update of a runv container's resources is not supported yet (the VM is sized at boot)");
-}
 
 static int runv_stats(const char *root, const char *id, eb_stats_t *st, eb_error_t *err)
 {
@@ -136,9 +130,11 @@ const eb_class_t eb_class_runv = {
     .kill = eb_runv_kill,
     .delete = eb_runv_delete,
     .exec = eb_runv_exec,
+    .create_attached = eb_runv_create_attached,
+    .exec_attached = eb_runv_exec_attached,
     .ps = runv_ps,
     .pause = eb_runv_pause,
-    .update = runv_update,
+    .update = eb_runv_update,
     .stats = runv_stats,
     .oom_kills = runv_oom_kills,
     .events = runv_events,

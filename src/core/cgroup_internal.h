@@ -59,5 +59,8 @@ int eb_cg_mkdir(const char *base, const char *path, int (*on_level)(const char *
 /* v2 resource writer also used by v1 hybrid for hugetlb. */
 int eb_cg_v2_hugetlb(const char *dir, const eb_resources_t *res, eb_error_t *err);
 int eb_cg_v2_enable_controllers(const char *root, const char *path, eb_error_t *err);
+/* v1 linux.resources.network into the net_cls (CLS) and net_prio (PRIO)
+ * directories; NULL for a hierarchy that is not mounted. */
+int eb_cg_v1_network(const char *cls, const char *prio, const eb_resources_t *r, eb_error_t *err);
 
 #endif

@@ -270,6 +270,29 @@ static int v1_blkio(const char *d, const eb_resources_t *r, eb_error_t *err)
     return 0;
 }
 
+/* linux.resources.network: a limit asked for and not applicable is an
+ * error, as for memory and pids, never silence (the kernel may have the
+ * controllers without a hierarchy mounted for them, as this host). */
+int eb_cg_v1_network(const char *cls, const char *prio, const eb_resources_t *r, eb_error_t *err)
+{
+    size_t i;
+    if (r->network.class_id.set) {
+        if (cls == NULL)
+            return eb_error_set(err, ENOTSUP, "linux.resources.network.classID requested but no net_cls cgroup "
+                                "hierarchy is mounted");
+        if (eb_cg_writef(cls, "net_cls.classid", err, "%llu", (unsigned long long) r->network.class_id.v) < 0)
+            return -1;
+    }
+    if (r->network.n_priorities && prio == NULL)
+        return eb_error_set(err, ENOTSUP, "linux.resources.network.priorities requested but no net_prio cgroup "
+                            "hierarchy is mounted");
+    for (i = 0; i < r->network.n_priorities; i++)
+        if (eb_cg_writef(prio, "net_prio.ifpriomap", err, "%s %u", r->network.priorities[i].name,
+                         r->network.priorities[i].priority) < 0)
+            return -1;
+    return 0;
+}
+
 static void dev_rule_str(const eb_device_rule_t *r, char *buf, size_t len)
 {
     char maj[24], min[24];
@@ -340,14 +363,8 @@ static int v1_apply(eb_cgroup_t *cg, const eb_resources_t *r, const eb_spec_t *s
             return eb_error_set(err, ENOTSUP, "hugepage limits requested but no hugetlb cgroup is mounted");
         }
     }
-    if ((d = hier_dir(cg, "net_cls")) != NULL && r->network.class_id.set
-        && eb_cg_writef(d, "net_cls.classid", err, "%llu", (unsigned long long) r->network.class_id.v) < 0)
+    if (eb_cg_v1_network(hier_dir(cg, "net_cls"), hier_dir(cg, "net_prio"), r, err) < 0)
         return -1;
-    if ((d = hier_dir(cg, "net_prio")) != NULL)
-        for (i = 0; i < r->network.n_priorities; i++)
-            if (eb_cg_writef(d, "net_prio.ifpriomap", err, "%s %u", r->network.priorities[i].name,
-                             r->network.priorities[i].priority) < 0)
-                return -1;
     if (r->n_unified)
         return eb_error_set(err, ENOTSUP, "linux.resources.unified needs cgroup v2 (this host runs v1)");
     if (!update || r->n_devices)

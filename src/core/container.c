@@ -101,13 +101,69 @@ static int pidfd_kill(pid_t pid, unsigned long long starttime, int sig, eb_error
     return 0;
 }
 
+/* Wait for the init's byte on the exec fifo FD: it has left its wait. */
+static int wait_for_init(const eb_container_t *c, const char *id, int fd, eb_error_t *err)
+{
+    int waited = 0;
+    char b;
+    for (;;) {
+        struct pollfd p = { fd, POLLIN, 0 };
+        if (poll(&p, 1, 100) > 0 && read(fd, &b, 1) == 1)
+            return 0;
+        if (eb_pid_starttime(c->state->pid) != c->state->starttime)
+            return eb_error_set(err, ESRCH, "container `%s` init exited before start", id);
+        if (++waited > 600)
+            return eb_error_set(err, ETIMEDOUT, "container `%s` init did not respond to start", id);
+    }
+}
+
+/* How long start waits for the exec once the init has left its wait: the
+ * startContainer hooks run meanwhile.  Bounded, so that a hook without a
+ * timeout cannot hold a caller that serves others (the runv guest agent,
+ * whose host gives up on a request after 60 s) for ever. */
+#define START_EXEC_WAIT_S 45
+
+/* Then read FD to EOF: the init's end closes when the program is exec'd
+ * (close-on-exec) or the init exits.  Text before EOF is the init's
+ * failure (a startContainer hook, capabilities, exec itself): start's
+ * error. */
+static int wait_for_exec(const eb_container_t *c, const char *id, int fd, eb_error_t *err)
+{
+    char msg[EB_ERROR_MSG_MAX];
+    size_t len = 0;
+    int waited = 0;
+    for (;;) {
+        struct pollfd p = { fd, POLLIN, 0 };
+        ssize_t n;
+        if (poll(&p, 1, 100) < 0 && errno != EINTR)
+            return eb_error_set(err, errno, "poll the exec fifo of `%s`", id);
+        n = read(fd, msg + len, sizeof(msg) - 1 - len);
+        if (n > 0) {
+            len += (size_t) n;
+            if (len < sizeof(msg) - 1)
+                continue;
+        }
+        if (n >= 0)
+            break;     /* EOF, or as much as an error message may hold */
+        if (errno != EAGAIN && errno != EINTR)
+            return eb_error_set(err, errno, "read the exec fifo of `%s`", id);
+        if (eb_pid_starttime(c->state->pid) != c->state->starttime)
+            break;     /* gone, yet the fifo still has a writer: say what we have */
+        if (++waited > START_EXEC_WAIT_S * 10)
+            return eb_error_set(err, ETIMEDOUT, "container `%s`: its program was not exec'd within %d s "
+                                "(startContainer hooks?)", id, START_EXEC_WAIT_S);
+    }
+    msg[len] = 0;
+    if (len > 0)
+        return eb_error_set(err, 0, "container `%s` did not start: %s", id, msg);
+    return 0;
+}
+
 int eb_container_start(const char *root, const char *id, eb_error_t *err)
 {
     _cleanup_container_ eb_container_t *c = NULL;
     _cleanup_free_ char *fifo = NULL, *state_json = NULL;
     _cleanup_close_ int fd = -1;
-    int waited = 0;
-    char b;
 
     if (eb_container_load(root, id, EB_LOAD_LOCK | EB_LOAD_SPEC, &c, err) < 0)
         return -1;
@@ -118,25 +174,16 @@ int eb_container_start(const char *root, const char *id, eb_error_t *err)
     fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return eb_error_set(err, errno, "open exec fifo of `%s`", id);
-    for (;;) {
-        struct pollfd p = { fd, POLLIN, 0 };
-        ssize_t n;
-        if (poll(&p, 1, 100) > 0) {
-            n = read(fd, &b, 1);
-            if (n == 1)
-                break;
-        }
-        if (eb_pid_starttime(c->state->pid) != c->state->starttime)
-            return eb_error_set(err, ESRCH, "container `%s` init exited before start", id);
-        if (++waited > 600)
-            return eb_error_set(err, ETIMEDOUT, "container `%s` init did not respond to start", id);
-    }
+    if (wait_for_init(c, id, fd, err) < 0)
+        return -1;
     unlink(fifo);
+    /* As runc: start returns once the program runs, so that a signal sent
+     * next reaches it and poststart sees it (the spec's order). */
+    if (wait_for_exec(c, id, fd, err) < 0)
+        return -1;
     if (c->spec) {
-        eb_error_t herr = { 0 };
         state_json = eb_state_to_json(c->state, EB_STATUS_RUNNING, false);
-        if (eb_hooks_run(c->spec, EB_HOOK_POSTSTART, state_json, &herr) < 0)
-            eb_warn("poststart hook failed: %s", herr.msg);
+        eb_hooks_run_every(c->spec, EB_HOOK_POSTSTART, state_json);
     }
     return 0;
 }
@@ -209,10 +256,8 @@ int eb_container_delete(const char *root, const char *id, bool force, eb_error_t
     if (c->cgroup && eb_cgroup_destroy(c->cgroup, err) < 0)
         ret = -1;
     if (c->spec && c->state->bundle) {
-        eb_error_t herr = { 0 };
         state_json = eb_state_to_json(c->state, EB_STATUS_STOPPED, false);
-        if (eb_hooks_run(c->spec, EB_HOOK_POSTSTOP, state_json, &herr) < 0)
-            eb_warn("poststop hook failed: %s", herr.msg);
+        eb_hooks_run_every(c->spec, EB_HOOK_POSTSTOP, state_json);
     }
     if (ret == 0 && eb_state_remove(c->state, err) < 0)
         ret = -1;

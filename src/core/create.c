@@ -11,9 +11,11 @@
 #include <json-c/json.h>
 #include "core/hooks.h"
 #include "core/init.h"
+#include "core/process.h"
 #include "core/spawn.h"
 #include "spec/bundle.h"
 #include "common/cleanup.h"
+#include "common/log.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -32,7 +34,7 @@ typedef struct {
     char *rootfs;
     eb_state_t *st;
     eb_cgroup_t *cg;
-    int fifo_fd;               /* O_PATH fd of exec.fifo, for the init */
+    int fifo_fd;               /* O_PATH fd of exec.fifo, for the init to reopen */
     char *state_json;          /* the last state handed to hooks */
 } create_job_t;
 
@@ -155,6 +157,13 @@ static int prepare(create_job_t *j, eb_init_ctx_t *ctx, const char *text, size_t
         return -1;
     if (j->spec->process.terminal && o->console_socket == NULL && !o->keep_console)
         return eb_error_set(err, EINVAL, "process.terminal is true: --console-socket is required");
+    if (eb_process_check_caps(&j->spec->process, err) < 0)
+        return -1;
+    if (!eb_init_new_mount_ns(j->spec) && (j->spec->n_mounts || j->spec->root_readonly
+                                           || (j->spec->masked_paths && j->spec->masked_paths[0])
+                                           || (j->spec->readonly_paths && j->spec->readonly_paths[0])))
+        eb_warn("no mount namespace of the container's own: mounts, maskedPaths, readonlyPaths and "
+                "root.readonly are not applied");
     if (prepare_state(j, text, len, err) < 0
         || eb_cgroup_create(j->st->cgroup_path, &j->cg, err) < 0
         || eb_cgroup_apply(j->cg, &j->spec->resources, j->spec, false, err) < 0
@@ -175,7 +184,9 @@ static int prepare(create_job_t *j, eb_init_ctx_t *ctx, const char *text, size_t
     return eb_container_seccomp(j->spec, o->root, &ctx->filter, err);
 }
 
-/* The hooks the runtime runs while the init waits before pivot_root. */
+/* The hooks the runtime runs while the init waits before pivot_root.
+ * Their state says "creating", as runc's and as `state` says meanwhile:
+ * the create operation has not returned (docs/oci-spec.md#hooks). */
 static int run_create_hooks(create_job_t *j, int sock, eb_error_t *err)
 {
     free(j->state_json);
@@ -186,8 +197,10 @@ static int run_create_hooks(create_job_t *j, int sock, eb_error_t *err)
     return eb_sync_send(sock, EB_SYNC_STATE, 0, j->state_json, strlen(j->state_json), -1, err);
 }
 
-/* The init is ready: record it as created, then let it drop its
- * parent-death signal and wait for its acknowledgement before leaving. */
+/* The init is ready: record it as created, hand it the state its
+ * startContainer hooks get ("created": create is over, the program not
+ * yet run), then let it drop its parent-death signal and wait for its
+ * acknowledgement before leaving. */
 static int mark_created(create_job_t *j, eb_spawn_t *sp, eb_error_t *err)
 {
     if (j->o->pid_file && eb_write_pid_file(j->o->pid_file, sp->pid, err) < 0)
@@ -195,7 +208,11 @@ static int mark_created(create_job_t *j, eb_spawn_t *sp, eb_error_t *err)
     j->st->creating = false;
     j->st->creator = 0;
     j->st->creator_starttime = 0;
-    if (eb_state_save(j->st, err) < 0 || eb_sync_send(sp->sock, EB_SYNC_GO, 0, NULL, 0, -1, err) < 0
+    if (eb_state_save(j->st, err) < 0)
+        return -1;
+    free(j->state_json);
+    j->state_json = eb_state_to_json(j->st, EB_STATUS_CREATED, false);
+    if (eb_sync_send(sp->sock, EB_SYNC_GO, 0, j->state_json, strlen(j->state_json), -1, err) < 0
         || eb_sync_expect(sp->sock, EB_SYNC_ACK, sp->msg, err) < 0)
         return -1;
     return 1;

@@ -2,6 +2,7 @@
  * init's namespaces and cgroup, with the process settings of the config
  * (or of --process) and the container's seccomp profile. */
 #include "core/container.h"
+#include "core/process.h"
 #include "core/init.h"
 #include "core/spawn.h"
 #include "common/cleanup.h"
@@ -124,7 +125,7 @@ static int exec_prepare(const eb_exec_opts_t *o, eb_container_t **cp, eb_process
                             eb_status_names[c->status]);
     if (c->spec == NULL)
         return eb_error_set(err, ENOENT, "container `%s` has no saved config", o->id);
-    if (build_process(c, o, proc, owned, err) < 0)
+    if (build_process(c, o, proc, owned, err) < 0 || eb_process_check_caps(proc, err) < 0)
         return -1;
     if (proc->terminal && o->console_socket == NULL && !o->keep_console)
         return eb_error_set(err, EINVAL, "exec with a terminal needs --console-socket when detached");

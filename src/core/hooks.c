@@ -1,4 +1,7 @@
-/* hooks.c - fork/exec one hook at a time, feed it the state, bound its run. */
+/* hooks.c - fork/exec one hook at a time, feed it the state, bound its run.
+ * Which hooks stop the lifecycle and which only warn is the spec's: the
+ * ones before the program runs fail their operation (eb_hooks_run),
+ * poststart and poststop warn and the rest still run (eb_hooks_run_every). */
 #include "core/hooks.h"
 #include "common/cleanup.h"
 #include "common/log.h"
@@ -34,6 +37,8 @@ static int run_one(const eb_hook_t *h, const char *kind, size_t idx, const char 
         sigset_t all;
         sigemptyset(&all);
         sigprocmask(SIG_SETMASK, &all, NULL);
+        /* Its own process group: a timeout kills what it started too. */
+        setpgid(0, 0);
         if (dup2(in[0], 0) < 0)
             _exit(127);
         execve(h->path, (char *const *) (h->args && h->args[0] ? h->args : argv0),
@@ -57,6 +62,7 @@ static int run_one(const eb_hook_t *h, const char *kind, size_t idx, const char 
             r = poll(&p, 1, (int) (h->timeout.v * 1000));
         while (r < 0 && errno == EINTR);
         if (r == 0) {
+            kill(-pid, SIGKILL);
             kill(pid, SIGKILL);
             waitpid(pid, NULL, 0);
             close(pidfd);
@@ -87,4 +93,18 @@ int eb_hooks_run(const eb_spec_t *spec, enum eb_hook_kind kind, const char *stat
             return -1;
     }
     return 0;
+}
+
+size_t eb_hooks_run_every(const eb_spec_t *spec, enum eb_hook_kind kind, const char *state_json)
+{
+    size_t i, failed = 0;
+    for (i = 0; i < spec->n_hooks[kind]; i++) {
+        eb_error_t err = { 0 };
+        eb_debug("running hook %s[%zu] %s", eb_hook_kind_names[kind], i, spec->hooks[kind][i].path);
+        if (run_one(&spec->hooks[kind][i], eb_hook_kind_names[kind], i, state_json, &err) < 0) {
+            eb_warn("%s", err.msg);
+            failed++;
+        }
+    }
+    return failed;
 }

@@ -82,30 +82,31 @@ static eb_seccomp_filter_t *load_notify_filter(eb_init_ctx_t *ctx, eb_seccomp_fi
     return NULL;
 }
 
-/* The last steps, shared by create (after start) and exec. */
-static __attribute__((noreturn)) void finish_exec(eb_init_ctx_t *ctx, const char *exe,
-                                                  eb_seccomp_filter_t *filter, bool report_to_sync)
+/* The last steps, shared by create (after start) and exec: the user and
+ * capabilities, no_new_privs, LSM, seccomp, then exec.  Returns only on
+ * failure, with ERR filled: the caller reports it where its runtime waits. */
+static void finish_exec(eb_init_ctx_t *ctx, const char *exe, eb_seccomp_filter_t *filter, eb_error_t *err)
 {
     const eb_process_t *p = ctx->process;
-    eb_error_t err = { 0 };
 
-#define CHECK(x) do { if ((x) < 0) goto failed; } while (0)
     /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
      * user switch may drop: load it first then (runc does the same). */
-    if (filter && !p->no_new_privileges && eb_seccomp_load(filter, &err) == -1)
-        goto failed;
-    CHECK(eb_process_set_user(p, &err));
+    if (filter && !p->no_new_privileges && eb_seccomp_load(filter, err) == -1)
+        return;
+    if (eb_process_set_user(p, err) < 0)
+        return;
     if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-        eb_error_set(&err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
-        goto failed;
+        eb_error_set(err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+        return;
     }
-    CHECK(eb_process_set_lsm(p, &err));
+    if (eb_process_set_lsm(p, err) < 0)
+        return;
     if (chdir(p->cwd) < 0) {
-        eb_error_set(&err, errno, "chdir to cwd `%s`", p->cwd);
-        goto failed;
+        eb_error_set(err, errno, "chdir to cwd `%s`", p->cwd);
+        return;
     }
-    if (filter && p->no_new_privileges && eb_seccomp_load(filter, &err) == -1)
-        goto failed;
+    if (filter && p->no_new_privileges && eb_seccomp_load(filter, err) == -1)
+        return;
     /* stdio and the preserved fds (3 .. 3+N-1) cross exec, nothing else. */
     syscall(SYS_close_range, 3 + ctx->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
     if (ctx->preserve_fds > 0) {
@@ -114,17 +115,7 @@ static __attribute__((noreturn)) void finish_exec(eb_init_ctx_t *ctx, const char
             fcntl(i, F_SETFD, 0);
     }
     execve(exe, (char *const *) p->args, (char *const *) p->env);
-    eb_error_set(&err, errno, "exec `%s`", exe);
-failed:
-#undef CHECK
-    if (report_to_sync)
-        eb_sync_fail(ctx->sync_fd, &err);
-    {
-        char msg[EB_ERROR_MSG_MAX + 32];
-        int n = snprintf(msg, sizeof(msg), "edgebox: %s\n", err.msg);
-        if (write(2, msg, (size_t) n) < 0) { }
-    }
-    _exit(127);
+    eb_error_set(err, errno, "exec `%s`", exe);
 }
 
 /* The last steps both stage 2s take in the container's root, in this
@@ -166,26 +157,78 @@ static __attribute__((noreturn)) void stage2_exec(eb_init_ctx_t *ctx)
     }
     exe = limits_cwd_exe(ctx);
     free(msg);
-    finish_exec(ctx, exe, load_notify_filter(ctx, ctx->filter), true);
+    finish_exec(ctx, exe, load_notify_filter(ctx, ctx->filter), &err);
+    fail(ctx, &err);
 }
 
-static __attribute__((noreturn)) void stage2_create(eb_init_ctx_t *ctx)
+/* The exec fifo is reached through a directory fd of /proc/self/fd opened
+ * now, while / is still the runtime's (or the joined mount namespace's):
+ * after the root changes there may be no /proc at all (no new mount
+ * namespace, or a spec without a proc mount).  The init is the only
+ * process that reads it, and it is closed before exec. */
+static int open_self_fds(eb_init_ctx_t *ctx)
+{
+    eb_error_t err = { 0 };
+    int fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        eb_error_set(&err, errno, "open /proc/self/fd (to reach the exec fifo once the root has changed)");
+        fail(ctx, &err);
+    }
+    return fd;
+}
+
+/* Blocks until `start` opens the fifo for reading, then says so with one
+ * byte.  The fd stays open, close-on-exec: `start` reads on to EOF, which
+ * comes when the program is exec'd; a failure before that is written
+ * there as text (see start_failed).  -1 when `start` is gone. */
+static int wait_for_start(eb_init_ctx_t *ctx, int self_fds)
+{
+    char name[16], c = '0';
+    int fd;
+
+    snprintf(name, sizeof(name), "%d", ctx->fifo_fd);
+    do
+        fd = openat(self_fds, name, O_WRONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    close(self_fds);
+    close(ctx->fifo_fd);
+    ctx->fifo_fd = -1;
+    if (fd < 0 || write(fd, &c, 1) != 1)
+        return -1;
+    /* Above the preserved fds, whose close-on-exec flag exec clears. */
+    if (fd < 3 + ctx->preserve_fds) {
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, 3 + ctx->preserve_fds);
+        close(fd);
+        fd = high;
+    }
+    return fd;
+}
+
+/* After start: `start` waits on FD and reports ERR as its own error. */
+static __attribute__((noreturn)) void start_failed(int fd, const eb_error_t *err)
+{
+    struct sigaction sa = { .sa_handler = SIG_IGN };
+    sigaction(SIGPIPE, &sa, NULL);
+    if (write(fd, err->msg, strnlen(err->msg, EB_ERROR_MSG_MAX)) < 0) { }
+    _exit(127);
+}
+
+/* Up to the hooks: the process-wide settings (session, oomScoreAdj: it
+ * needs /proc, which the new root may not have), the mounts of a new
+ * mount namespace, hostname and domainname. */
+static void stage2_prepare(eb_init_ctx_t *ctx)
 {
     const eb_spec_t *spec = ctx->spec;
     eb_error_t err = { 0 };
-    eb_seccomp_filter_t *filter;
-    _cleanup_free_ char *exe = NULL, *state_json = NULL;
-    eb_sync_msg_t *msg = eb_xcalloc(1, sizeof(*msg));
-    bool userns = spec->namespaces[EB_NS_USER].present;
 
-    if (eb_sync_expect(ctx->sync_fd, EB_SYNC_GO, msg, &err) < 0)
-        _exit(1);
     if (setsid() < 0) {
         eb_error_set(&err, errno, "setsid");
         fail(ctx, &err);
     }
-    if (spec->namespaces[EB_NS_MNT].present && spec->namespaces[EB_NS_MNT].path == NULL) {
-        if (eb_rootfs_prepare(spec, ctx->rootfs, ctx->cg, userns, &err) < 0)
+    if (eb_process_set_oom_score_adj(ctx->process, &err) < 0)
+        fail(ctx, &err);
+    if (eb_init_new_mount_ns(spec)) {
+        if (eb_rootfs_prepare(spec, ctx->rootfs, ctx->cg, spec->namespaces[EB_NS_USER].present, &err) < 0)
             fail(ctx, &err);
     }
     if (spec->namespaces[EB_NS_UTS].present) {
@@ -198,67 +241,76 @@ static __attribute__((noreturn)) void stage2_create(eb_init_ctx_t *ctx)
             fail(ctx, &err);
         }
     }
-    /* prestart and createRuntime run in the runtime, createContainer here,
-     * all before pivot_root. */
+}
+
+/* prestart and createRuntime run in the runtime, createContainer here, all
+ * before the root changes; then into the new root (pivot_root, or chroot
+ * without a new mount namespace: a joined one's rootfs path is looked up
+ * in it). */
+static void stage2_hooks_and_root(eb_init_ctx_t *ctx, eb_sync_msg_t *msg)
+{
+    const eb_spec_t *spec = ctx->spec;
+    eb_error_t err = { 0 };
+
     if (eb_sync_send(ctx->sync_fd, EB_SYNC_HOOKS, 0, NULL, 0, -1, &err) < 0
         || eb_sync_expect(ctx->sync_fd, EB_SYNC_STATE, msg, &err) < 0)
         fail(ctx, &err);
-    state_json = eb_xstrdup(msg->data);
-    if (eb_hooks_run(spec, EB_HOOK_CREATE_CONTAINER, state_json, &err) < 0)
+    if (eb_hooks_run(spec, EB_HOOK_CREATE_CONTAINER, msg->data, &err) < 0)
         fail(ctx, &err);
-    if (spec->namespaces[EB_NS_MNT].present && spec->namespaces[EB_NS_MNT].path == NULL) {
+    if (eb_init_new_mount_ns(spec)) {
         if (eb_rootfs_pivot(ctx->rootfs, ctx->no_pivot, &err) < 0)
             fail(ctx, &err);
     } else if (chroot(ctx->rootfs) < 0 || chdir("/") < 0) {
         eb_error_set(&err, errno, "chroot to `%s`", ctx->rootfs);
         fail(ctx, &err);
     }
+}
+
+static __attribute__((noreturn)) void stage2_create(eb_init_ctx_t *ctx)
+{
+    const eb_spec_t *spec = ctx->spec;
+    eb_error_t err = { 0 };
+    eb_seccomp_filter_t *filter;
+    _cleanup_free_ char *exe = NULL, *state_json = NULL;
+    eb_sync_msg_t *msg = eb_xcalloc(1, sizeof(*msg));
+    int self_fds, start_fd;
+
+    if (eb_sync_expect(ctx->sync_fd, EB_SYNC_GO, msg, &err) < 0)
+        _exit(1);
+    self_fds = open_self_fds(ctx);
+    stage2_prepare(ctx);
+    stage2_hooks_and_root(ctx, msg);
     if (set_sysctls(spec, &err) < 0)
         fail(ctx, &err);
     if (ctx->process->terminal) {
-        int master = eb_terminal_setup(ctx->process, spec->namespaces[EB_NS_MNT].present, &err);
+        int master = eb_terminal_setup(ctx->process, eb_init_new_mount_ns(spec), &err);
         if (master < 0 || eb_sync_send(ctx->sync_fd, EB_SYNC_CONSOLE, 0, NULL, 0, master, &err) < 0)
             fail(ctx, &err);
         close(master);
     }
-    if (spec->namespaces[EB_NS_MNT].present && eb_rootfs_finalize(spec, &err) < 0)
-        fail(ctx, &err);
-    if (eb_process_set_oom_score_adj(ctx->process, &err) < 0)
+    if (eb_init_new_mount_ns(spec) && eb_rootfs_finalize(spec, &err) < 0)
         fail(ctx, &err);
     exe = limits_cwd_exe(ctx);
     filter = load_notify_filter(ctx, ctx->filter);
-    /* Created.  The runtime records us, then lets us drop the parent-death
-     * signal before it exits. */
+    /* Created.  The runtime records us and hands over the state the
+     * startContainer hooks get, then lets us drop the parent-death signal
+     * before it exits. */
     if (eb_sync_send(ctx->sync_fd, EB_SYNC_CREATED, 0, NULL, 0, -1, &err) < 0
         || eb_sync_expect(ctx->sync_fd, EB_SYNC_GO, msg, &err) < 0)
         _exit(1);
+    state_json = eb_xstrdup(msg->data);
     prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
     if (eb_sync_send(ctx->sync_fd, EB_SYNC_ACK, 0, NULL, 0, -1, &err) < 0)
         _exit(1);
     close(ctx->sync_fd);
     ctx->sync_fd = -1;
     free(msg);
-    {
-        char path[64];
-        int fd;
-        char c = '0';
-        snprintf(path, sizeof(path), "/proc/self/fd/%d", ctx->fifo_fd);
-        /* Blocks until `start` opens the fifo for reading. */
-        do
-            fd = open(path, O_WRONLY | O_CLOEXEC);
-        while (fd < 0 && errno == EINTR);
-        if (fd < 0 || write(fd, &c, 1) != 1)
-            _exit(127);
-        close(fd);
-        close(ctx->fifo_fd);
-    }
-    if (eb_hooks_run(spec, EB_HOOK_START_CONTAINER, state_json, &err) < 0) {
-        char m[EB_ERROR_MSG_MAX + 16];
-        int n = snprintf(m, sizeof(m), "edgebox: %s\n", err.msg);
-        if (write(2, m, (size_t) n) < 0) { }
+    if ((start_fd = wait_for_start(ctx, self_fds)) < 0)
         _exit(127);
-    }
-    finish_exec(ctx, exe, filter, false);
+    if (eb_hooks_run(spec, EB_HOOK_START_CONTAINER, state_json, &err) < 0)
+        start_failed(start_fd, &err);
+    finish_exec(ctx, exe, filter, &err);
+    start_failed(start_fd, &err);
 }
 
 void eb_init_stage1(eb_init_ctx_t *ctx)

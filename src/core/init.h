@@ -36,4 +36,12 @@ typedef struct eb_init_ctx {
 
 __attribute__((noreturn)) void eb_init_stage1(eb_init_ctx_t *ctx);
 
+/* Mounts are made only in a mount namespace of the container's own.  One
+ * joined by path is another's (a pod's): nothing is mounted there and the
+ * rootfs is entered by chroot; without any, the same (docs/oci-spec.md). */
+static inline bool eb_init_new_mount_ns(const eb_spec_t *spec)
+{
+    return spec->namespaces[EB_NS_MNT].present && spec->namespaces[EB_NS_MNT].path == NULL;
+}
+
 #endif

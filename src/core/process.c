@@ -50,6 +50,37 @@ static int setgroups_allowed(void)
     return strncmp(buf, "deny", 4) != 0;
 }
 
+/* The spec: a capability that "cannot be granted" MUST be an error.  One
+ * the kernel does not know, or one the runtime's own bounding set lacks
+ * (a host that dropped CAP_SYS_MODULE), could only fail later, at capset
+ * in the init after start: refuse it now, by name, as runc and crun do. */
+int eb_process_check_caps(const eb_process_t *p, eb_error_t *err)
+{
+    const struct { const char *name; uint64_t set; } sets[] = {
+        { "bounding", p->cap_bounding }, { "effective", p->cap_effective },
+        { "inheritable", p->cap_inheritable }, { "permitted", p->cap_permitted },
+        { "ambient", p->cap_ambient },
+    };
+    int c, last = eb_cap_last();
+    size_t i;
+
+    if (!p->has_caps)
+        return 0;
+    for (i = 0; i < EB_ARRAY_SIZE(sets); i++)
+        for (c = 0; c < 64; c++) {
+            if (!(sets[i].set & (1ULL << c)))
+                continue;
+            if (c > last)
+                return eb_error_set(err, EINVAL, "process.capabilities.%s: %s is not known to this kernel "
+                                    "(its last capability is %s)", sets[i].name, eb_cap_name(c),
+                                    eb_cap_name(last) ? eb_cap_name(last) : "?");
+            if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) != 1)
+                return eb_error_set(err, EPERM, "process.capabilities.%s: %s is not in the runtime's bounding "
+                                    "set, so it cannot be granted", sets[i].name, eb_cap_name(c));
+        }
+    return 0;
+}
+
 int eb_process_set_user(const eb_process_t *p, eb_error_t *err)
 {
     int c, last = eb_cap_last();

@@ -378,13 +378,14 @@ int eb_rootfs_prepare(const eb_spec_t *spec, const char *rootfs, eb_cgroup_t *cg
                       eb_error_t *err)
 {
     _cleanup_close_ int rootfd = -1;
-    unsigned long prop = MS_SLAVE | MS_REC;
     size_t i;
 
-    if (spec->rootfs_propagation & MS_SHARED)
-        prop = MS_SHARED | MS_REC;
-    if (mount(NULL, "/", NULL, prop, NULL) < 0)
-        return eb_error_set(err, errno, "make / %s", prop & MS_SHARED ? "rshared" : "rslave");
+    /* rslave whatever rootfsPropagation says: no mount made here reaches
+     * the host, and pivot_root refuses a shared parent (EINVAL).  The
+     * propagation asked for is the new root's, set once it is the root
+     * (eb_rootfs_finalize), as crun does. */
+    if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+        return eb_error_set(err, errno, "make / rslave");
     if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
         return eb_error_set(err, errno, "bind rootfs `%s`", rootfs);
     rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -470,6 +471,6 @@ int eb_rootfs_finalize(const eb_spec_t *spec, eb_error_t *err)
         && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | (locked_flags("/") & ~MS_RDONLY), NULL) < 0)
         return eb_error_set(err, errno, "remount the root read-only");
     if (spec->rootfs_propagation && mount(NULL, "/", NULL, spec->rootfs_propagation, NULL) < 0)
-        return eb_error_set(err, errno, "set rootfs propagation");
+        return eb_error_set(err, errno, "set rootfsPropagation of the new root");
     return 0;
 }

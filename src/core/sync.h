@@ -10,7 +10,8 @@
 #include "common/error.h"
 
 enum eb_sync_type {
-    EB_SYNC_GO = 1,            /* parent -> child: continue */
+    EB_SYNC_GO = 1,            /* parent -> child: continue (after CREATED: payload = the
+                                * state JSON for the startContainer hooks) */
     EB_SYNC_USERNS,            /* child: new user ns made, write the id maps */
     EB_SYNC_PID,               /* stage 1: payload = the init's pid (int32) */
     EB_SYNC_CONSOLE,           /* child: pty master attached */

@@ -23,6 +23,8 @@ static const struct {
     [EB_OP_STATE] = { "state", EB_OP_ID | EB_OP_AGENT },
     [EB_OP_STATS] = { "stats", EB_OP_ID | EB_OP_AGENT },
     [EB_OP_PS] = { "ps", EB_OP_ID | EB_OP_AGENT },
+    /* New limits ("resources", a linux.resources object) of a container. */
+    [EB_OP_UPDATE] = { "update", EB_OP_ID | EB_OP_AGENT },
     [EB_OP_SIGNAL] = { "signal", EB_OP_STREAM | EB_OP_AGENT },
     [EB_OP_RESIZE] = { "resize", EB_OP_STREAM | EB_OP_AGENT },
     [EB_OP_DELETE] = { "delete", EB_OP_ID | EB_OP_AGENT },

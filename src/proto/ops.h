@@ -29,6 +29,7 @@ typedef enum {
     EB_OP_STATE,
     EB_OP_STATS,
     EB_OP_PS,
+    EB_OP_UPDATE,
     EB_OP_SIGNAL,
     EB_OP_RESIZE,
     EB_OP_DELETE,

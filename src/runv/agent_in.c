@@ -113,6 +113,21 @@ static int agent_event(monitor_t *m, const eb_frame_t *f, eb_error_t *err)
         if (s->owner && !s->owner->dead)
             eb_msg_queue(&s->owner->out, EB_FRAME_EVENT, 0, ev);
         mon_stream_drop(m, s);
+    } else if (strcmp(name, "oom") == 0) {
+        /* OOM kills in a container: for whoever holds its init's stream
+         * (the shim's TaskOOM).  Its exit may have dropped the stream
+         * meanwhile: only an id we handed out. */
+        int64_t count;
+        if (eb_msg_int(ev, "stream", 1, m->next_stream, false, &stream, err) < 0
+            || eb_msg_int(ev, "count", 1, INT64_MAX, false, &count, err) < 0)
+            goto bad;
+        s = mon_stream_find(m, (uint32_t) stream);
+        if (s && s->log) {
+            eb_error_set(err, EPROTO, "oom event on the log stream %lld", (long long) stream);
+            goto bad;
+        }
+        if (s && s->owner && !s->owner->dead)
+            eb_msg_queue(&s->owner->out, EB_FRAME_EVENT, 0, ev);
     } else if (strcmp(name, "logfile") == 0 || strcmp(name, "logclosed") == 0 || strcmp(name, "logend") == 0) {
         /* For the writer, which checks the rest of it. */
         if (eb_msg_int(ev, "stream", 1, UINT32_MAX, false, &stream, err) < 0)
@@ -261,6 +276,7 @@ int eb_monitor_feed(const uint8_t *data, size_t len, eb_error_t *err)
     int ret = 0, i;
 
     m.o = &o;
+    m.next_stream = 3;
     c->fd = -1;
     m.conns = c;
     for (i = 1; i <= 3; i++) {

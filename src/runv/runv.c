@@ -12,6 +12,7 @@
 #include "runv/pool.h"
 #include "runv/client.h"
 #include "runv/relay.h"
+#include "runv/attach.h"
 #include "runv/guest_spec.h"
 #include "runv/host_hooks.h"
 #include "runv/logger.h"
@@ -44,6 +45,7 @@ typedef struct {
     pid_t guest_pid;
     bool owner;
     unsigned vcpus;        /* the VM's, in its owner's record; 0: unknown */
+    bool attached;         /* no relay: state.pid is the monitor (attach.c) */
 } runv_info_t;
 
 static void info_free(runv_info_t *i)
@@ -73,6 +75,8 @@ static int info_load(const char *root, const char *id, runv_info_t *info, eb_err
         info->owner = json_object_get_boolean(v);
     if (json_object_object_get_ex(o, "vcpus", &v))
         info->vcpus = (unsigned) json_object_get_int(v);
+    if (json_object_object_get_ex(o, "attached", &v))
+        info->attached = json_object_get_boolean(v);
     json_object_put(o);
     return 0;
 }
@@ -88,6 +92,8 @@ static int info_save(const char *dir, const runv_info_t *info, eb_error_t *err)
     json_object_object_add(o, "owner", json_object_new_boolean(info->owner));
     if (info->vcpus)
         json_object_object_add(o, "vcpus", json_object_new_int((int) info->vcpus));
+    if (info->attached)
+        json_object_object_add(o, "attached", json_object_new_boolean(1));
     s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
     ret = eb_write_file_atomic(dir, "runv.json", s, strlen(s), err);
     json_object_put(o);
@@ -230,24 +236,68 @@ static int boot_sandbox(const eb_create_opts_t *o, const eb_spec_t *spec, const 
     return eb_monitor_spawn(&mo, NULL, err);
 }
 
+/* The process REQ asks for, on a monitor connection of its own (*CONN),
+ * which then carries its stream: *STREAM, its guest pid, and what the
+ * process wrote before the answer (a createContainer hook's output) in
+ * EARLY, to be written first. */
+static int open_process(const char *root, const char *sid, json_object *req, int *conn, uint32_t *stream,
+                        pid_t *gpid, eb_buf_t *early, eb_error_t *err)
+{
+    json_object *resp = NULL;
+    int64_t s = 0, g = 0;
+    int fd = eb_monitor_connect(root, sid, err);
+
+    if (fd < 0 || eb_monitor_call_keep(fd, req, &resp, early, err) < 0
+        || eb_msg_int(resp, "stream", 1, UINT32_MAX, false, &s, err) < 0
+        || eb_msg_int(resp, "pid", 1, INT32_MAX, false, &g, err) < 0) {
+        json_object_put(resp);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    json_object_put(resp);
+    *conn = fd;
+    *stream = (uint32_t) s;
+    *gpid = (pid_t) g;
+    return 0;
+}
+
+/* The process REQ asks for, attached (attach.c) instead of relayed: no
+ * host process stands for it; SHOWN is what its caller shows as its pid. */
+static int attach_process(const char *root, const char *sid, json_object *req, bool tty, const int stdio[3],
+                          pid_t shown, eb_attached_t **out, pid_t *gpid, eb_error_t *err)
+{
+    eb_buf_t early = { 0 };
+    uint32_t stream;
+    int conn, mine[3];
+
+    for (int i = 0; i < 3; i++)
+        mine[i] = stdio[i] >= 0 ? fcntl(stdio[i], F_DUPFD_CLOEXEC, 3) : -1;
+    if (open_process(root, sid, req, &conn, &stream, gpid, &early, err) < 0) {
+        for (int i = 0; i < 3; i++)
+            if (mine[i] >= 0)
+                close(mine[i]);
+        eb_buf_free(&early);
+        return -1;
+    }
+    *out = eb_runv_attach_new(conn, stream, tty, mine, (const uint8_t *) early.p, early.len, shown, err);
+    eb_buf_free(&early);
+    return *out ? 0 : -1;
+}
+
 /* The relay's first job: ask for the container, report, then relay. */
 static __attribute__((noreturn)) void relay_main(const char *root, const char *sid, json_object *req, bool tty,
                                                  int stdio[3], int report_fd)
 {
     eb_error_t err = { 0 };
-    json_object *resp = NULL;
-    int64_t stream = 0, gpid = 0;
+    uint32_t stream = 0;
+    pid_t gpid = 0;
     eb_relay_t r = { .tty = tty, .in_fd = stdio[0], .out_fd = stdio[1], .err_fd = stdio[2] };
     char buf[EB_ERROR_MSG_MAX + 64];
     eb_buf_t early = { 0 };
     int n, status;
 
-    r.conn = eb_monitor_connect(root, sid, &err);
-    /* What the process wrote before the answer (a createContainer hook's
-     * output) is the relay's to write first. */
-    if (r.conn < 0 || eb_monitor_call_keep(r.conn, req, &resp, &early, &err) < 0
-        || eb_msg_int(resp, "stream", 1, UINT32_MAX, false, &stream, &err) < 0
-        || eb_msg_int(resp, "pid", 1, INT32_MAX, false, &gpid, &err) < 0) {
+    if (open_process(root, sid, req, &r.conn, &stream, &gpid, &early, &err) < 0) {
         n = snprintf(buf, sizeof(buf), "ERR %s", err.msg);
         if (write(report_fd, buf, (size_t) n) < 0) { }
         _exit(1);
@@ -255,9 +305,8 @@ static __attribute__((noreturn)) void relay_main(const char *root, const char *s
     n = snprintf(buf, sizeof(buf), "OK %lld\n", (long long) gpid);
     if (write(report_fd, buf, (size_t) n) < 0) { }
     close(report_fd);
-    json_object_put(resp);
     json_object_put(req);
-    r.stream = (uint32_t) stream;
+    r.stream = stream;
     r.early = (const uint8_t *) early.p;
     r.early_len = early.len;
     status = eb_relay_run(&r, &err);
@@ -470,17 +519,21 @@ static json_object *create_request(const eb_create_opts_t *o, const eb_spec_t *s
 }
 
 /* Undo a create that failed at any step after the state was made. */
-static void undo_create(const eb_create_opts_t *o, const char *sid, const char *sbdir, pid_t relay, bool booted,
-                        eb_state_t *st)
+static void undo_create(const eb_create_opts_t *o, const char *sid, const char *sbdir, pid_t relay,
+                        eb_attached_t *att, bool booted, eb_state_t *st)
 {
     eb_error_t ign = { 0 };
     json_object *r;
 
-    if (relay > 0) {
+    if (relay > 0 || att) {
         r = req_new(EB_OP_DELETE, o->id);
         json_object_object_add(r, "force", json_object_new_boolean(1));
         eb_monitor_request(o->root, sid, r, NULL, &ign);
         json_object_put(r);
+    }
+    if (att)
+        att->ops->free(att);
+    if (relay > 0) {
         kill(relay, SIGKILL);
         waitpid(relay, NULL, 0);
     }
@@ -496,8 +549,37 @@ static void undo_create(const eb_create_opts_t *o, const char *sid, const char *
         eb_state_remove(st, &ign);
 }
 
-int eb_runv_create(const eb_create_opts_t *o, const char *log_path, pid_t *relay_out, int *master_out,
-                   eb_error_t *err)
+/* The container's process in the guest: relayed (the OCI CLI: *RELAY is
+ * the pid its caller waits for) or, with ATT, attached (the shim: no host
+ * process; state.pid is then the sandbox's monitor, a host process in the
+ * pod's network namespace as the relay was). */
+static int guest_process(const eb_create_opts_t *o, const eb_spec_t *spec, const char *sid, json_object *req,
+                         int stdio[3], int *master, pid_t *relay, eb_attached_t **att, pid_t *gpid, eb_error_t *err)
+{
+    _cleanup_free_ char *sbdir = eb_sandbox_dir(o->root, sid);
+    bool tty = spec->process.terminal;
+
+    if (att) {
+        pid_t mon = eb_sandbox_read_pid(sbdir, "monitor");
+        if (o->stdio == NULL)
+            return eb_error_set(err, EINVAL, "an attached process needs its stdio");
+        if (attach_process(o->root, sid, req, tty, o->stdio, mon, att, gpid, err) < 0)
+            return -1;
+        *relay = mon;
+        return 0;
+    }
+    if (host_stdio(tty, o->console_socket, o->keep_console, o->stdio, stdio, master, err) < 0
+        || spawn_relay(o->root, sid, req, tty, stdio,
+                       spec->namespaces[EB_NS_NET].present ? spec->namespaces[EB_NS_NET].path : NULL, relay, gpid,
+                       err) < 0)
+        return -1;
+    if (tty && stdio[0] > 2)
+        close(stdio[0]);
+    return 0;
+}
+
+static int create_common(const eb_create_opts_t *o, const char *log_path, pid_t *relay_out, int *master_out,
+                         eb_attached_t **att_out, eb_error_t *err)
 {
     _cleanup_bundle_ eb_bundle_t b = { 0 };
     _cleanup_free_ char *sbdir = NULL;
@@ -510,6 +592,7 @@ int eb_runv_create(const eb_create_opts_t *o, const char *log_path, pid_t *relay
     int stdio[3], master = -1, ret = -1;
     bool booted = false;
     pid_t relay = -1, gpid = 0;
+    eb_attached_t *att = NULL;
 
     if (master_out)
         *master_out = -1;
@@ -530,14 +613,10 @@ int eb_runv_create(const eb_create_opts_t *o, const char *log_path, pid_t *relay
         goto out;
     booted = info.owner;
     if ((req = create_request(o, spec, bundle, sbdir, gpid, err)) == NULL
-        || host_stdio(spec->process.terminal, o->console_socket, o->keep_console, o->stdio, stdio, &master, err) < 0
-        || spawn_relay(o->root, sid, req, spec->process.terminal, stdio,
-                       spec->namespaces[EB_NS_NET].present ? spec->namespaces[EB_NS_NET].path : NULL, &relay,
-                       &gpid, err) < 0)
+        || guest_process(o, spec, sid, req, stdio, &master, &relay, att_out ? &att : NULL, &gpid, err) < 0)
         goto out;
-    if (spec->process.terminal && stdio[0] > 2)
-        close(stdio[0]);
     info.guest_pid = gpid;
+    info.attached = att != NULL;
     st->pid = relay;
     st->starttime = eb_pid_starttime(relay);
     st->creating = false;
@@ -551,16 +630,29 @@ int eb_runv_create(const eb_create_opts_t *o, const char *log_path, pid_t *relay
         *relay_out = relay;
     if (master_out)
         *master_out = eb_steal_fd(master);
+    if (att_out)
+        *att_out = att;
     ret = 0;
 out:
     if (ret < 0 && st)
-        undo_create(o, sid, sbdir, relay, booted, st);
+        undo_create(o, sid, sbdir, att ? -1 : relay, att, booted, st);
     if (master >= 0)
         close(master);
     json_object_put(req);
     eb_state_free(st);
     info_free(&info);
     return ret;
+}
+
+int eb_runv_create(const eb_create_opts_t *o, const char *log_path, pid_t *relay_out, int *master_out,
+                   eb_error_t *err)
+{
+    return create_common(o, log_path, relay_out, master_out, NULL, err);
+}
+
+int eb_runv_create_attached(const eb_create_opts_t *o, const char *log_path, eb_attached_t **att, eb_error_t *err)
+{
+    return create_common(o, log_path, NULL, NULL, att, err);
 }
 
 /* ------------------------------------------------------ other verbs --- */
@@ -673,8 +765,8 @@ int eb_runv_delete(const char *root, const char *id, bool force, eb_error_t *err
     eb_monitor_request(root, info.sandbox, r, NULL, &ign);
     json_object_put(r);
     /* The relay ends with the exit event; one whose monitor is gone ends
-     * now. */
-    if (st->pid > 0 && eb_pid_starttime(st->pid) == st->starttime) {
+     * now.  An attached process has none (state.pid is the monitor). */
+    if (!info.attached && st->pid > 0 && eb_pid_starttime(st->pid) == st->starttime) {
         for (i = 0; i < 100 && eb_pid_starttime(st->pid) == st->starttime; i++)
             usleep(10000);
         if (eb_pid_starttime(st->pid) == st->starttime)
@@ -724,6 +816,24 @@ int eb_runv_stats(const char *root, const char *id, json_object **data, uint64_t
     *data = json_object_get(d);
     json_object_put(resp);
     return 0;
+}
+
+int eb_runv_update(const char *root, const char *id, const char *res_json, eb_error_t *err)
+{
+    json_object *r = req_new(EB_OP_UPDATE, id), *res = json_tokener_parse(res_json);
+
+    if (res == NULL || !json_object_is_type(res, json_type_object)) {
+        json_object_put(res);
+        json_object_put(r);
+        return eb_error_set(err, EINVAL, "update `%s`: the resources are not a JSON object", id);
+    }
+    if (eb_runv_status(root, id, NULL) == EB_STATUS_STOPPED) {
+        json_object_put(res);
+        json_object_put(r);
+        return eb_error_set(err, EINVAL, "cannot update container `%s`: it is stopped", id);
+    }
+    json_object_object_add(r, "resources", res);
+    return call(root, id, r, NULL, err);
 }
 
 int eb_runv_ps(const char *root, const char *id, json_object **procs, eb_error_t *err)
@@ -779,6 +889,34 @@ static json_object *exec_request(const eb_exec_opts_t *o, bool *tty, eb_error_t 
     if (o->no_new_privs_set)
         json_object_object_add(req, "no_new_privs", json_object_new_boolean(o->no_new_privs));
     return req;
+}
+
+/* An exec attached (attach.c): no relay; shown as the sandbox's monitor. */
+int eb_runv_exec_attached(const eb_exec_opts_t *o, eb_attached_t **att, eb_error_t *err)
+{
+    _cleanup_free_ char *sbdir = NULL;
+    runv_info_t info;
+    json_object *req;
+    eb_status_t status = eb_runv_status(o->root, o->id, NULL);
+    pid_t gpid = 0;
+    bool tty = o->tty;
+    int ret = -1;
+
+    *att = NULL;
+    if (status != EB_STATUS_RUNNING)
+        return eb_error_set(err, EINVAL, "cannot exec in container `%s`: it is %s", o->id, eb_status_names[status]);
+    if (o->stdio == NULL)
+        return eb_error_set(err, EINVAL, "an attached process needs its stdio");
+    if (info_load(o->root, o->id, &info, err) < 0)
+        return -1;
+    sbdir = eb_sandbox_dir(o->root, info.sandbox);
+    req = exec_request(o, &tty, err);
+    if (req)
+        ret = attach_process(o->root, info.sandbox, req, tty, o->stdio, eb_sandbox_read_pid(sbdir, "monitor"), att,
+                             &gpid, err);
+    json_object_put(req);
+    info_free(&info);
+    return ret;
 }
 
 int eb_runv_exec(const eb_exec_opts_t *o, pid_t *relay_out, int *master_out, eb_error_t *err)

@@ -190,10 +190,25 @@ static int cmd_start(const args_t *a, eb_error_t *err)
     return announce(path, err);
 }
 
+/* The socket of a shim that died (SIGKILLed: it did not unlink it), once
+ * nothing answers on it; a pod's live shim keeps its own. */
+static void remove_dead_socket(const args_t *a, const char *bundle)
+{
+    _cleanup_free_ char *group = group_of(bundle, a->id), *path = socket_path(a, group);
+    eb_error_t ign = { 0 };
+    int fd = unix_socket(path, false, &ign);
+
+    if (fd >= 0)
+        close(fd);
+    else if (ign.code == ECONNREFUSED)
+        unlink(path);
+}
+
 static int cmd_delete(const args_t *a, eb_error_t *err)
 {
     Containerd__Task__V2__DeleteResponse r = CONTAINERD__TASK__V2__DELETE_RESPONSE__INIT;
     Containerd__Task__V2__Timestamp t = CONTAINERD__TASK__V2__TIMESTAMP__INIT;
+    const char *bundle = a->bundle ? a->bundle : ".";
     eb_shim_t s = { 0 };
     eb_buf_t out = { 0 };
     eb_error_t ign = { 0 };
@@ -201,9 +216,11 @@ static int cmd_delete(const args_t *a, eb_error_t *err)
     int rc;
 
     shim_root(&s, a->ns);
-    /* Whatever is left of it: the shim that knew its state is gone. */
+    /* Whatever is left of it: the shim that knew its state is gone (a
+     * pod's sandbox takes its VM along: monitor, QEMU, virtiofsd). */
     eb_class_of_container(s.root, a->id)->delete(s.root, a->id, true, &ign);
-    eb_shim_unmount_rootfs(a->bundle ? a->bundle : ".");
+    eb_shim_unmount_rootfs(bundle);
+    remove_dead_socket(a, bundle);
     clock_gettime(CLOCK_REALTIME, &now);
     t.seconds = now.tv_sec, t.nanos = (int32_t) now.tv_nsec;
     r.exit_status = 128 + 9;

@@ -3,7 +3,9 @@
  * verbs return once the process is created, started or signalled); the
  * one that is not, Wait, is parked and answered from SIGCHLD.  The shim is
  * a child subreaper, so every container process (a runc container's init,
- * its execs, a runv relay) is reaped here. */
+ * its execs, a sandbox's monitor) is reaped here.  An attached process
+ * (runv's: no host process stands for it) is served in the same poll: its
+ * fds come from its class, and its end from them. */
 #include "shim/shim.h"
 #include "common/cleanup.h"
 #include "common/log.h"
@@ -23,6 +25,66 @@
 #define MAX_CONNS 64
 #define OOM_POLL_MS 2000
 #define MAX_TTYS 32
+#define MAX_ATTACHED 64
+
+/* The attached processes' fds, after the others in one poll. */
+typedef struct {
+    eb_sproc_t *who[MAX_ATTACHED];
+    size_t at[MAX_ATTACHED], len[MAX_ATTACHED], n;
+    bool ready;                /* one has nothing to wait for: poll must not block */
+} attached_slots_t;
+
+static nfds_t add_attached(eb_shim_t *s, struct pollfd *pfd, nfds_t n, nfds_t size, attached_slots_t *a)
+{
+    a->n = 0;
+    a->ready = false;
+    for (eb_sproc_t *p = s->procs; p && a->n < MAX_ATTACHED; p = p->next) {
+        if (!p->att || n + EB_ATTACHED_FDS > size)
+            continue;
+        a->who[a->n] = p;
+        a->at[a->n] = n;
+        a->len[a->n] = p->att->ops->poll_fds(p->att, pfd + n, EB_ATTACHED_FDS);
+        a->ready |= a->len[a->n] == 0;
+        n += a->len[a->n++];
+    }
+    return n;
+}
+
+static bool still_there(const eb_shim_t *s, const eb_sproc_t *p)
+{
+    for (const eb_sproc_t *q = s->procs; q; q = q->next)
+        if (q == p)
+            return true;
+    return false;
+}
+
+/* Move what is ready; a process that ended (or whose sandbox went away:
+ * as if SIGKILLed) is reported, and its object goes with the report.  A
+ * request served since the poll may have deleted a process. */
+static void serve_attached(eb_shim_t *s, const struct pollfd *pfd, const attached_slots_t *a)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        eb_sproc_t *p = a->who[i];
+        eb_error_t err = { 0 };
+        int status = 0, rc;
+
+        if (!still_there(s, p) || p->att == NULL)
+            continue;
+        rc = p->att->ops->io(p->att, pfd + a->at[i], a->len[i], &status, &err);
+        /* OOM kills in the guest as they happen (kubelet's OOMKilled):
+         * before the exit they may cause. */
+        if (!p->exec_id[0] && p->att->oom_kills > p->oom_kills) {
+            Containerd__Task__V2__TaskOOM ev = CONTAINERD__TASK__V2__TASK_OOM__INIT;
+            p->oom_kills = p->att->oom_kills;
+            ev.container_id = p->id;
+            eb_shim_publish(s, "/tasks/oom", "TaskOOM", &ev.base);
+        }
+        if (rc < 0)
+            eb_warn("shim: process `%s` of container `%s`: %s", p->exec_id, p->id, err.msg);
+        if (rc != 0)
+            eb_shim_proc_exited(s, p, rc < 0 ? SIGKILL : status);
+    }
+}
 
 static void conn_free(eb_sconn_t *c)
 {
@@ -138,9 +200,10 @@ static void on_signals(eb_shim_t *s, int sfd)
 
 int eb_shim_serve(eb_shim_t *s, int lfd, eb_error_t *err)
 {
-    struct pollfd pfd[MAX_CONNS + 2 + 2 * MAX_TTYS];
+    struct pollfd pfd[MAX_CONNS + 2 + 2 * MAX_TTYS + EB_ATTACHED_FDS * MAX_ATTACHED];
     eb_sconn_t *who[MAX_CONNS + 2];
     eb_sproc_t *tty[2 * MAX_TTYS];
+    attached_slots_t att;
     sigset_t mask;
     uint64_t next_oom = 0;
     int sfd;
@@ -155,7 +218,8 @@ int eb_shim_serve(eb_shim_t *s, int lfd, eb_error_t *err)
     if (sfd < 0)
         return eb_error_set(err, errno, "signalfd");
     while (!s->shutdown) {
-        nfds_t n = 0, nc, i;
+        nfds_t n = 0, nc, nt, i;
+        int timeout;
         eb_sconn_t *c;
         uint64_t now;
 
@@ -166,7 +230,7 @@ int eb_shim_serve(eb_shim_t *s, int lfd, eb_error_t *err)
             pfd[n++] = (struct pollfd) { c->fd, POLLIN | (c->out.len ? POLLOUT : 0), 0 };
         }
         nc = n;
-        for (eb_sproc_t *p = s->procs; p && n + 2 <= EB_ARRAY_SIZE(pfd); p = p->next) {
+        for (eb_sproc_t *p = s->procs; p && n + 2 <= nc + 2 * MAX_TTYS; p = p->next) {
             if (p->master >= 0) {
                 tty[n - nc] = p;
                 pfd[n++] = (struct pollfd) { p->master, POLLIN, 0 };
@@ -176,10 +240,14 @@ int eb_shim_serve(eb_shim_t *s, int lfd, eb_error_t *err)
                 pfd[n++] = (struct pollfd) { p->tin, POLLIN, 0 };
             }
         }
+        nt = n;
+        n = add_attached(s, pfd, n, EB_ARRAY_SIZE(pfd), &att);
         /* OOM kills that end no container (a child of its init) are seen
-         * within OOM_POLL_MS; one that ends it, at its exit. */
+         * within OOM_POLL_MS (a host cgroup) or as the guest reports them
+         * (an attached process); one that ends it, at its exit too. */
         now = eb_now_ms();
-        if (poll(pfd, n, !s->procs ? -1 : next_oom > now ? (int) (next_oom - now) : 0) < 0 && errno != EINTR)
+        timeout = att.ready ? 0 : !s->procs ? -1 : next_oom > now ? (int) (next_oom - now) : 0;
+        if (poll(pfd, n, timeout) < 0 && errno != EINTR)
             return eb_error_set(err, errno, "poll");
         if (s->procs && eb_now_ms() >= next_oom) {
             eb_shim_check_oom(s);
@@ -193,10 +261,11 @@ int eb_shim_serve(eb_shim_t *s, int lfd, eb_error_t *err)
             if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
                 conn_input(s, who[i]);
         /* A process reaped above has its copies closed: skip its slots. */
-        for (i = nc; i < n; i++)
+        for (i = nc; i < nt; i++)
             if ((pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) && (tty[i - nc]->master == pfd[i].fd
                                                                      || tty[i - nc]->tin == pfd[i].fd))
                 eb_shim_tty_input(tty[i - nc], pfd[i].fd);
+        serve_attached(s, pfd, &att);
         /* A Wait answered from SIGCHLD may be on any connection. */
         for (c = s->conns; c; c = c->next)
             if (!c->dead && c->out.len)

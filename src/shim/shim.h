@@ -11,7 +11,13 @@
  *   events.c  task events to containerd (its publish binary)
  *   metrics.c a container's numbers as containerd's cgroup Metrics
  *   mount.c   the rootfs mounts containerd hands over
- *   tty.c     a terminal's pty copied to and from containerd's FIFOs */
+ *   tty.c     a terminal's pty copied to and from containerd's FIFOs
+ *
+ * Stdio: a class whose processes are host processes (runc) gets
+ * containerd's FIFOs as the process's own fds and the shim waits for its
+ * pid; a class that offers attached processes (runv, class.h) gets them
+ * too, and the shim serves the process's stream in its poll loop (no
+ * relay process per container process, docs/runv.md). */
 #ifndef EB_SHIM_H
 #define EB_SHIM_H
 
@@ -41,6 +47,10 @@ typedef struct eb_sproc {
     uint64_t oom_kills;        /* the container's count last seen (init only) */
     bool terminal;
     int master, tin, tout;     /* a terminal's pty master and the FIFOs copied to and from it; -1 */
+    /* A process of a class that serves it in our loop (runv: its stream
+     * from the sandbox's monitor, no relay): its stdio and its end come
+     * from here, not from SIGCHLD.  NULL for host processes (runc). */
+    eb_attached_t *att;
     struct eb_sproc *next;
 } eb_sproc_t;
 
@@ -78,6 +88,8 @@ extern const eb_ttrpc_method_t eb_shim_methods[];
 eb_sproc_t *eb_shim_proc(eb_shim_t *s, const char *id, const char *exec_id);
 /* A process exited: record it, answer its waiters, publish TaskExit. */
 void eb_shim_exited(eb_shim_t *s, pid_t pid, int status);
+/* The same for P, found already (an attached process ended). */
+void eb_shim_proc_exited(eb_shim_t *s, eb_sproc_t *p, int status);
 /* OOM kills since the last look: TaskOOM for each container with new ones
  * (kubelet's OOMKilled comes from it, and must arrive before the exit). */
 void eb_shim_check_oom(eb_shim_t *s);

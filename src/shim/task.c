@@ -54,6 +54,8 @@ static eb_sproc_t *proc_add(eb_shim_t *s, const char *id, const char *exec_id)
 static void proc_free(eb_sproc_t *p)
 {
     eb_shim_tty_close(p);
+    if (p->att)
+        p->att->ops->free(p->att);
     free(p->id), free(p->exec_id), free(p->stdin_path), free(p->stdout_path), free(p->stderr_path);
     free(p->process_json), free(p->bundle);
     free(p);
@@ -122,7 +124,8 @@ static void check_oom(eb_shim_t *s, eb_sproc_t *p)
 
 /* Only where the count is a host file: asking a guest every 2 s would
  * stall the shim's one thread behind a slow agent.  A runv container's
- * OOM kills are seen at its exit. */
+ * OOM kills are pushed by its guest's agent (server.c, attached
+ * processes), and counted again at its exit. */
 void eb_shim_check_oom(eb_shim_t *s)
 {
     for (eb_sproc_t *p = s->procs; p; p = p->next)
@@ -130,21 +133,31 @@ void eb_shim_check_oom(eb_shim_t *s)
             check_oom(s, p);
 }
 
+/* A child reaped: the process it is (an attached one's pid is the pod's
+ * monitor: its end comes from its stream). */
 void eb_shim_exited(eb_shim_t *s, pid_t pid, int status)
+{
+    eb_sproc_t *p;
+
+    for (p = s->procs; p && !(p->pid == pid && p->started && !p->exited && !p->att); p = p->next) { }
+    if (p)
+        eb_shim_proc_exited(s, p, status);
+}
+
+void eb_shim_proc_exited(eb_shim_t *s, eb_sproc_t *p, int status)
 {
     Containerd__Task__V2__TaskExit ev = CONTAINERD__TASK__V2__TASK_EXIT__INIT;
     timestamp_t t = CONTAINERD__TASK__V2__TIMESTAMP__INIT;
     eb_swaiter_t **wp, *w;
-    eb_sproc_t *p;
-
-    for (p = s->procs; p && !(p->pid == pid && p->started && !p->exited); p = p->next) { }
-    if (p == NULL)
-        return;
     /* An init the OOM killer took: the TaskOOM goes first. */
     if (!p->exec_id[0])
         check_oom(s, p);
     /* All it wrote is out before anyone hears that it ended. */
     eb_shim_tty_close(p);
+    if (p->att) {
+        p->att->ops->free(p->att);
+        p->att = NULL;
+    }
     p->exited = true;
     p->status = status;
     clock_gettime(CLOCK_REALTIME, &p->exited_at);
@@ -228,6 +241,7 @@ static int m_create(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb
     const eb_class_t *class;
     eb_create_opts_t o = { 0 };
     int fds[3] = { -1, -1, -1 }, ret = -1, master = -1;
+    eb_attached_t *att = NULL;
     pid_t pid = -1;
     eb_sproc_t *p;
     (void) stream;
@@ -253,15 +267,20 @@ static int m_create(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb
     o.root = s->root;
     o.id = r->id;
     o.bundle = r->bundle;
-    /* A terminal: the class hands back the pty's master, copied here. */
-    o.stdio = r->terminal ? NULL : fds;
-    o.keep_console = r->terminal;
-    if (class->create(&o, NULL, &pid, r->terminal ? &master : NULL, err) < 0) {
+    /* Attached: the FIFOs go to the class, a terminal is the guest's.
+     * Else a terminal: the class hands back the pty's master, copied here. */
+    o.stdio = r->terminal && !class->create_attached ? NULL : fds;
+    o.keep_console = r->terminal && !class->create_attached;
+    if (class->create_attached ? class->create_attached(&o, NULL, &att, err) < 0
+                               : class->create(&o, NULL, &pid, r->terminal ? &master : NULL, err) < 0) {
         eb_shim_unmount_rootfs(r->bundle);
         goto out;
     }
     p = proc_add(s, r->id, NULL);
-    if (r->terminal) {
+    if (att) {
+        p->att = att;
+        pid = att->pid;
+    } else if (r->terminal) {
         eb_shim_tty_open(p, master, r->stdin[0] ? eb_steal_fd(fds[0]) : -1, eb_steal_fd(fds[1]));
         p->terminal = true;
     }
@@ -286,12 +305,14 @@ out:
 /* An exec registered by Exec runs at Start. */
 static int start_exec(eb_shim_t *s, eb_sproc_t *p, eb_error_t *err)
 {
+    const eb_class_t *class = eb_class_of_container(s->root, p->id);
     eb_exec_opts_t o = { 0 };
     int fds[3] = { -1, -1, -1 }, rc, master = -1;
-    bool tty = p->terminal;
+    bool tty = p->terminal && !class->exec_attached;
     pid_t pid = -1;
 
-    if (open_stdio(tty && !p->stdin_path[0] ? NULL : p->stdin_path, p->stdout_path, p->stderr_path, fds, err) < 0)
+    if (open_stdio(p->terminal && !p->stdin_path[0] ? NULL : p->stdin_path, p->stdout_path, p->stderr_path, fds,
+                   err) < 0)
         return -1;
     above2(fds);
     o.root = s->root;
@@ -299,7 +320,12 @@ static int start_exec(eb_shim_t *s, eb_sproc_t *p, eb_error_t *err)
     o.process_json = p->process_json;
     o.stdio = tty ? NULL : fds;
     o.keep_console = tty;
-    rc = eb_class_of_container(s->root, p->id)->exec(&o, &pid, tty ? &master : NULL, err);
+    if (class->exec_attached) {
+        rc = class->exec_attached(&o, &p->att, err);
+        pid = rc == 0 ? p->att->pid : -1;
+    } else {
+        rc = class->exec(&o, &pid, tty ? &master : NULL, err);
+    }
     if (rc == 0 && tty)
         eb_shim_tty_open(p, master, p->stdin_path[0] ? eb_steal_fd(fds[0]) : -1, eb_steal_fd(fds[1]));
     close3(fds);
@@ -424,6 +450,8 @@ static int m_kill(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb_b
                      r->id, r->signal);
     else if (p->exited)
         eb_error_set(err, ESRCH, "process `%s` of container `%s` is not running", r->exec_id, r->id);
+    else if (p->exec_id[0] && p->att)
+        ret = p->att->ops->signal(p->att, (int) r->signal, err);
     else if (p->exec_id[0])
         ret = kill(p->pid, (int) r->signal) == 0 ? 0 : eb_error_set(err, errno, "kill %d", (int) p->pid);
     else
@@ -664,13 +692,48 @@ static int m_resize(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb
     p = eb_shim_proc(s, r->id, r->exec_id);
     ws.ws_col = (unsigned short) (r->width > 65535 ? 65535 : r->width);
     ws.ws_row = (unsigned short) (r->height > 65535 ? 65535 : r->height);
-    if (p == NULL || p->master < 0)
+    if (p && p->att)
+        ret = p->att->ops->resize(p->att, r->height, r->width, err);
+    else if (p == NULL || p->master < 0)
         eb_error_set(err, p ? EINVAL : ENOENT, "process `%s` of container `%s` has no terminal", r->exec_id, r->id);
     else if (ioctl(p->master, TIOCSWINSZ, &ws) < 0)
         eb_error_set(err, errno, "resize the terminal of `%s`", r->id);
     else
         ret = 0;
     containerd__task__v2__resize_pty_request__free_unpacked(r, NULL);
+    return ret;
+}
+
+#define LINUX_RESOURCES_URL "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources"
+
+/* Update: the container's new limits, a linux.resources JSON document
+ * (how containerd's typeurl packs a type that is not protobuf), applied
+ * by its class: the host cgroup (runc), the guest's (runv). */
+static int m_update(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb_buf_t *resp, eb_error_t *err)
+{
+    eb_shim_t *s = ctx;
+    Containerd__Task__V2__UpdateTaskRequest *r =
+        UNPACK(Containerd__Task__V2__UpdateTaskRequest, containerd__task__v2__update_task_request, d, len, err);
+    _cleanup_free_ char *json = NULL;
+    int ret = -1;
+    (void) stream;
+
+    if (r == NULL)
+        return -1;
+    eb_buf_reset(resp);
+    if (eb_shim_proc(s, r->id, NULL) == NULL)
+        eb_error_set(err, ENOENT, "container `%s` does not exist", r->id);
+    else if (r->resources == NULL || strcmp(r->resources->type_url, LINUX_RESOURCES_URL) != 0)
+        eb_error_set(err, EINVAL, "update `%s`: resources of type `%s`, not %s", r->id,
+                     r->resources ? r->resources->type_url : "", LINUX_RESOURCES_URL);
+    else if (r->resources->value.len == 0 || r->resources->value.len > (1u << 20)
+             || memchr(r->resources->value.data, 0, r->resources->value.len))
+        eb_error_set(err, EINVAL, "update `%s`: malformed resources", r->id);
+    else if ((json = strndup((const char *) r->resources->value.data, r->resources->value.len)) == NULL)
+        eb_error_set(err, ENOMEM, "update `%s`", r->id);
+    else
+        ret = eb_class_of_container(s->root, r->id)->update(s->root, r->id, json, err);
+    containerd__task__v2__update_task_request__free_unpacked(r, NULL);
     return ret;
 }
 
@@ -707,17 +770,22 @@ static int m_stats(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb_
     return ret;
 }
 
-/* CloseIO: the container holds containerd's stdin FIFO itself, so the
- * shim has nothing to close; the writer's end closing is the EOF. */
+/* CloseIO: a host process holds containerd's stdin FIFO itself, so the
+ * shim has nothing to close: the writer's end closing is the EOF.  An
+ * attached process's stdin ends once what the FIFO holds went in. */
 static int m_closeio(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb_buf_t *resp, eb_error_t *err)
 {
     Containerd__Task__V2__CloseIORequest *r =
         UNPACK(Containerd__Task__V2__CloseIORequest, containerd__task__v2__close_iorequest, d, len, err);
-    (void) ctx, (void) stream;
+    eb_sproc_t *p;
+    (void) stream;
 
     if (r == NULL)
         return -1;
     eb_buf_reset(resp);
+    p = eb_shim_proc(ctx, r->id, r->exec_id);
+    if (p && p->att && r->stdin)
+        p->att->ops->close_stdin(p->att);
     containerd__task__v2__close_iorequest__free_unpacked(r, NULL);
     return 0;
 }
@@ -730,6 +798,6 @@ const eb_ttrpc_method_t eb_shim_methods[] = {
     { EB_SHIM_SERVICE, "Pause", m_pause },     { EB_SHIM_SERVICE, "Resume", m_resume },
     { EB_SHIM_SERVICE, "Connect", m_connect }, { EB_SHIM_SERVICE, "Shutdown", m_shutdown },
     { EB_SHIM_SERVICE, "CloseIO", m_closeio }, { EB_SHIM_SERVICE, "Stats", m_stats },
-    { EB_SHIM_SERVICE, "ResizePty", m_resize },
+    { EB_SHIM_SERVICE, "ResizePty", m_resize }, { EB_SHIM_SERVICE, "Update", m_update },
     { NULL, NULL, NULL },
 };

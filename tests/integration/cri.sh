@@ -37,6 +37,7 @@ if ! cri_start || ! cri_images; then
     exit 0
 fi
 pass "containerd with its CRI plugin up, the pause and busybox images imported"
+pool_fill "$SHIM_ROOT"   # EB_POOL: the runv handler's pods claim pooled VMs
 
 within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v != "" && v + 0 >= lo && v + 0 <= hi) }'; }
 # wait_log POD CONTAINER PATTERN: the container's CRI log has a matching line
@@ -103,7 +104,7 @@ sharing_checks() {
     check_eq "$c: a pod's two containers share its network (localhost)" page-from-the-pod "$out"
     if [ "$c" = runv ]; then
         check_eq "runv: the pod's containers run in one VM (one QEMU for the pod, none per container)" "1 0" \
-            "$(pgrep -fc "qemu-system.*edgebox-$pod") $(pgrep -f "qemu-system" -a | grep -c -e "$web" -e "$side")"
+            "$(vm_pgrep "$pod" "$SHIM_ROOT" | wc -l) $(pgrep -f "qemu-system" -a | grep -c -e "$web" -e "$side")"
     else
         check_eq "runc: the pod's containers share the pause container's network namespace" \
             "$(readlink /proc/"$(cri podpid "$pod" 2>/dev/null || echo 0)"/ns/net 2>/dev/null || echo none)" \
@@ -189,16 +190,18 @@ nothing_left() {
         [ -z "$(pgrep -f "containerd-shim.* -address $CRI_SOCK")" ] && break
         sleep 0.1
     done
-    out=$(pgrep -af "containerd-shim.* -address $CRI_SOCK"; for p in $pods; do pgrep -af "$p"; done)
+    out=$(pgrep -af "containerd-shim.* -address $CRI_SOCK"; for p in $pods; do pgrep -af "$p"; vm_pgrep "$p" "$SHIM_ROOT"; done)
     check_eq "$c: nothing left after RemovePodSandbox: no shim, QEMU, virtiofsd or container process" "" "$out"
     # left by design: the runv class's boot counters (docs/runv.md)
     out=$(ls -A "$RUNC_ROOT" "$SHIM_ROOT" "$RUNC_ROOT/.runv" "$SHIM_ROOT/.runv" "$RUNC_ROOT/.runv-uids" \
               "$SHIM_ROOT/.runv-uids" "$CRI_D/state/io.containerd.grpc.v1.cri/sandboxes" \
               "$CRI_D/root/io.containerd.grpc.v1.cri/sandboxes" 2>/dev/null |
-              grep -v -x -e '' -e '.*:' -e .runv -e .runv-uids -e 'boot-stats\.\(json\|lock\)'
+              grep -v -x -e '' -e '.*:' -e .runv -e .runv-uids -e 'boot-stats\.\(json\|lock\)' ${EB_POOL:+-e .runv-pool}
           for p in $pods; do ls "$(cri_shim_socket "$p")" 2>/dev/null; done)
     check_eq "$c: no state directory or socket left (shim roots, CRI sandbox dirs, shim sockets)" "" "$out"
-    out=$(grep -e "$CRI_D/state" -e /run/containerd $(for p in $pods; do echo "-e $p"; done) /proc/mounts)
+    # (a pooled VM waiting for its claim has its share mounted: not a pod's)
+    out=$(grep -e "$CRI_D/state" -e /run/containerd $(for p in $pods; do echo "-e $p"; done) /proc/mounts |
+          grep -v -F "$SHIM_ROOT/.runv-pool/")
     check_eq "$c: no mount left (rootfs, shm, virtiofs)" "" "$out"
     out=$(diff <(echo "$netns_before") <(ls /var/run/netns 2>/dev/null | grep "^cni-" | sort; echo);
           ip -br link show master "$CRI_BRIDGE" 2>/dev/null;

@@ -7,6 +7,7 @@
 # of the monitor, a guest panic, a hung guest.
 . "$(dirname "$0")/../lib/harness.sh"
 plan 86
+pool_fill "$EB_ROOT"   # EB_POOL: the sandboxes below claim pooled VMs
 
 ebv() { "$EDGEBOX" --root "$EB_ROOT" --class runv "$@"; }
 pod() { # pod BUNDLE SANDBOX-ID sandbox|container
@@ -18,7 +19,7 @@ sandbox_leftovers() {
     local sid=$1 out=""
     [ -e "$EB_ROOT/$sid" ] && out="$out state"
     [ -e "$EB_ROOT/.runv/$sid" ] && out="$out sandbox-dir"
-    pgrep -f "qemu-system.*-name edgebox-$sid( |\$)" >/dev/null && out="$out qemu"
+    vm_pgrep "$sid" >/dev/null && out="$out qemu"
     pgrep -f "virtiofsd.*$EB_ROOT/.runv/$sid/shared" >/dev/null && out="$out virtiofsd"
     grep -q "$EB_ROOT/.runv/$sid" /proc/mounts && out="$out mounts"
     echo "$out"
@@ -35,10 +36,10 @@ pod "$EB_TMP/pod" pod1 sandbox
 ebv create --bundle "$EB_TMP/pod" --pid-file "$EB_TMP/pod.pid" pod1 2>"$EB_TMP/pod.err"
 check_eq "sandbox: created" created "$(ebv state pod1 | jq -r .status)"
 check_eq "sandbox: --pid-file is the relay the shim waits on" "$(ebv state pod1 | jq -r .pid)" "$(cat "$EB_TMP/pod.pid")"
-check "sandbox: QEMU runs with the microvm machine" pgrep -f "qemu-system.*-name edgebox-pod1 .*microvm"
+check "sandbox: QEMU runs with the microvm machine" vm_pgrep pod1 "" ".*microvm"
 ebv start pod1
 check_eq "sandbox: running" running "$(ebv state pod1 | jq -r .status)"
-qemus=$(pgrep -c -f "qemu-system.*-name edgebox-")
+qemus=$(vm_count)
 
 # ---- OCI hooks: the host runs prestart, createRuntime, poststart and
 # poststop (in the pod's network namespace); the guest runs createContainer
@@ -91,7 +92,7 @@ out=$(ebv run --bundle "$EB_TMP/b0" r0 2>"$EB_TMP/r0.err"); rc=$?
 check_eq "run: stdout from the guest" hello-run "$out"
 check_eq "run: stderr from the guest" to-stderr "$(grep -v '^time=' "$EB_TMP/r0.err")"
 check_eq "run: exit code" 42 "$rc"
-check_eq "run: the container joined the pod's VM (no new QEMU)" "$qemus" "$(pgrep -c -f "qemu-system.*-name edgebox-")"
+check_eq "run: the container joined the pod's VM (no new QEMU)" "$qemus" "$(vm_count)"
 check_eq "run: deleted afterwards" "" "$(ls "$EB_ROOT" | grep -x r0)"
 
 make_bundle "$EB_TMP/b1" sh -c 'seq 1 100000; echo last-line'
@@ -295,8 +296,8 @@ make_bundle "$EB_TMP/k" sleep 1000
 ebv run -d --bundle "$EB_TMP/k" k1 2>/dev/null
 mon=$(awk '{print $1}' "$EB_ROOT/.runv/k1/monitor.pid")
 kill -9 "$mon"
-for i in $(seq 50); do pgrep -f "qemu-system.*-name edgebox-k1( |\$)" >/dev/null || break; sleep 0.1; done
-check_eq "monitor SIGKILLed: QEMU goes with it" "" "$(pgrep -f "qemu-system.*-name edgebox-k1( |\$)")"
+for i in $(seq 50); do vm_pgrep k1 >/dev/null || break; sleep 0.1; done
+check_eq "monitor SIGKILLed: QEMU goes with it" "" "$(vm_pgrep k1)"
 wait_stopped k1; check_eq "monitor SIGKILLed: the container reads stopped" stopped "$(ebv state k1 | jq -r .status)"
 ebv delete --force k1
 check_eq "monitor SIGKILLed: delete --force leaves nothing" "" "$(sandbox_leftovers k1)"
@@ -308,7 +309,9 @@ CR=/run/containerd/runc/k8s.io
 made=$(for d in /run/containerd /run/containerd/runc; do [ -d "$d" ] || { echo "$d"; break; }; done)
 LID=$(printf 'edgebox-runv-long-id-%s' "$$" | sha256sum | cut -c1-64)
 make_bundle "$EB_TMP/long" sleep 100000
-"$EDGEBOX" --root "$CR" --class runv create --bundle "$EB_TMP/long" "$LID" >"$EB_TMP/long.err" 2>&1 </dev/null
+# (the pool off there: the test is about the path's length, and a pool in
+# containerd's root would outlive the test)
+EDGEBOX_POOL=0 "$EDGEBOX" --root "$CR" --class runv create --bundle "$EB_TMP/long" "$LID" >"$EB_TMP/long.err" 2>&1 </dev/null
 "$EDGEBOX" --root "$CR" --class runv start "$LID" >>"$EB_TMP/long.err" 2>&1
 check_match "64-character id under $CR: the sandbox runs" '^running $' \
     "$("$EDGEBOX" --root "$CR" state "$LID" 2>/dev/null | jq -r .status) $(cat "$EB_TMP/long.err")"

@@ -4,7 +4,7 @@
 # as the client: the runc class, the runv class (a microVM), a pod's
 # containers served by one shim, and nothing left behind.
 . "$(dirname "$0")/../lib/harness.sh"
-plan 35
+plan 45
 
 command -v containerd >/dev/null || { fail "containerd installed" "containerd not found (run the setup command)"; exit 0; }
 SHIM_DIR=${EDGEBOX_SHIM_DIR:-$EB_BUILD/src/shim}
@@ -60,6 +60,12 @@ ctr task resume s2
 check_match "runc: resume" 's2 +[0-9]+ +RUNNING' "$(ctr task ls)"
 pid=$(ctr task ls | awk '$1 == "s2" {print $2}')
 check_match "runc: ps lists the init (Pids)" "^$pid\$" "$(ctr task ps s2 | awk 'NR > 1 {print $1}' | head -1)"
+# Update: containerd's Tasks.Update (ctr 1.6 has no `task update`)
+update() { /usr/bin/python3 "$EB_SRC/tests/tools/ctd-update.py" "$D/containerd.sock" ebt "$@"; }
+update s2 '{"memory": {"limit": 100663296}}'
+cg=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/$pid/cgroup 2>/dev/null)
+check_eq "runc: Update sets the host cgroup's memory limit" 100663296 \
+    "$(cat "/sys/fs/cgroup/memory$cg/memory.limit_in_bytes" 2>/dev/null || cat "/sys/fs/cgroup$cg/memory.max" 2>/dev/null)"
 ctr task kill s2
 for _ in $(seq 50); do ctr task ls | grep -q 's2.*STOPPED' && break; sleep 0.1; done
 check_match "runc: SIGTERM stops it (Kill, then the exit from SIGCHLD)" 's2 +[0-9]+ +STOPPED' "$(ctr task ls)"
@@ -144,6 +150,7 @@ check_eq "a SIGKILLed shim's container is cleaned up (its delete command)" "" "$
 stop_containerd
 
 # ---- the runv class through the shim (the default class) ----
+pool_fill "$SHIMROOT/ebt"   # EB_POOL: v1 and v2 claim pooled VMs
 start_containerd runv
 out=$(sr --rm v1 sh -c 'echo hello-from-the-guest; uname -r; exit 4'); rc=$?
 check_eq "runv: stdout from the guest through the shim" hello-from-the-guest "$(echo "$out" | head -1)"
@@ -160,6 +167,84 @@ check "runv: ctr task metrics: the guest's 20 MiB, not the host's ($mem bytes)" 
 ctr task kill -s SIGKILL v2
 for _ in $(seq 100); do ctr task ls | grep -q 'v2.*STOPPED' && break; sleep 0.1; done
 ctr task delete v2 >/dev/null 2>&1; ctr container delete v2
+
+# Update applies in the guest: the container's cgroup there
+# (its memory.max, as the agent reads it for Stats)
+sr -d --memory-limit=67108864 vu sleep 1000
+for _ in $(seq 100); do [ -n "$(metric vu memory.limit_in_bytes)" ] && break; sleep 0.3; done
+before=$(metric vu memory.limit_in_bytes)
+update vu '{"memory": {"limit": 100663296}, "cpu": {"quota": 50000, "period": 100000}}'
+check_eq "runv: Update: memory.max in the guest, before and after" "67108864 100663296" \
+    "$before $(metric vu memory.limit_in_bytes)"
+ctr task kill -s SIGKILL vu
+for _ in $(seq 100); do ctr task ls | grep -q 'vu.*STOPPED' && break; sleep 0.1; done
+ctr task delete vu >/dev/null 2>&1; ctr container delete vu
+
+# OOM in the guest while the container runs: a child is OOM-killed, the
+# init lives on; TaskOOM comes from the agent's watch, not at an exit
+ctr events > "$EB_TMP/vevents" 2>&1 &
+evpid=$!
+sr -d --memory-limit=33554432 vo sh -c 'while :; do sleep 1; done'
+for _ in $(seq 100); do ctr task exec --exec-id w vo true 2>/dev/null && break; sleep 0.3; done
+ctr task exec --exec-id hog vo sh -c 'x=$(head -c 60000000 /dev/zero | tr "\0" a); echo survived' >/dev/null 2>&1
+for _ in $(seq 50); do grep -q '/tasks/oom .*"container_id":"vo"' "$EB_TMP/vevents" && break; sleep 0.1; done
+kill $evpid 2>/dev/null; wait $evpid 2>/dev/null
+check_match "runv: TaskOOM for a child's OOM kill in the guest, the container still running" \
+    '/tasks/oom .*"container_id":"vo".* vo +[0-9]+ +RUNNING' "$(grep '/tasks/oom' "$EB_TMP/vevents" | tr '\n' ' ') $(ctr task ls | tr '\n' ' ')"
+ctr task kill -s SIGKILL vo
+for _ in $(seq 100); do ctr task ls | grep -q 'vo.*STOPPED' && break; sleep 0.1; done
+ctr task delete vo >/dev/null 2>&1; ctr container delete vo
+
+# stdio without a relay per process: the shim serves the streams itself
+out=$(echo from-stdin | ctr run --rm --runtime io.containerd.edgebox.v2 --rootfs "$R" v3 sh -c 'cat; echo err >&2' \
+      2>"$EB_TMP/v3.err"); rc=$?
+check_eq "runv: stdin to its EOF (CloseIO), stdout, stderr, exit" "from-stdin err 0" "$out $(cat "$EB_TMP/v3.err") $rc"
+out=$(EB_PTY_SIZE="33 111" "$EB_BUILD/tests/tools/eb-ptyrun" ctr --address "$D/containerd.sock" --namespace ebt \
+      run --rm -t --runtime io.containerd.edgebox.v2 --rootfs "$R" vt sh -c 'tty; stty size; exit 4' </dev/null); rc=$?
+check_match "runv: ctr run -t: the guest's tty, its size (ResizePty), exit code" '/dev/pts/[0-9]+ 33 111 4$' \
+    "$(echo $out | tr -d '\r') $rc"
+podc() { # podc POD TYPE ID CMD...: a container of pod POD
+    local pod=$1 t=$2 id=$3; shift 3
+    sr -d --annotation=io.kubernetes.cri.container-type=$t --annotation=io.kubernetes.cri.sandbox-id=$pod "$id" "$@"
+}
+podc vp sandbox vp sh -c 'trap "exit 9" TERM; while :; do sleep 0.1; done'
+podc vp container vp-app sh -c 'trap "exit 8" TERM; while :; do sleep 0.1; done'
+ctr task exec --exec-id ex vp-app sh -c 'touch /dev/shm/ex; exec sleep 1000' > /dev/null 2>&1 &
+expid=$!
+for _ in $(seq 100); do ctr task exec --exec-id w2 vp-app test -e /dev/shm/ex 2>/dev/null && break; sleep 0.3; done
+pidof_sb() { awk '{print $1}' "$SHIMROOT/ebt/.runv/$1/$2.pid" 2>/dev/null; } # pidof_sb SANDBOX NAME: "pid starttime"
+mon=$(pidof_sb vp monitor)
+shim=$(ps -o ppid= -p "${mon:-0}" 2>/dev/null | tr -d ' ')
+# (a relay lives as long as its process; containerd's publish binary, run
+# for each of the shim's events, comes and goes: children seen in 3 looks)
+kids() { for _ in 1 2 3; do ps --ppid "${shim:-0}" -o pid= 2>/dev/null; sleep 0.3; done | sort | uniq -c | awk '$1 == 3 {print $2}'; }
+check_eq "runv: a pod of 2 containers + an exec: the shim's only child is the VM's monitor (no relay)" "$mon" \
+    "$(kids | tr '\n' ' ' | sed 's/ $//')"
+ctr task kill --exec-id ex -s SIGKILL vp-app
+wait $expid; rc=$?
+check_eq "runv: an exec's Kill, its exit code (Wait)" 137 "$rc"
+for c in vp-app vp; do
+    ctr task kill $c
+    for _ in $(seq 300); do ctr task ls | grep -q "$c.*STOPPED" && break; sleep 0.1; done
+done
+check_match "runv: Kill (SIGTERM) of both, the exit codes they chose" 'exit code 8.*exit code 9' \
+    "$({ ctr task delete vp-app; ctr task delete vp; } 2>&1 | tr "\n" " ")"
+ctr container delete vp-app vp
+
+# a runv pod whose shim is SIGKILLed: containerd runs `delete` for each of
+# its tasks, and nothing of the pod stays (processes, state, socket)
+podc vk sandbox vk sleep 1000
+podc vk container vk-app sleep 1000
+SB=$SHIMROOT/ebt/.runv/vk
+pids=$(for n in monitor qemu virtiofsd; do pidof_sb vk $n; done | tr '\n' ' ')
+sock=$(sed 's|^unix://||' "$T/vk/address" 2>/dev/null)
+kill -9 "$(ps -o ppid= -p "$(pidof_sb vk monitor)" | tr -d ' ')"
+for _ in $(seq 300); do ctr task ls -q | grep -q '^vk' || break; sleep 0.1; done
+ctr container delete vk vk-app >/dev/null 2>&1
+for _ in $(seq 100); do alive=$(for p in $pids; do kill -0 "$p" 2>/dev/null && echo "$p"; done); [ -z "$alive" ] && break; sleep 0.1; done
+check_eq "runv: a SIGKILLed shim's pod: its monitor, QEMU and virtiofsd ($pids) are gone" "" "$alive"
+check_eq "runv: ... and no container state, sandbox directory, shim socket or mount" "" \
+    "$(ls "$SHIMROOT/ebt" 2>/dev/null; ls -d "$sock" "$SB" 2>/dev/null; grep -F "$D" /proc/mounts)"
 check_eq "runv: no task left" "" "$(ctr task ls -q)"
 stop_containerd
-check_eq "runv: no VM left" "" "$(pgrep -f "qemu-system.*edgebox-v[12]" || true)"
+check_eq "runv: no VM left" "" "$(vm_pgrep v1 "$SHIMROOT/ebt"; vm_pgrep v2 "$SHIMROOT/ebt")"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # spec_features.sh - the OCI spec fields runc honours, one check each.
 . "$(dirname "$0")/../lib/harness.sh"
-plan 54
+plan 57
 
 B=$EB_TMP/b
 run_out() { # run_out ID: run bundle $B, print stdout+stderr and rc=N
@@ -132,34 +132,7 @@ check_match "namespace joined by path: network" 'joined-net' "$out"
 check_eq "namespace joined by path: ipc" "$(readlink /proc/$p1/ns/ipc)" "$(echo "$out" | tail -1)"
 eb delete -f pod1
 
-# hooks: all six kinds, each gets the state on stdin
-make_bundle "$B" sh -c 'echo container-ran'
-cat > "$EB_TMP/hook.sh" <<HOOK
-#!/bin/sh
-# \$1 = hook kind; record it with the state's id and status
-read -r state
-echo "\$1 \$(echo "\$state" | jq -r '.id + " " + .status')" >> $EB_TMP/hooks.log
-HOOK
-chmod +x "$EB_TMP/hook.sh"
-h() { echo "[{\"path\": \"$EB_TMP/hook.sh\", \"args\": [\"hook.sh\", \"$1\"]}]"; }
-jq_edit "$B" ".hooks = {\"prestart\": $(h prestart), \"createRuntime\": $(h createRuntime), \"createContainer\": $(h createContainer),
-  \"startContainer\": $(h startContainer), \"poststart\": $(h poststart), \"poststop\": $(h poststop)}"
-# startContainer runs inside the container: the hook path and jq must exist there
-mkdir -p "$B/rootfs$EB_TMP" && cp "$EB_TMP/hook.sh" "$B/rootfs$EB_TMP/hook.sh"
-jq_edit "$B" ".hooks.startContainer = [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"cat > /dev/null; echo startContainer-in-container\"]}]"
-out=$(run_out hk1)
-log=$(cat "$EB_TMP/hooks.log" 2>/dev/null | tr '\n' ',')
-check_match "hooks: prestart and createRuntime in the runtime, with state" 'prestart hk1 creating,createRuntime hk1 creating' "$log"
-check_match "hooks: createContainer" 'createContainer hk1 creating' "$log"
-check_match "hooks: startContainer runs in the container" 'startContainer-in-container' "$out"
-check_match "hooks: poststart after start" 'poststart hk1 running' "$log"
-check_match "hooks: poststop at delete" 'poststop hk1 stopped' "$log"
-jq_edit "$B" '.hooks = {"createRuntime": [{"path": "/bin/false"}]}'
-out=$(run_out hk2)
-check_match "a failing createRuntime hook fails create" 'hook createRuntime\[0\].*exited with status 1' "$out"
-check_eq "  ... and leaves nothing" "" "$(leftovers hk2)"
-jq_edit "$B" '.hooks = {"prestart": [{"path": "/bin/sleep", "args": ["sleep", "10"], "timeout": 1}]}'
-check_match "hook timeout" 'timed out after 1 s' "$(run_out hk3)"
+# hooks: tests/integration/hooks.sh
 
 # cgroup resources from the spec
 make_bundle "$B" sleep 30
@@ -195,6 +168,46 @@ else
     skip "resources: hugepageLimits" "no hugetlb cgroup controller on this host"
 fi
 
+# linux.resources.network: an error without a net_cls/net_prio hierarchy;
+# with one (mounted in a private mount namespace, so only this test sees
+# it), the classid is written
+make_bundle "$B" sleep 30
+jq_edit "$B" '.linux.resources.network = {"classID": 1048577}'
+if grep -qw net_cls /proc/self/mountinfo; then
+    skip "resources: network.classID without net_cls" "this host mounts net_cls (test_core covers the missing case)"
+    skip "  ... and leaves nothing" "this host mounts net_cls"
+else
+    check_match "resources: network.classID without a net_cls hierarchy is an error" \
+        'level=error.*classID requested but no net_cls cgroup hierarchy is mounted' "$(run_out nc1)"
+    check_eq "  ... and leaves nothing" "" "$(leftovers nc1)"
+fi
+jq_edit "$B" '.linux.resources.network = {"priorities": [{"name": "lo", "priority": 3}]}'
+if grep -qw net_prio /proc/self/mountinfo; then
+    skip "resources: network.priorities without net_prio" "this host mounts net_prio"
+else
+    check_match "resources: network.priorities without a net_prio hierarchy is an error" \
+        'priorities requested but no net_prio cgroup hierarchy is mounted' "$(run_out nc2)"
+fi
+if grep -qw net_cls /proc/cgroups && ! grep -qw net_cls /proc/self/mountinfo; then
+    mkdir -p "$EB_TMP/netcls"
+    jq_edit "$B" '.linux.resources.network = {"classID": 1048577}'
+    # The hierarchy must be gone after the test: umount destroys it only
+    # once its last child cgroup is freed (num_cgroups back to 1), else it
+    # lingers unmounted in every process's /proc/self/cgroup.
+    cat > "$EB_TMP/netcls.sh" <<NETCLS
+mount -t cgroup -o net_cls cgroup $EB_TMP/netcls || exit 1
+$EDGEBOX --root $EB_ROOT run -d --bundle $B nc3 && cat $EB_TMP/netcls/edgebox/nc3/net_cls.classid
+$EDGEBOX --root $EB_ROOT delete -f nc3
+rmdir $EB_TMP/netcls/edgebox
+for i in \$(seq 100); do [ "\$(awk '\$1 == "net_cls" { print \$3 }' /proc/cgroups)" = 1 ] && break; sleep 0.05; done
+umount $EB_TMP/netcls
+NETCLS
+    v=$(unshare -m --propagation private sh "$EB_TMP/netcls.sh" 2>&1)
+    check_eq "resources: network.classID written to net_cls.classid" 1048577 "$v"
+else
+    skip "resources: network.classID written" "the kernel has no net_cls controller, or the host mounts it"
+fi
+
 # AppArmor / SELinux fields on a host without those LSMs: ignored, as runc
 make_bundle "$B" true
 jq_edit "$B" '.process.apparmorProfile = "eb-profile" | .process.selinuxLabel = "system_u:system_r:container_t:s0"'
@@ -204,10 +217,42 @@ else
     check_match "apparmorProfile/selinuxLabel without an active LSM" 'rc=0' "$(run_out lsm)"
 fi
 
-# rootfsPropagation and mount propagation options parse and apply
-make_bundle "$B" sh -c 'grep " / / " /proc/self/mountinfo'
+# rootfsPropagation: the new root's propagation, set after pivot_root
+# (which refuses a shared parent); mountinfo's 5th field is the mount point
+make_bundle "$B" sh -c 'awk "\$5 == \"/\"" /proc/self/mountinfo'
 jq_edit "$B" '.linux.rootfsPropagation = "private"'
-check_nomatch "rootfsPropagation private: / is not shared" 'shared:' "$(run_out rp)"
+out=$(run_out rp)
+check_match "rootfsPropagation private: / is not shared" '^[0-9]+ [0-9]+ [0-9]+:[0-9]+ [^ ]+ / ' "$(echo "$out" | grep -v shared: | head -1)"
+jq_edit "$B" '.linux.rootfsPropagation = "shared"'
+out=$(run_out rp2)
+check_match "rootfsPropagation shared: create succeeds" 'rc=0' "$out"
+check_match "rootfsPropagation shared: / is shared in the container" ' / [^ ]+ shared:[0-9]+' "$out"
+
+# no mount namespace of its own, or one joined by path: the init reaches
+# the exec fifo without a /proc in its new root (it died with 127 after a
+# create that returned 0)
+make_bundle "$B" sh -c 'echo no-mount-ns'
+jq_edit "$B" '.linux.namespaces |= map(select(.type != "mount"))'
+check_match "no mount namespace: create, start, the program runs" 'no-mount-ns rc=0' "$(echo $(run_out nm1))"
+jq_edit "$B" '.linux.namespaces += [{"type": "mount", "path": "/proc/'$$'/ns/mnt"}] | .process.args = ["sh", "-c", "echo joined-mount-ns"]'
+check_match "mount namespace joined by path: the program runs" 'joined-mount-ns rc=0' "$(echo $(run_out nm2))"
+
+# start returns once the program is exec'd (a startContainer hook holds
+# the init half a second before it)
+make_bundle "$B" sleep 30
+jq_edit "$B" '.hooks.startContainer = [{"path": "/bin/sh", "args": ["sh", "-c", "sleep 0.5"]}]'
+eb create --bundle "$B" st1
+eb start st1
+check_match "start returns once the program runs" 'busybox$' "$(readlink /proc/$(eb state st1 | jq -r .pid)/exe)"
+eb delete -f st1
+
+# a capability outside the runtime's bounding set fails create, named
+make_bundle "$B" true
+jq_edit "$B" '.process.capabilities.bounding += ["CAP_SYS_MODULE"] | .process.capabilities.permitted += ["CAP_SYS_MODULE"]
+  | .process.capabilities.effective += ["CAP_SYS_MODULE"]'
+out=$(capsh --drop=cap_sys_module -- -c "$EDGEBOX --root $EB_ROOT run --bundle $B cb1" 2>&1)
+check_match "a capability the host dropped fails create, named" 'level=error.*CAP_SYS_MODULE is not in the runtime.s bounding set' "$out"
+check_eq "  ... and leaves nothing" "" "$(leftovers cb1)"
 
 # seccomp SCMP_ACT_NOTIFY: the listener gets the notify fd and the state
 make_bundle "$B" sh -c 'mkdir /tmp/n 2>&1; echo after'

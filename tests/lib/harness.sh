@@ -15,6 +15,43 @@ TEST_NAME=${EB_TEST_PREFIX:-}$(basename "$0" .sh)
 
 eb() { "$EDGEBOX" --root "$EB_ROOT" "$@"; }
 
+# EB_POOL=MEM:VCPUS:SIZE[,...]: the test runs with the runv pool on
+# (docs/pool.md): EDGEBOX_POOL exported to every runtime the test starts,
+# and pool_fill ROOT boots the pool before the first sandbox (the test's
+# own root here; a test whose runtime uses another root fills that one).
+if [ -n "${EB_POOL:-}" ]; then
+    export EDGEBOX_POOL=$EB_POOL
+    TEST_NAME="pool $TEST_NAME"
+fi
+pool_fill() {
+    [ -n "${EB_POOL:-}" ] || return 0
+    "$EB_BUILD/src/cli/edgebox" --root "$1" pool fill >/dev/null
+}
+# vm_name SID [ROOT]: the -name of sandbox SID's QEMU.  A cold boot names
+# it edgebox-SID; a VM claimed from the pool keeps its pool name, which
+# its monitor logged at the claim ("pool: VM V is sandbox SID") in the
+# pool's log (kept until a drain: it still answers after the delete).
+vm_name() {
+    local v
+    v=$(grep -F "pool: VM " "${2:-$EB_ROOT}/.runv-pool/pool.log" 2>/dev/null | grep -F " is sandbox $1\"" \
+        | sed 's/.*pool: VM \([^ ]*\) is sandbox.*/\1/' | tail -1)
+    echo "edgebox-${v:-$1}"
+}
+# vm_pgrep SID [ROOT] [PATTERN]: the pid of sandbox SID's QEMU, if it runs
+vm_pgrep() { pgrep -f "qemu-system.*-name $(vm_name "$1" "${2:-}")( |\$)${3:-}"; }
+# vm_count: how many QEMUs run sandboxes of this test's root (a pooled VM
+# waiting for a claim or booting runs none)
+vm_count() {
+    local n c=0
+    for n in $(pgrep -af "qemu-system.*-name edgebox-" | sed -n 's/.*-name edgebox-\([^ ]*\).*/\1/p'); do
+        case $n in
+        p[0-9]*x[0-9]*-*) grep -qF "pool: VM $n is sandbox " "$EB_ROOT/.runv-pool/pool.log" 2>/dev/null && c=$((c + 1)) ;;
+        *) c=$((c + 1)) ;;
+        esac
+    done
+    echo $c
+}
+
 # plan N: the number of checks this script prints on every host (a skip
 # counts).  The runner fails a script that prints fewer or more, exits
 # non-zero or times out: a script that dies early is never green.

@@ -1,14 +1,17 @@
 /* test_core.c - small pure pieces of the core: signal names, ids, mount
- * options, /proc/net/dev parsing, the sync channel, and the state store. */
+ * options, /proc/net/dev parsing, the sync channel, the state store, and
+ * the v1 network-resources writer. */
 #include "unit.h"
 #include "common/json.h"
 #include "common/util.h"
+#include "core/cgroup_internal.h"
 #include "core/rootfs.h"
 #include "core/stats.h"
 #include "core/state.h"
 #include "core/sync.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
@@ -193,6 +196,35 @@ int main(void)
         eb_state_free(st);
         rmdir(dir);
         CHECK(eb_state_load(dir, "s1", false, &again, &err) < 0 && strstr(err.msg, "does not exist"), "state: unknown id");
+    }
+    {
+        /* linux.resources.network: an error naming the missing hierarchy,
+         * the values written where one is (a directory standing in for it). */
+        char dir[] = "/tmp/eb-netcls.XXXXXX", path[128], *got = NULL;
+        eb_net_prio_t prio[1] = { { "lo", 3 } };
+        eb_resources_t r = { 0 };
+        eb_error_t err = { 0 };
+
+        r.network.class_id.set = true;
+        r.network.class_id.v = 0x100001;
+        CHECK(eb_cg_v1_network(NULL, NULL, &r, &err) < 0 && err.code == ENOTSUP
+              && strstr(err.msg, "classID requested but no net_cls cgroup hierarchy"), "network: classID without net_cls");
+        r.network.class_id.set = false;
+        r.network.priorities = prio;
+        r.network.n_priorities = 1;
+        CHECK(eb_cg_v1_network(NULL, NULL, &r, &err) < 0 && strstr(err.msg, "priorities requested but no net_prio"),
+              "network: priorities without net_prio");
+        r.network.n_priorities = 0;
+        CHECK(eb_cg_v1_network(NULL, NULL, &r, &err) == 0, "network: nothing asked, nothing needed");
+        CHECK(mkdtemp(dir) != NULL, "network: a directory for net_cls");
+        snprintf(path, sizeof(path), "%s/net_cls.classid", dir);
+        close(open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+        r.network.class_id.set = true;
+        CHECK(eb_cg_v1_network(dir, NULL, &r, &err) == 0 && eb_read_file(path, 64, &got, NULL, &err) == 0
+              && strcmp(got, "1048577") == 0, "network: classID written as a decimal");
+        free(got);
+        unlink(path);
+        rmdir(dir);
     }
     return unit_failed;
 }

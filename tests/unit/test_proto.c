@@ -186,6 +186,22 @@ int main(void)
     CHECK(feed(buf, n) < 0, "the guest may not send requests to the host");
     n = put(buf, EB_FRAME_HELLO, 0, "{\"protocol\":1}", 14);
     CHECK(feed(buf, n) < 0, "a second hello ends the sandbox");
+    /* OOM kills, for whoever holds the init's stream (the shim's TaskOOM). */
+    {
+        static const char *const bad[] = {
+            "{\"event\":\"oom\",\"id\":\"c\",\"stream\":3,\"count\":1}",  /* the log stream */
+            "{\"event\":\"oom\",\"id\":\"c\",\"stream\":99,\"count\":1}", /* never handed out */
+            "{\"event\":\"oom\",\"id\":\"c\",\"stream\":1,\"count\":0}",  /* no kill */
+            "{\"event\":\"oom\",\"id\":\"c\",\"stream\":1}",
+        };
+        const char *ok = "{\"event\":\"oom\",\"id\":\"c\",\"stream\":1,\"count\":2}";
+        n = put(buf, EB_FRAME_EVENT, 0, ok, (uint32_t) strlen(ok));
+        CHECK(feed(buf, n) == 0, "an OOM event on a process stream is accepted");
+        for (i = 0; i < 4; i++) {
+            n = put(buf, EB_FRAME_EVENT, 0, bad[i], (uint32_t) strlen(bad[i]));
+            CHECK(feed(buf, n) < 0, "an OOM event off a process stream, or without a kill, ends the sandbox");
+        }
+    }
 
     /* In-guest log files: LOG frames and their events on the log stream 3 only. */
     {
