@@ -42,6 +42,9 @@ const char *eb_signal_name(int sig);
 /* Start time of PID in clock ticks since boot (field 22 of /proc/PID/stat);
  * 0 when the process does not exist.  Used to tell a recycled pid. */
 unsigned long long eb_pid_starttime(pid_t pid);
+/* What ps shows for this process (a fork of a front end): its argument
+ * area overwritten, bounded by its length; comm too (proctitle.c). */
+void eb_set_proc_title(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Strict decimal parsing: the whole string must be a number in range. */
 int eb_parse_u64(const char *s, uint64_t *out);

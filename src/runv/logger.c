@@ -1,7 +1,8 @@
 /* logger.c - the host writer of a sandbox's in-guest log files.
  *
  * A container that declares log files (io.edgebox.log-files) gets, at
- * create, a record <sandbox dir>/logs/<id>.json naming its host directory:
+ * create, a record <sandbox dir>/logs/<id>.json naming its host directory
+ * and its rotation limits (both from the creating command's environment):
  *
  *   $EDGEBOX_POD_LOG_DIR (default /var/log/edgebox/pods)
  *       /<namespace>_<pod name>_<pod uid>/<container name>/   (CRI annotations)
@@ -63,8 +64,24 @@
 
 /* Host files rotate as kubelet's container logs do (containerLogMaxSize,
  * containerLogMaxFiles): a tenant cannot fill the node's disk. */
-static uint64_t max_size = 10u << 20;
-static unsigned max_files = 5;
+#define MAX_SIZE_DEFAULT (10u << 20)
+#define MAX_FILES_DEFAULT 5
+
+/* The rotation limits, from the environment of the command that created
+ * the container (eb_logger_prepare), not of the writer's: a pooled VM's
+ * monitor, and so its writer, was started by a filler with the
+ * environment of whoever filled the pool. */
+static void rotation_limits(uint64_t *size, unsigned *files)
+{
+    const char *v;
+    uint64_t n;
+
+    *size = MAX_SIZE_DEFAULT, *files = MAX_FILES_DEFAULT;
+    if ((v = getenv("EDGEBOX_POD_LOG_MAX_SIZE")) && eb_parse_u64(v, &n) == 0 && n >= 4096)
+        *size = n;
+    if ((v = getenv("EDGEBOX_POD_LOG_MAX_FILES")) && eb_parse_u64(v, &n) == 0 && n >= 2 && n <= 100)
+        *files = (unsigned) n;
+}
 
 typedef struct {
     char *path;                       /* guest path */
@@ -88,6 +105,8 @@ typedef struct {
 typedef struct {
     char id[256];
     char *dir;
+    uint64_t max_size;                /* rotation: bytes per file, files kept */
+    unsigned max_files;
     output_t *outputs[OUTPUTS_MAX];
     size_t nout;
     input_t inputs[INPUTS_MAX];
@@ -170,6 +189,13 @@ int eb_logger_prepare(const char *sbdir, const char *cid, const eb_spec_t *spec,
         return eb_error_set(err, errno, "mkdir %s", ldir);
     o = json_object_new_object();
     json_object_object_add(o, "dir", json_object_new_string(out));
+    {
+        uint64_t size;
+        unsigned files;
+        rotation_limits(&size, &files);
+        json_object_object_add(o, "max_size", json_object_new_int64((int64_t) size));
+        json_object_object_add(o, "max_files", json_object_new_int((int) files));
+    }
     rec = eb_strdup_printf("%s.json", cid);
     {
         const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
@@ -257,7 +283,7 @@ static void rotate(container_t *c, output_t *o)
     unsigned i;
     int fd;
 
-    for (i = max_files - 1; i >= 1; i--) {
+    for (i = c->max_files - 1; i >= 1; i--) {
         _cleanup_free_ char *from = i == 1 ? eb_xstrdup(o->file) : eb_strdup_printf("%s.%u", o->file, i - 1);
         _cleanup_free_ char *to = eb_strdup_printf("%s.%u", o->file, i);
         if (rename(from, to) < 0 && errno != ENOENT)
@@ -408,6 +434,15 @@ static container_t *container_load(logger_t *l, const char *id)
     c = eb_xcalloc(1, sizeof(*c));
     snprintf(c->id, sizeof(c->id), "%s", id);
     c->dir = eb_xstrdup(json_object_get_string(v));
+    /* Bounded as the environment's values are; a record without them (a
+     * container created by an older runtime) gets the defaults. */
+    c->max_size = MAX_SIZE_DEFAULT, c->max_files = MAX_FILES_DEFAULT;
+    if (json_object_object_get_ex(o, "max_size", &v) && json_object_is_type(v, json_type_int)
+        && json_object_get_int64(v) >= 4096)
+        c->max_size = (uint64_t) json_object_get_int64(v);
+    if (json_object_object_get_ex(o, "max_files", &v) && json_object_is_type(v, json_type_int)
+        && json_object_get_int64(v) >= 2 && json_object_get_int64(v) <= 100)
+        c->max_files = (unsigned) json_object_get_int64(v);
     json_object_put(o);
     free(text);
     text = NULL;
@@ -667,7 +702,7 @@ static int commit(logger_t *l, int fd, uint32_t stream, uint64_t *ungranted, eb_
         if (l->c[i]->dirty)
             checkpoint(l, l->c[i]);
         for (j = 0; j < l->c[i]->nout; j++)
-            if (l->c[i]->outputs[j]->size >= max_size)
+            if (l->c[i]->outputs[j]->size >= l->c[i]->max_size)
                 rotate(l->c[i], l->c[i]->outputs[j]);
         if (l->c[i]->dirty)
             checkpoint(l, l->c[i]);
@@ -771,16 +806,9 @@ __attribute__((noreturn)) void eb_logger_main(const char *root, const char *sid,
     sigset_t none;
     int rc;
 
-    const char *v;
-    uint64_t n;
-
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if ((v = getenv("EDGEBOX_POD_LOG_MAX_SIZE")) && eb_parse_u64(v, &n) == 0 && n >= 4096)
-        max_size = n;
-    if ((v = getenv("EDGEBOX_POD_LOG_MAX_FILES")) && eb_parse_u64(v, &n) == 0 && n >= 2 && n <= 100)
-        max_files = (unsigned) n;
     rc = run(&l, root, sid, &err);
     if (rc < 0)
         eb_err("sandbox %s: log writer: %s", sid, err.msg);

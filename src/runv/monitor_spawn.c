@@ -41,6 +41,11 @@ int eb_read_report(int fd, int timeout_s, char *buf, size_t size, eb_error_t *er
     return 0;
 }
 
+static const char *own(const char *s)
+{
+    return s ? eb_xstrdup(s) : NULL;
+}
+
 static __attribute__((noreturn)) void monitor_child(eb_monitor_opts_t *mo, const char *log_path)
 {
     /* The monitor outlives this command: it must not hold the caller's
@@ -50,6 +55,13 @@ static __attribute__((noreturn)) void monitor_child(eb_monitor_opts_t *mo, const
     eb_error_t err = { 0 };
 
     dup2(null, 0), dup2(null, 1), dup2(null, 2);
+    /* Forked from a front end (the CLI, a shim): ps tells what it is.
+     * The title overwrites the arguments' memory, where the options may
+     * point (--root, --log, the id): the monitor keeps copies. */
+    mo->root = eb_xstrdup(mo->root), mo->sid = eb_xstrdup(mo->sid), mo->dir = eb_xstrdup(mo->dir);
+    mo->netns = own(mo->netns), mo->hostname = own(mo->hostname), mo->log_path = own(mo->log_path);
+    mo->cgroups_path = own(mo->cgroups_path), log_path = own(log_path);
+    eb_set_proc_title("edgebox-monitor %s", mo->sid);
     /* Not the container's lock, not the shim's pipes. */
     eb_close_fds_except(keep, 2);
     if (log_path && eb_log_reopen(log_path, &err) < 0)

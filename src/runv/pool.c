@@ -328,6 +328,11 @@ static const char *cold_reason(const eb_pool_config_t *cfg, const eb_monitor_opt
     return NULL;
 }
 
+/* What a create says about the pool goes to the runtime's log file only:
+ * without --log its stderr is the container's (conmon's, a shim's) and
+ * every pod's log would hold the note (as boot_sandbox's TCG notice). */
+#define create_note(level, ...) eb_log(eb_log_is_file() ? (level) : EB_LOG_DEBUG, __VA_ARGS__)
+
 int eb_pool_claim(const eb_monitor_opts_t *mo)
 {
     eb_pool_config_t cfg;
@@ -339,7 +344,7 @@ int eb_pool_claim(const eb_monitor_opts_t *mo)
     size_t n, i;
 
     if (eb_pool_config(&cfg, &err) < 0) {
-        eb_warn("pool: %s; booting cold", err.msg);
+        create_note(EB_LOG_WARNING, "pool: %s; booting cold", err.msg);
         return 0;
     }
     if (cfg.n == 0)
@@ -348,7 +353,7 @@ int eb_pool_claim(const eb_monitor_opts_t *mo)
     if (access(mo->dir, F_OK) == 0)
         return 0;
     if ((cold = cold_reason(&cfg, mo, why, sizeof(why)))) {
-        eb_info("sandbox %s: boots cold: %s", mo->sid, cold);
+        create_note(EB_LOG_INFO, "sandbox %s: boots cold: %s", mo->sid, cold);
         eb_pool_count(mo->root, "cold");
         return 0;
     }
@@ -359,15 +364,15 @@ int eb_pool_claim(const eb_monitor_opts_t *mo)
             || vms[i].vcpus != mo->vcpus)
             continue;
         if (claim_one(mo, vmdir, &err) == 0) {
-            eb_info("sandbox %s: claimed pooled VM %s", mo->sid, vms[i].name);
+            create_note(EB_LOG_INFO, "sandbox %s: claimed pooled VM %s", mo->sid, vms[i].name);
             eb_pool_count(mo->root, "claimed");
             eb_pool_refill_async(mo->root, EB_POOL_REFILL_DELAY_MS);
             return 1;
         }
-        eb_info("sandbox %s: pooled VM %s: %s", mo->sid, vms[i].name, err.msg);
+        create_note(EB_LOG_INFO, "sandbox %s: pooled VM %s: %s", mo->sid, vms[i].name, err.msg);
         eb_error_clear(&err);
     }
-    eb_info("sandbox %s: boots cold: no pooled VM of %u MiB, %u vCPUs is ready", mo->sid, mo->mem_mib, mo->vcpus);
+    create_note(EB_LOG_INFO, "sandbox %s: boots cold: no pooled VM of %u MiB, %u vCPUs is ready", mo->sid, mo->mem_mib, mo->vcpus);
     eb_pool_count(mo->root, "cold");
     eb_pool_refill_async(mo->root, EB_POOL_REFILL_DELAY_MS);
     return 0;
@@ -526,6 +531,9 @@ void eb_pool_refill_async(const char *root, unsigned delay_ms)
             _exit(0);
         dup2(null, 0), dup2(null, 1), dup2(null, 2);
         eb_close_fds_except(&keep, 1);
+        /* (ROOT may point into the arguments the title overwrites) */
+        root = eb_xstrdup(root);
+        eb_set_proc_title("edgebox-pool-filler %s", root);
         signal(SIGPIPE, SIG_IGN);
         if (delay_ms)
             usleep(delay_ms * 1000);

@@ -240,6 +240,7 @@ static int claim_dir(monitor_t *m, const char *sid, eb_error_t *err)
         return -1;
     }
     eb_info("pool: VM %s is sandbox %s", m->o->sid, sid);
+    eb_set_proc_title("edgebox-monitor %s", sid);
     free(m->claimed_dir);
     free(m->claimed_sid);
     m->o->dir = m->claimed_dir = dir;

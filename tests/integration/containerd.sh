@@ -21,6 +21,8 @@ stop_containerd() { kill $cpid 2>/dev/null; wait $cpid 2>/dev/null; cleanup_all;
 trap stop_containerd EXIT
 for i in $(seq 100); do [ -S "$D/containerd.sock" ] && break; sleep 0.1; done
 ctr() { command ctr --address "$D/containerd.sock" --namespace edgebox-test "$@"; }
+# EB_POOL (the runv class): the runc shim's root for this namespace
+[ "${EDGEBOX##*/}" = edgebox-runv ] && pool_fill /run/containerd/runc/edgebox-test
 R=$EB_TMP/rootfs
 "$EB_SRC/tests/lib/make-rootfs.sh" "$R"
 cr() { # cr [ctr run flags] ID CMD...: a rootfs container through edgebox

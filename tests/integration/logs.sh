@@ -16,6 +16,9 @@ plan 22
 RUNV=$EB_BUILD/src/cli/edgebox-runv
 GEN=$EB_BUILD/tests/tools/eb-loggen
 ebv() { "$RUNV" --root "$EB_ROOT" "$@"; }
+# EB_POOL: the sandboxes below claim pooled VMs (podman's runtime root is
+# edgebox's default)
+pool_fill "$EB_ROOT"; pool_fill /run/edgebox
 
 # ---- stdio through conmon ----
 if command -v podman >/dev/null; then
@@ -182,4 +185,4 @@ ebv kill lp KILL
 for i in $(seq 1 50); do [ "$(ebv state lp 2>/dev/null | jq -r .status)" = stopped ] && break; sleep 0.2; done
 ebv delete lp
 check_eq "file logs: no writer, QEMU or sandbox dir left" "" \
-    "$(pgrep -f "qemu-system.*-name edgebox-lp( |\$)"; ls -d "$SB" 2>/dev/null)"
+    "$(vm_pgrep lp; ls -d "$SB" 2>/dev/null)"

@@ -19,6 +19,8 @@ L=/tmp/edgebox-podman-layout-$$
 pm pull -q "oci:$L:latest" >/dev/null 2>&1
 rm -rf "$L"
 img=$(pm images --format '{{.Repository}}:{{.Tag}}' | head -1)
+# EB_POOL (the runv class): podman runs the runtime with its default root
+[ "${EDGEBOX##*/}" = edgebox-runv ] && pool_fill /run/edgebox
 check_match "podman pulled the test image" ':latest$' "$img"
 trap 'pm rm -af >/dev/null 2>&1; pm rmi -af >/dev/null 2>&1; cleanup_all' EXIT
 

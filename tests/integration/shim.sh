@@ -238,7 +238,8 @@ podc vk container vk-app sleep 1000
 SB=$SHIMROOT/ebt/.runv/vk
 pids=$(for n in monitor qemu virtiofsd; do pidof_sb vk $n; done | tr '\n' ' ')
 sock=$(sed 's|^unix://||' "$T/vk/address" 2>/dev/null)
-kill -9 "$(ps -o ppid= -p "$(pidof_sb vk monitor)" | tr -d ' ')"
+# the pod's shim (with the pool on, its monitor was forked by a filler, not by it)
+kill -9 $(pgrep -f "containerd-shim-edgebox-v2 .*-id vk ")
 for _ in $(seq 300); do ctr task ls -q | grep -q '^vk' || break; sleep 0.1; done
 ctr container delete vk vk-app >/dev/null 2>&1
 for _ in $(seq 100); do alive=$(for p in $pids; do kill -0 "$p" 2>/dev/null && echo "$p"; done); [ -z "$alive" ] && break; sleep 0.1; done

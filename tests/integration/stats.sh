@@ -22,6 +22,7 @@ cleanup_stats() {
     ip link del ${N}h 2>/dev/null
 }
 trap 'cleanup_stats; cleanup_all' EXIT
+pool_fill "$EB_ROOT"   # EB_POOL: the runv pod claims a pooled VM
 annotate() { # annotate BUNDLE TYPE SANDBOX POD [CONTAINER]
     jq_edit "$1" ".annotations = {\"io.kubernetes.cri.container-type\": \"$2\", \"io.kubernetes.cri.sandbox-id\": \"$3\",
         \"io.kubernetes.cri.sandbox-name\": \"$4\", \"io.kubernetes.cri.sandbox-namespace\": \"load\",

@@ -22,10 +22,39 @@ eb() { "$EDGEBOX" --root "$EB_ROOT" "$@"; }
 if [ -n "${EB_POOL:-}" ]; then
     export EDGEBOX_POOL=$EB_POOL
     TEST_NAME="pool $TEST_NAME"
+    # podman gives conmon, and so the runtime's create, only the
+    # environment containers.conf names (conmon_env_vars: PATH by default)
+    printf '[engine]\nconmon_env_vars = ["PATH=%s", "EDGEBOX_POOL=%s"]\n' \
+        /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$EB_POOL" > "$EB_TMP/containers.conf"
+    export CONTAINERS_CONF=$EB_TMP/containers.conf
 fi
+EB_POOL_ROOTS=()
 pool_fill() {
     [ -n "${EB_POOL:-}" ] || return 0
+    pool_root "$1"
     "$EB_BUILD/src/cli/edgebox" --root "$1" pool fill >/dev/null
+}
+# pool_root ROOT: a root the test's runtimes use (a cold boot there starts
+# a refill of its pool): cleanup_all counts its claims and drains it.
+pool_root() { [ -n "${EB_POOL:-}" ] && EB_POOL_ROOTS+=("$1"); return 0; }
+# With the pool on, the test's last check: its sandboxes did claim pooled
+# VMs (a run that booted every VM cold would test nothing new).  Then the
+# pools are drained: the run leaves no VM behind.
+pool_report() {
+    [ -n "${EB_POOL:-}" ] && [ -z "${EB_POOL_REPORTED:-}" ] || return 0
+    EB_POOL_REPORTED=1
+    local r n claimed=0 cold=0 seen=" "
+    for r in "${EB_POOL_ROOTS[@]}" "$EB_ROOT"; do
+        case $seen in *" $r "*) continue ;; esac
+        seen="$seen$r "
+        [ -d "$r/.runv-pool" ] || continue
+        n=$("$EB_BUILD/src/cli/edgebox" --root "$r" pool status 2>/dev/null \
+            | jq -r '"\(.runv.counters.claimed // 0) \(.runv.counters.cold // 0)"')
+        claimed=$((claimed + ${n%% *})) cold=$((cold + ${n##* }))
+        "$EB_BUILD/src/cli/edgebox" --root "$r" pool drain >/dev/null 2>&1
+    done
+    if [ "$claimed" -gt 0 ]; then pass "pool on: $claimed sandboxes claimed a pooled VM, $cold booted cold"
+    else fail "pool on: sandboxes claimed a pooled VM" "none did ($cold booted cold)"; fi
 }
 # vm_name SID [ROOT]: the -name of sandbox SID's QEMU.  A cold boot names
 # it edgebox-SID; a VM claimed from the pool keeps its pool name, which
@@ -55,7 +84,8 @@ vm_count() {
 # plan N: the number of checks this script prints on every host (a skip
 # counts).  The runner fails a script that prints fewer or more, exits
 # non-zero or times out: a script that dies early is never green.
-plan() { echo "# plan $1 checks"; }
+# With the pool on, pool_report adds one.
+plan() { echo "# plan $(($1 + ${EB_POOL:+1}+0)) checks"; }
 
 pass() { echo "ok - $TEST_NAME: $1"; }
 fail() { echo "not ok - $TEST_NAME: $1${2:+: $2}"; }
@@ -115,8 +145,10 @@ wait_status() { # wait_status ID STATUS [tries]
 cleanup_all() {
     local id
     for id in $(ls "$EB_ROOT" 2>/dev/null); do eb delete --force "$id" >/dev/null 2>&1; done
-    # a test run with the pool on (EDGEBOX_POOL) leaves no pooled VM behind
+    pool_report
+    # a test that turns the pool on itself (pool.sh) leaves no VM either
     [ -d "$EB_ROOT/.runv-pool" ] && eb pool drain >/dev/null 2>&1
-    rm -rf "$EB_TMP"
+    # EB_KEEP=1: the test's files (logs, bundles) stay for a post-mortem
+    if [ -n "${EB_KEEP:-}" ]; then echo "# kept $EB_TMP" >&2; else rm -rf "$EB_TMP"; fi
 }
 trap cleanup_all EXIT
