@@ -54,7 +54,7 @@ echo "runs: $RUNS; accelerator: $("$EDGEBOX" check | sed -n 's/.*accelerator: //
 pool_full() {
     local i
     for i in $(seq 600); do
-        [ "$(pool status | jq '[.classes[] | .size - .ready + .booting] | add')" = 0 ] && return 0
+        [ "$(pool status | jq '[.runv.classes[] | .size - .ready + .booting] | add')" = 0 ] && return 0
         sleep 0.2
     done
     echo "the pool did not fill: $(pool status)" >&2; return 1
@@ -62,7 +62,7 @@ pool_full() {
 echo "$POOL_ON" > "$EDGEBOX_POOL_CONFIG"
 pool fill >/dev/null || { echo "pool fill failed" >&2; exit 1; }
 pool_full || exit 1
-claimed0=$(pool status | jq '.counters.claimed // 0')
+claimed0=$(pool status | jq '.runv.counters.claimed // 0')
 cold() { echo '{"classes": []}' > "$EDGEBOX_POOL_CONFIG"; cri bench runv "$CRI_BUSYBOX" 1; echo "$POOL_ON" > "$EDGEBOX_POOL_CONFIG"; }
 cri bench runc "$CRI_BUSYBOX" 1 >/dev/null && cold >/dev/null  # warm caches
 : > "$EB_TMP/runc.t"; : > "$EB_TMP/runv.t"; : > "$EB_TMP/warm.t"
@@ -71,7 +71,7 @@ for _ in $(seq "$RUNS"); do
     pool_full && cold >> "$EB_TMP/runv.t" || exit 1
     pool_full && cri bench runv "$CRI_BUSYBOX" 1 >> "$EB_TMP/warm.t" || exit 1
 done
-claimed=$(( $(pool status | jq '.counters.claimed // 0') - claimed0 ))
+claimed=$(( $(pool status | jq '.runv.counters.claimed // 0') - claimed0 ))
 echo '{"classes": []}' > "$EDGEBOX_POOL_CONFIG"
 pool drain >/dev/null
 read -r rc_med rc_p95 < <(stats < "$EB_TMP/runc.t")
