@@ -30,6 +30,12 @@ int eb_log_init(const char *path, enum eb_log_format format, int debug, eb_error
 
 int eb_log_is_file(void) { return log_fd != 2; }
 
+void eb_log_use_fd(int fd)
+{
+    if (fd > 2)
+        log_fd = fd;
+}
+
 int eb_log_reopen(const char *path, eb_error_t *err)
 {
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);

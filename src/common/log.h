@@ -21,6 +21,11 @@ void eb_log_fields(enum eb_log_level level, const char *msg, ...) __attribute__(
 /* True when the log goes somewhere other than stderr (then errors are
  * printed to both, as runc does). */
 int eb_log_is_file(void);
+/* Log to FD (above 2, taken over) as to a file: for a front end whose
+ * stderr is its own log and never a container's (the shim's: containerd
+ * reads the bundle's "log" FIFO), so notes kept out of container stderr
+ * (eb_log_is_file) still reach it. */
+void eb_log_use_fd(int fd);
 /* Log to PATH from now on, in the same format: a long-lived process (a
  * pooled sandbox's monitor) handed to a new owner logs to the owner's
  * file.  The descriptor number stays what it was when it was a file. */

@@ -149,16 +149,20 @@ static void stat_part(char *buf, size_t size, const char *name, const char *path
              (unsigned long long) st.st_size, (long long) st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 }
 
-/* What booted a pooled VM: this runtime's binary and the guest image.  A
- * VM of another stamp is never claimed, and a filler stops it (an upgrade
- * drains the old runtime's pool). */
+/* What booted a pooled VM: this runtime's version, the host-monitor
+ * protocol, the guest image.  A VM of another stamp is never claimed, and
+ * a filler stops it (an upgrade drains the old runtime's pool).  Not the
+ * binary: the OCI CLI, edgebox-pool.service (the CLI) and the containerd
+ * shim are three binaries of one build and claim each other's VMs (with
+ * the binary in it a shim stopped every VM `edgebox pool fill` booted and
+ * claimed none).  A filler whose own binary was replaced defers to the
+ * new one (replaced_runtime). */
 static void pool_stamp(char *buf, size_t size)
 {
     eb_guest_image_t img = { 0 };
     eb_error_t ign = { 0 };
 
     snprintf(buf, size, "edgebox %s proto %d", EB_VERSION, EB_PROTO_VERSION);
-    stat_part(buf, size, "exe", "/proc/self/exe");
     if (eb_guest_image_find(&img, &ign) == 0) {
         stat_part(buf, size, "kernel", img.kernel);
         stat_part(buf, size, "initrd", img.initrd);

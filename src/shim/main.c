@@ -145,6 +145,8 @@ static __attribute__((noreturn)) void serve(const args_t *a, int lfd, const char
     if (chdir("/") < 0) { }
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     eb_log_init(NULL, EB_LOG_TEXT, a->debug, &err);
+    if (log >= 0)
+        eb_log_use_fd(fcntl(log, F_DUPFD_CLOEXEC, 3));
     shim_root(&s, a->ns);
     if (eb_mkdir_p(s.root, 0711, &err) < 0 || eb_shim_serve(&s, lfd, &err) < 0)
         eb_err("shim %s: %s", a->id, err.msg);
