@@ -19,6 +19,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -267,6 +268,30 @@ static __attribute__((noreturn)) void logger_child(const int src[4], int null, c
     _exit(127);
 }
 
+/* Whether PID is exiting or gone: its state (Z, X) or PF_EXITING in its
+ * flags (/proc/PID/stat, field 9).  The kernel sets the flag before it
+ * closes the files of an exiting process, whose last fput may run
+ * before the others (fd 5's EOF before the pipes lose their reader), and
+ * makes it a zombie only after. */
+#define PF_EXITING_FLAG 0x4u
+static bool exiting(pid_t pid)
+{
+    char path[64], buf[1024], state = 0, *p;
+    unsigned long flags = 0;
+    _cleanup_close_ int fd = -1;
+    ssize_t n;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
+        return true;
+    buf[n] = 0;
+    /* comm may hold spaces and parentheses: the fields follow the last ')' */
+    if ((p = strrchr(buf, ')')) == NULL
+        || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", &state, &flags) != 2)
+        return true;
+    return state == 'Z' || state == 'X' || (flags & PF_EXITING_FLAG);
+}
+
 static int ms_left(uint64_t deadline)
 {
     uint64_t now = eb_now_ms();
@@ -371,9 +396,12 @@ static int start_logger(const eb_loguri_t *u, const char *id, const char *ns, in
                          WTERMSIG(status));
         goto fail;
     }
+    if (exiting(pid)) {
+        eb_error_set(err, 0, "the logger `%s` exited instead of signalling ready", u->path);
+        goto fail;
+    }
     /* A pipe whose reader is gone polls POLLERR on its write end: the
-     * logger closed fd 3 or 4 (as it does when it exits: fds close in
-     * order, 5 last). */
+     * logger closed fd 3 or 4. */
     for (int i = 0; i < 2; i++) {
         struct pollfd pfd = { .fd = i == 0 ? po[1] : pe[1], .events = 0 };
         if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR)) {
