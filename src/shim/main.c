@@ -151,6 +151,10 @@ static __attribute__((noreturn)) void serve(const args_t *a, int lfd, const char
     if (eb_mkdir_p(s.root, 0711, &err) < 0 || eb_shim_serve(&s, lfd, &err) < 0)
         eb_err("shim %s: %s", a->id, err.msg);
     unlink(path);
+    /* Loggers still running (binary:// stdio) get their time to exit, then
+     * SIGKILL: off the socket, so a new shim for the pod can serve it. */
+    close(lfd);
+    eb_logio_shutdown(&s.loggers);
     _exit(eb_error_is_set(&err) ? 1 : 0);
 }
 

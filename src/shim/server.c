@@ -219,7 +219,7 @@ int eb_shim_serve(eb_shim_t *s, int lfd, eb_error_t *err)
         return eb_error_set(err, errno, "signalfd");
     while (!s->shutdown) {
         nfds_t n = 0, nc, nt, i;
-        int timeout;
+        int timeout, lt;
         eb_sconn_t *c;
         uint64_t now;
 
@@ -247,6 +247,10 @@ int eb_shim_serve(eb_shim_t *s, int lfd, eb_error_t *err)
          * (an attached process); one that ends it, at its exit too. */
         now = eb_now_ms();
         timeout = att.ready ? 0 : !s->procs ? -1 : next_oom > now ? (int) (next_oom - now) : 0;
+        /* A logger given SIGTERM at Delete gets SIGKILL at its deadline. */
+        lt = eb_logio_tick(&s->loggers);
+        if (lt >= 0 && (timeout < 0 || lt < timeout))
+            timeout = lt;
         if (poll(pfd, n, timeout) < 0 && errno != EINTR)
             return eb_error_set(err, errno, "poll");
         if (s->procs && eb_now_ms() >= next_oom) {

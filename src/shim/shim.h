@@ -12,12 +12,16 @@
  *   metrics.c a container's numbers as containerd's cgroup Metrics
  *   mount.c   the rootfs mounts containerd hands over
  *   tty.c     a terminal's pty copied to and from containerd's FIFOs
+ *   logio.c   file:// and binary:// stdio (`ctr run --log-uri`): a log
+ *             file, or a logger process fed by pipes
  *
  * Stdio: a class whose processes are host processes (runc) gets
  * containerd's FIFOs as the process's own fds and the shim waits for its
  * pid; a class that offers attached processes (runv, class.h) gets them
  * too, and the shim serves the process's stream in its poll loop (no
- * relay process per container process, docs/runv.md). */
+ * relay process per container process, docs/runv.md).  A log URI in
+ * place of the FIFOs gives either the same fds: a log file's, or the
+ * write ends of a logger's pipes. */
 #ifndef EB_SHIM_H
 #define EB_SHIM_H
 
@@ -29,6 +33,7 @@
 #include "class/class.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "shim/logio.h"
 #include "shim/ttrpc.h"
 #include "shim/proto/task.pb-c.h"
 
@@ -51,6 +56,7 @@ typedef struct eb_sproc {
      * from the sandbox's monitor, no relay): its stdio and its end come
      * from here, not from SIGCHLD.  NULL for host processes (runc). */
     eb_attached_t *att;
+    eb_logger_t *logger;       /* its binary:// logger (logio.c), in the shim's list; NULL */
     struct eb_sproc *next;
 } eb_sproc_t;
 
@@ -77,6 +83,7 @@ typedef struct {
     eb_sconn_t *conns;
     eb_swaiter_t *waiters;
     eb_sconn_t *current;       /* the connection whose request is served */
+    eb_logger_t *loggers;      /* binary:// loggers not yet reaped or released */
     bool shutdown;
 } eb_shim_t;
 

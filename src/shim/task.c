@@ -51,11 +51,14 @@ static eb_sproc_t *proc_add(eb_shim_t *s, const char *id, const char *exec_id)
     return p;
 }
 
-static void proc_free(eb_sproc_t *p)
+static void proc_free(eb_shim_t *s, eb_sproc_t *p)
 {
     eb_shim_tty_close(p);
     if (p->att)
         p->att->ops->free(p->att);
+    /* Its logger has had the EOF (the process's end closed the pipes'
+     * write ends); Delete is where containerd ends it. */
+    eb_logio_release(&s->loggers, p->logger);
     free(p->id), free(p->exec_id), free(p->stdin_path), free(p->stdout_path), free(p->stderr_path);
     free(p->process_json), free(p->bundle);
     free(p);
@@ -76,7 +79,7 @@ static void proc_drop(eb_shim_t *s, eb_sproc_t *p)
     for (pp = &s->procs; *pp; pp = &(*pp)->next)
         if (*pp == p) {
             *pp = p->next;
-            proc_free(p);
+            proc_free(s, p);
             return;
         }
 }
@@ -139,6 +142,8 @@ void eb_shim_exited(eb_shim_t *s, pid_t pid, int status)
 {
     eb_sproc_t *p;
 
+    if (eb_logio_reaped(&s->loggers, pid))
+        return;
     for (p = s->procs; p && !(p->pid == pid && p->started && !p->exited && !p->att); p = p->next) { }
     if (p)
         eb_shim_proc_exited(s, p, status);
@@ -186,18 +191,33 @@ void eb_shim_proc_exited(eb_shim_t *s, eb_sproc_t *p, int status)
 }
 
 /* The process's stdio: containerd's FIFOs (or nothing: /dev/null).  Opened
- * read-write where we write, so the open never waits for a reader. */
-static int open_stdio(const char *in, const char *out, const char *errp, int fds[3], eb_error_t *err)
+ * read-write where we write, so the open never waits for a reader.  A log
+ * URI as the stdout (containerd reads the scheme there, and ignores the
+ * stderr's) gives stdout and stderr (logio.c): a logger started for it is
+ * *LOGGER, a log file sets *LOGFILE.  ID: the logger's CONTAINER_ID (an
+ * exec's id for an exec, as containerd's shim gives it). */
+static int open_stdio(eb_shim_t *s, const char *id, const char *in, const char *out, const char *errp, int fds[3],
+                      eb_logger_t **logger, bool *logfile, eb_error_t *err)
 {
     const char *paths[3] = { in, out, errp };
-    int i;
+    eb_loguri_t u;
+    int i, n;
 
-    for (i = 0; i < 3; i++) {
+    *logger = NULL;
+    *logfile = false;
+    if (eb_loguri_parse(out ? out : "", &u, err) < 0)
+        return -1;
+    n = u.kind == EB_LOGURI_NONE ? 3 : 1;
+    for (i = 0; i < n; i++) {
         const char *p = paths[i] && paths[i][0] ? paths[i] : "/dev/null";
-        if (strncmp(p, "binary://", 9) == 0 || strncmp(p, "file://", 7) == 0) {
-            eb_error_set(err, ENOTSUP, "stdio `%s`: only FIFOs are supported", p);
-            break;
+        eb_loguri_t other;
+        if (i != 1 && eb_loguri_parse(p, &other, err) == 0 && other.kind != EB_LOGURI_NONE) {
+            eb_loguri_free(&other);
+            eb_error_set(err, ENOTSUP, "stdio `%s`: a log URI is the stdout's, not the %s's", p,
+                         i == 0 ? "stdin" : "stderr");
         }
+        if (eb_error_is_set(err))
+            break;
         fds[i] = open(p, (i == 0 ? O_RDONLY | O_NONBLOCK : O_RDWR) | O_CLOEXEC);
         if (fds[i] < 0) {
             eb_error_set(err, errno, "open %s", p);
@@ -206,11 +226,27 @@ static int open_stdio(const char *in, const char *out, const char *errp, int fds
         if (i == 0)
             fcntl(fds[i], F_SETFL, 0);
     }
-    if (i == 3)
+    if (i == n && n == 1 && eb_logio_open(&u, id, s->ns, fds + 1, &s->loggers, logger, err) == 0)
+        *logfile = u.kind == EB_LOGURI_FILE;
+    eb_loguri_free(&u);
+    if (i == n && !eb_error_is_set(err))
         return 0;
-    while (i-- > 0)
-        close(fds[i]);
+    for (i = 0; i < 3; i++)
+        if (fds[i] >= 0) {
+            close(fds[i]);
+            fds[i] = -1;
+        }
     return -1;
+}
+
+/* A log file stays O_APPEND: a class may have reset its flags (runv's
+ * stream pump sets O_NONBLOCK with F_SETFL, on the open file the fds share). */
+static void keep_append(const int fds[3], bool logfile)
+{
+    int fl;
+
+    if (logfile && fds[1] >= 0 && (fl = fcntl(fds[1], F_GETFL)) >= 0 && !(fl & O_APPEND))
+        fcntl(fds[1], F_SETFL, fl | O_APPEND);
 }
 
 static void close3(int fds[3])
@@ -242,6 +278,8 @@ static int m_create(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb
     eb_create_opts_t o = { 0 };
     int fds[3] = { -1, -1, -1 }, ret = -1, master = -1;
     eb_attached_t *att = NULL;
+    eb_logger_t *logger = NULL;
+    bool logfile = false;
     pid_t pid = -1;
     eb_sproc_t *p;
     (void) stream;
@@ -259,7 +297,8 @@ static int m_create(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb
     if (eb_class_of_bundle(r->bundle, &class, err) < 0
         || eb_shim_mount_rootfs(r->bundle, r->rootfs, r->n_rootfs, err) < 0)
         goto out;
-    if (open_stdio(r->terminal && !r->stdin[0] ? NULL : r->stdin, r->stdout, r->stderr, fds, err) < 0) {
+    if (open_stdio(s, r->id, r->terminal && !r->stdin[0] ? NULL : r->stdin, r->stdout, r->stderr, fds, &logger,
+                   &logfile, err) < 0) {
         eb_shim_unmount_rootfs(r->bundle);
         goto out;
     }
@@ -273,10 +312,13 @@ static int m_create(void *ctx, uint32_t stream, const uint8_t *d, size_t len, eb
     o.keep_console = r->terminal && !class->create_attached;
     if (class->create_attached ? class->create_attached(&o, NULL, &att, err) < 0
                                : class->create(&o, NULL, &pid, r->terminal ? &master : NULL, err) < 0) {
+        eb_logio_release(&s->loggers, logger);
         eb_shim_unmount_rootfs(r->bundle);
         goto out;
     }
+    keep_append(fds, logfile);
     p = proc_add(s, r->id, NULL);
+    p->logger = logger;
     if (att) {
         p->att = att;
         pid = att->pid;
@@ -308,11 +350,12 @@ static int start_exec(eb_shim_t *s, eb_sproc_t *p, eb_error_t *err)
     const eb_class_t *class = eb_class_of_container(s->root, p->id);
     eb_exec_opts_t o = { 0 };
     int fds[3] = { -1, -1, -1 }, rc, master = -1;
-    bool tty = p->terminal && !class->exec_attached;
+    bool tty = p->terminal && !class->exec_attached, logfile = false;
+    eb_logger_t *logger = NULL;
     pid_t pid = -1;
 
-    if (open_stdio(p->terminal && !p->stdin_path[0] ? NULL : p->stdin_path, p->stdout_path, p->stderr_path, fds,
-                   err) < 0)
+    if (open_stdio(s, p->exec_id, p->terminal && !p->stdin_path[0] ? NULL : p->stdin_path, p->stdout_path,
+                   p->stderr_path, fds, &logger, &logfile, err) < 0)
         return -1;
     above2(fds);
     o.root = s->root;
@@ -326,11 +369,16 @@ static int start_exec(eb_shim_t *s, eb_sproc_t *p, eb_error_t *err)
     } else {
         rc = class->exec(&o, &pid, tty ? &master : NULL, err);
     }
+    if (rc == 0)
+        keep_append(fds, logfile);
     if (rc == 0 && tty)
         eb_shim_tty_open(p, master, p->stdin_path[0] ? eb_steal_fd(fds[0]) : -1, eb_steal_fd(fds[1]));
     close3(fds);
-    if (rc < 0)
+    if (rc < 0) {
+        eb_logio_release(&s->loggers, logger);
         return -1;
+    }
+    p->logger = logger;
     p->pid = pid;
     p->started = true;
     return 0;

@@ -2,9 +2,10 @@
 # shim.sh - Debian's containerd drives edgebox through edgebox's own shim,
 # containerd-shim-edgebox-v2 (runtime io.containerd.edgebox.v2), with ctr
 # as the client: the runc class, the runv class (a microVM), a pod's
-# containers served by one shim, and nothing left behind.
+# containers served by one shim, log URIs (file://, binary://) instead of
+# FIFOs, and nothing left behind.
 . "$(dirname "$0")/../lib/harness.sh"
-plan 45
+plan 61
 
 command -v containerd >/dev/null || { fail "containerd installed" "containerd not found (run the setup command)"; exit 0; }
 SHIM_DIR=${EDGEBOX_SHIM_DIR:-$EB_BUILD/src/shim}
@@ -98,6 +99,96 @@ check_match "runc: ctr task exec -t: a tty, exit code" '/dev/pts/[0-9]+.* 7$' "$
 ctr task kill -s SIGKILL t2
 for _ in $(seq 50); do ctr task ls | grep -q 't2.*STOPPED' && break; sleep 0.1; done
 ctr task delete t2 >/dev/null 2>&1; ctr container delete t2
+
+
+# log URIs in place of the FIFOs (ctr run --log-uri, cio.LogFile,
+# cio.BinaryIO): the stdio containerd's own runc shim offers
+L=$EB_TMP/logs
+mkdir -p "$L"
+# a binary:// logger as containerd runs one: fd 3 the process's stdout,
+# fd 4 its stderr, fd 5 closed once it is ready; the URI's query its
+# arguments (dir D: its files are D.*)
+LOGGER=$EB_TMP/logger.sh BADLOGGER=$EB_TMP/badlogger.sh STUCKLOGGER=$EB_TMP/stucklogger.sh
+STUBBORN=$EB_TMP/stubbornlogger.sh
+cat > "$LOGGER" <<'SH'
+#!/bin/sh
+d=$2
+env | grep -v '^PWD=' | sort | tr '\n' ' ' > "$d.env"
+echo "$*" > "$d.args"
+cat <&3 > "$d.out" 4<&- 5>&- &
+c1=$!
+cat <&4 > "$d.err" 3<&- 5>&- &
+echo $$ $c1 $! > "$d.pids"
+exec 3<&- 4<&- 5>&-
+wait
+SH
+# one that exits instead of signalling ready; one that never does; one
+# that ignores its EOF and SIGTERM (the shim's deadline kills it)
+printf '#!/bin/sh\necho $$ > "$2.pids"\nexit 3\n' > "$BADLOGGER"
+printf '#!/bin/sh\necho $$ > "$2.pids"\nexec sleep 1000\n' > "$STUCKLOGGER"
+printf '#!/bin/sh\ntrap "" TERM\necho $$ > "$2.pids"\nexec 5>&- sleep 1000\n' > "$STUBBORN"
+chmod +x "$LOGGER" "$BADLOGGER" "$STUCKLOGGER" "$STUBBORN"
+alive() { local n=0 p; for p in "$@"; do kill -0 "$p" 2>/dev/null && n=$((n + 1)); done; echo $n; }
+gone() { # gone PIDFILE [TRIES]: how many pids it names, how many still run once all are gone (or the tries are up)
+    local pids
+    pids=$(cat "$1" 2>/dev/null)
+    for _ in $(seq "${2:-50}"); do [ "$(alive $pids)" = 0 ] && break; sleep 0.1; done
+    echo "$(echo $pids | wc -w) $(alive $pids)"
+}
+failed() { # failed RC OUTPUT PATTERN: "failed" when RC is not 0 and OUTPUT says PATTERN
+    [ "$1" != 0 ] && printf '%s' "$2" | grep -Eq -- "$3" && echo failed
+}
+left_of() { # left_of ID: its task, container and shim state, if any is left
+    echo "$(ctr task ls -q | grep -x "$1")|$(ctr c ls -q | grep -x "$1")|$(ls "$SHIMROOT/ebt" 2>/dev/null | grep -x "$1")"
+}
+log_checks() { # log_checks CLASS: the shim serving the class CLASS (containerd's default runtime class)
+    local c=$1 out rc left
+    # file://: the directory made, the file appended to by both streams
+    # (the path percent-decoded as Go's url.Parse does)
+    sr --rm --log-uri="file://$L/$c-dir%20x/sub/c.log" ${c}l1 sh -c 'echo out-1; echo err-1 >&2'
+    sr --rm --log-uri="file://$L/$c-dir%20x/sub/c.log" ${c}l2 sh -c 'echo out-2'
+    check_eq "$c: --log-uri file://: stdout and stderr appended to the file, its directory made, the path %-decoded" \
+        "err-1 out-1 out-2 " "$(head -2 "$L/$c-dir x/sub/c.log" 2>/dev/null | sort | tr '\n' ' ')$(tail -n +3 \
+        "$L/$c-dir x/sub/c.log" 2>/dev/null | tr '\n' ' ')"
+    out=$(sr --rm --log-uri=file://rel.log ${c}l3 true 2>&1); rc=$?
+    check_eq "$c: --log-uri file://rel.log: refused, the error names it; nothing left" "failed|||" \
+        "$(failed $rc "$out" 'file://rel.log.*not an absolute path')|$(left_of ${c}l3)"
+    # binary://: a logger, fed by pipes; gone once the task is deleted
+    sr --rm --log-uri="binary://$LOGGER?dir=$L/${c}b1" ${c}b1 sh -c 'echo to-the-logger; echo err-to-the-logger >&2; exit 2'
+    rc=$?
+    left=$(gone "$L/${c}b1.pids")
+    check_eq "$c: --log-uri binary://: the logger reads stdout on fd 3, stderr on fd 4; the exit code" \
+        "to-the-logger|err-to-the-logger|2" "$(cat "$L/${c}b1.out" 2>/dev/null)|$(cat "$L/${c}b1.err" 2>/dev/null)|$rc"
+    check_eq "$c: the logger's environment is CONTAINER_ID and CONTAINER_NAMESPACE, its arguments the query's" \
+        "CONTAINER_ID=${c}b1 CONTAINER_NAMESPACE=ebt |dir $L/${c}b1" \
+        "$(cat "$L/${c}b1.env" 2>/dev/null)|$(cat "$L/${c}b1.args" 2>/dev/null)"
+    check_eq "$c: after the task's delete no logger process is left (the logger and its 2 children)" "3 0" "$left"
+    # an exec's own log URI (its CONTAINER_ID: the exec's id, as containerd's shim gives it)
+    sr -d ${c}d sh -c 'while :; do sleep 0.1; done'
+    for _ in $(seq 100); do ctr task exec --exec-id w ${c}d true 2>/dev/null && break; sleep 0.3; done
+    ctr task exec --exec-id ${c}x1 --log-uri="binary://$LOGGER?dir=$L/${c}x1" ${c}d sh -c 'echo exec-out; echo exec-err >&2'
+    left=$(gone "$L/${c}x1.pids")
+    check_eq "$c: an exec's binary:// logger: its stdout, stderr, the exec's id; none left after its delete" \
+        "exec-out|exec-err|CONTAINER_ID=${c}x1 CONTAINER_NAMESPACE=ebt |3 0" \
+        "$(cat "$L/${c}x1.out" 2>/dev/null)|$(cat "$L/${c}x1.err" 2>/dev/null)|$(cat "$L/${c}x1.env" 2>/dev/null)|$left"
+    ctr task kill -s SIGKILL ${c}d
+    for _ in $(seq 100); do ctr task ls | grep -q "${c}d.*STOPPED" && break; sleep 0.1; done
+    ctr task delete ${c}d >/dev/null 2>&1; ctr container delete ${c}d
+    # a logger that exits instead of signalling ready: create fails
+    out=$(sr --rm --log-uri="binary://$BADLOGGER?dir=$L/${c}f1" ${c}f1 true 2>&1); rc=$?
+    check_eq "$c: a logger that exits before it is ready: create fails, saying so; no logger, task, container, state left" \
+        "failed|1 0|||" "$(failed $rc "$out" 'logger .*(exited|closed its)')|$(gone "$L/${c}f1.pids")|$(left_of ${c}f1)"
+}
+log_checks runc
+# a logger that never signals ready: create fails at the shim's bound
+out=$(sr --rm --log-uri="binary://$STUCKLOGGER?dir=$L/st" st true 2>&1); rc=$?
+check_eq "runc: a logger that never signals ready: create fails after the bound, saying so; nothing left" "failed|1 0|||" \
+    "$(failed $rc "$out" 'logger .*did not signal ready')|$(gone "$L/st.pids")|$(left_of st)"
+# one that outlives its EOF and ignores SIGTERM: killed at the shim's deadline
+sr --rm --log-uri="binary://$STUBBORN?dir=$L/sb" sb true
+first=$(alive $(cat "$L/sb.pids" 2>/dev/null))
+check_eq "runc: a logger that ignores SIGTERM at Delete: running after the delete, killed at the deadline" "1 1 0" \
+    "$first $(gone "$L/sb.pids" 200)"
 
 # OOM: TaskOOM before TaskExit (kubelet's OOMKilled); the events as
 # containerd relays them to its subscribers
@@ -203,6 +294,7 @@ out=$(EB_PTY_SIZE="33 111" "$EB_BUILD/tests/tools/eb-ptyrun" ctr --address "$D/c
       run --rm -t --runtime io.containerd.edgebox.v2 --rootfs "$R" vt sh -c 'tty; stty size; exit 4' </dev/null); rc=$?
 check_match "runv: ctr run -t: the guest's tty, its size (ResizePty), exit code" '/dev/pts/[0-9]+ 33 111 4$' \
     "$(echo $out | tr -d '\r') $rc"
+log_checks runv
 podc() { # podc POD TYPE ID CMD...: a container of pod POD
     local pod=$1 t=$2 id=$3; shift 3
     sr -d --annotation=io.kubernetes.cri.container-type=$t --annotation=io.kubernetes.cri.sandbox-id=$pod "$id" "$@"
