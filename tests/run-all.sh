@@ -85,8 +85,8 @@ fi
 # 3. fuzzing
 if command -v clang >/dev/null; then
     if { [ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null; } \
-       && ninja -C build-fuzz tests/fuzz/fuzz_spec tests/fuzz/fuzz_netdev tests/fuzz/fuzz_agent_channel tests/fuzz/fuzz_log_writer tests/fuzz/fuzz_kube_http tests/fuzz/fuzz_hub_capture tests/fuzz/fuzz_ecm_watch tests/fuzz/fuzz_guest_stats tests/fuzz/fuzz_ttrpc >/dev/null 2>"$LOG.build"; then
-        for f in spec netdev agent_channel log_writer kube_http hub_capture ecm_watch guest_stats ttrpc; do
+       && ninja -C build-fuzz tests/fuzz/fuzz_spec tests/fuzz/fuzz_netdev tests/fuzz/fuzz_agent_channel tests/fuzz/fuzz_log_writer tests/fuzz/fuzz_kube_http tests/fuzz/fuzz_hub_capture tests/fuzz/fuzz_ecm_watch tests/fuzz/fuzz_guest_stats tests/fuzz/fuzz_ttrpc tests/fuzz/fuzz_loguri >/dev/null 2>"$LOG.build"; then
+        for f in spec netdev agent_channel log_writer kube_http hub_capture ecm_watch guest_stats ttrpc loguri; do
             work=$(mktemp -d)
             out=$(build-fuzz/tests/fuzz/fuzz_$f -max_total_time="$FUZZ_SECONDS" -max_len=16384 -timeout=10 \
                   "$work" "tests/fuzz/corpus/$f" 2>&1); rc=$?
