@@ -1,7 +1,9 @@
-/* pool.c - the pool's host side (pool.h): its configuration, the claim a
- * sandbox's create makes, the filler, drain and status.  What a pooled
- * VM's monitor does is in pool_vm.c. */
+/* pool.c - the pool's host side (pool.h): the claim a sandbox's create
+ * makes, the filler, drain and status.  The configuration is read in
+ * pool_config.c, the pool's directory (stamp, counters, its VMs) in
+ * pool_dir.c; what a pooled VM's monitor does is in pool_vm.c. */
 #include "runv/pool.h"
+#include "runv/pool_internal.h"
 #include "eb_config.h"
 #include "runv/client.h"
 #include "runv/podnet.h"
@@ -29,241 +31,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_VMS (EB_POOL_MAX_CLASSES * EB_POOL_MAX_SIZE * 2)
-
-/* ------------------------------------------------------------ config --- */
-
-static int class_add(eb_pool_config_t *cfg, uint64_t mem, uint64_t cpus, uint64_t size, eb_error_t *err)
-{
-    long host = sysconf(_SC_NPROCESSORS_ONLN);
-
-    if (mem < 128 || mem > 65536 || cpus < 1 || cpus > (uint64_t) (host > 0 ? host : 1) || size > EB_POOL_MAX_SIZE)
-        return eb_error_set(err, EINVAL,
-                            "%s: class %llu MiB, %llu vCPUs, size %llu: memory must be 128-65536 MiB, vCPUs "
-                            "1-%ld (this host's), size 0-%d", cfg->source, (unsigned long long) mem,
-                            (unsigned long long) cpus, (unsigned long long) size, host, EB_POOL_MAX_SIZE);
-    for (size_t i = 0; i < cfg->n; i++)
-        if (cfg->c[i].mem_mib == mem && cfg->c[i].vcpus == cpus)
-            return eb_error_set(err, EINVAL, "%s: class %llu MiB, %llu vCPUs given twice", cfg->source,
-                                (unsigned long long) mem, (unsigned long long) cpus);
-    if (size == 0)
-        return 0;
-    if (cfg->n == EB_POOL_MAX_CLASSES)
-        return eb_error_set(err, E2BIG, "%s: more than %d classes", cfg->source, EB_POOL_MAX_CLASSES);
-    cfg->c[cfg->n++] = (eb_pool_class_t) { (unsigned) mem, (unsigned) cpus, (unsigned) size };
-    return 0;
-}
-
-/* "MEM:VCPUS:SIZE[,...]" */
-static int config_inline(eb_pool_config_t *cfg, const char *spec, eb_error_t *err)
-{
-    _cleanup_free_ char *copy = eb_xstrdup(spec);
-    char *save = NULL, *tok;
-
-    if (strcmp(spec, "0") == 0 || strcmp(spec, "off") == 0 || spec[0] == 0)
-        return 0;
-    for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        char *a = strtok(tok, ":"), *b = strtok(NULL, ":"), *c = strtok(NULL, ":");
-        uint64_t mem, cpus, size;
-        if (a == NULL || b == NULL || c == NULL || strtok(NULL, ":") || eb_parse_u64(a, &mem) < 0
-            || eb_parse_u64(b, &cpus) < 0 || eb_parse_u64(c, &size) < 0)
-            return eb_error_set(err, EINVAL, "%s: `%s` is not MEMORY_MIB:VCPUS:SIZE", cfg->source, tok);
-        if (class_add(cfg, mem, cpus, size, err) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-static int config_file(eb_pool_config_t *cfg, const char *path, eb_error_t *err)
-{
-    _cleanup_free_ char *text = NULL;
-    json_object *o, *classes;
-    size_t len, i;
-    int ret = -1;
-
-    if (eb_read_file(path, 65536, &text, &len, err) < 0) {
-        if (err->code != ENOENT)
-            return -1;
-        eb_error_clear(err);
-        return 0;
-    }
-    o = json_tokener_parse(text);
-    classes = o ? eb_msg_obj(o, "classes", json_type_array, false, err) : NULL;
-    if (classes == NULL) {
-        if (!eb_error_is_set(err))
-            eb_error_set(err, EINVAL, "%s: not JSON", path);
-        goto out;
-    }
-    for (i = 0; i < json_object_array_length(classes); i++) {
-        json_object *c = json_object_array_get_idx(classes, i);
-        int64_t mem, cpus, size;
-        if (!json_object_is_type(c, json_type_object)) {
-            eb_error_set(err, EINVAL, "%s: classes[%zu] is not an object", path, i);
-            goto out;
-        }
-        if (eb_msg_int(c, "memory_mib", 0, 1 << 20, false, &mem, err) < 0
-            || eb_msg_int(c, "vcpus", 0, 4096, false, &cpus, err) < 0
-            || eb_msg_int(c, "size", 0, 1 << 20, false, &size, err) < 0
-            || class_add(cfg, (uint64_t) mem, (uint64_t) cpus, (uint64_t) size, err) < 0)
-            goto out;
-    }
-    ret = 0;
-out:
-    if (ret < 0)
-        eb_error_wrap(err, "pool configuration");
-    json_object_put(o);
-    return ret;
-}
-
-int eb_pool_config(eb_pool_config_t *cfg, eb_error_t *err)
-{
-    const char *env = getenv("EDGEBOX_POOL"), *file = getenv("EDGEBOX_POOL_CONFIG");
-
-    memset(cfg, 0, sizeof(*cfg));
-    if (env) {
-        snprintf(cfg->source, sizeof(cfg->source), "EDGEBOX_POOL");
-        return config_inline(cfg, env, err);
-    }
-    snprintf(cfg->source, sizeof(cfg->source), "%s", file && file[0] ? file : EB_POOL_CONFIG);
-    return config_file(cfg, cfg->source, err);
-}
-
-static const eb_pool_class_t *class_of(const eb_pool_config_t *cfg, unsigned mem, unsigned cpus)
-{
-    for (size_t i = 0; i < cfg->n; i++)
-        if (cfg->c[i].mem_mib == mem && cfg->c[i].vcpus == cpus)
-            return &cfg->c[i];
-    return NULL;
-}
-
-/* ------------------------------------------------------------- stamp --- */
-
-static void stat_part(char *buf, size_t size, const char *name, const char *path)
-{
-    struct stat st;
-    size_t l = strlen(buf);
-
-    if (stat(path, &st) < 0)
-        memset(&st, 0, sizeof(st));
-    snprintf(buf + l, size - l, " %s=%llu:%llu:%lld.%09ld", name, (unsigned long long) st.st_ino,
-             (unsigned long long) st.st_size, (long long) st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-}
-
-/* What booted a pooled VM: this runtime's version, the host-monitor
- * protocol, the guest image.  A VM of another stamp is never claimed, and
- * a filler stops it (an upgrade drains the old runtime's pool).  Not the
- * binary: the OCI CLI, edgebox-pool.service (the CLI) and the containerd
- * shim are three binaries of one build and claim each other's VMs (with
- * the binary in it a shim stopped every VM `edgebox pool fill` booted and
- * claimed none).  A filler whose own binary was replaced defers to the
- * new one (replaced_runtime). */
-static void pool_stamp(char *buf, size_t size)
-{
-    eb_guest_image_t img = { 0 };
-    eb_error_t ign = { 0 };
-
-    snprintf(buf, size, "edgebox %s proto %d", EB_VERSION, EB_PROTO_VERSION);
-    if (eb_guest_image_find(&img, &ign) == 0) {
-        stat_part(buf, size, "kernel", img.kernel);
-        stat_part(buf, size, "initrd", img.initrd);
-        eb_guest_image_free(&img);
-    }
-}
-
-/* ---------------------------------------------------------- counters --- */
-
-void eb_pool_count(const char *root, const char *what)
-{
-    _cleanup_free_ char *dir = eb_strdup_printf("%s/" EB_POOL_DIR, root);
-    _cleanup_free_ char *path = eb_strdup_printf("%s/stats.json", dir), *text = NULL;
-    _cleanup_close_ int lock = -1;
-    eb_error_t ign = { 0 };
-    json_object *o = NULL, *v;
-    size_t len;
-    const char *s;
-
-    if (eb_mkdir_p(dir, 0700, &ign) < 0)
-        return;
-    lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (lock < 0 || flock(lock, LOCK_EX) < 0)
-        return;
-    if (eb_read_file(path, 4096, &text, &len, &ign) == 0)
-        o = json_tokener_parse(text);
-    if (!json_object_is_type(o, json_type_object)) {
-        json_object_put(o);
-        o = json_object_new_object();
-    }
-    json_object_object_add(o, what, json_object_new_int64(
-        (json_object_object_get_ex(o, what, &v) ? json_object_get_int64(v) : 0) + 1));
-    s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-    eb_write_file_atomic(dir, "stats.json", s, strlen(s), &ign);
-    json_object_put(o);
-}
-
-/* --------------------------------------------------------------- VMs --- */
-
-typedef struct {
-    char name[64];
-    unsigned mem_mib, vcpus;
-    bool alive, ready, stale;
-} pool_vm_t;
-
-/* The pool's VMs as their directories say (bounded: MAX_VMS). */
-static size_t list_vms(const char *pdir, pool_vm_t *v, size_t max)
-{
-    _cleanup_closedir_ DIR *d = opendir(pdir);
-    struct dirent *e;
-    char stamp[1024];
-    size_t n = 0;
-
-    pool_stamp(stamp, sizeof(stamp));
-    while (d && n < max && (e = readdir(d))) {
-        _cleanup_free_ char *dir = NULL, *pj = NULL, *rd = NULL, *text = NULL;
-        eb_error_t ign = { 0 };
-        json_object *o, *x;
-        size_t len;
-
-        if (e->d_name[0] != 'p' || e->d_type != DT_DIR || !eb_id_valid(e->d_name)
-            || strlen(e->d_name) >= sizeof(v->name))
-            continue;
-        dir = eb_strdup_printf("%s/%s", pdir, e->d_name);
-        pj = eb_strdup_printf("%s/pool.json", dir);
-        rd = eb_strdup_printf("%s/ready", dir);
-        memset(&v[n], 0, sizeof(v[n]));
-        snprintf(v[n].name, sizeof(v[n].name), "%s", e->d_name);
-        v[n].alive = eb_sandbox_read_pid(dir, "monitor") > 0;
-        v[n].ready = access(rd, F_OK) == 0;
-        v[n].stale = true;
-        if (eb_read_file(pj, 8192, &text, &len, &ign) == 0 && (o = json_tokener_parse(text))) {
-            if (json_object_object_get_ex(o, "memory_mib", &x))
-                v[n].mem_mib = (unsigned) json_object_get_int(x);
-            if (json_object_object_get_ex(o, "vcpus", &x))
-                v[n].vcpus = (unsigned) json_object_get_int(x);
-            v[n].stale = !json_object_object_get_ex(o, "stamp", &x) || strcmp(json_object_get_string(x), stamp) != 0;
-            json_object_put(o);
-        }
-        n++;
-    }
-    return n;
-}
-
-/* Stop a pooled VM: its monitor, then whatever it recorded. */
-static void stop_vm(const char *pdir, const char *name)
-{
-    _cleanup_free_ char *dir = eb_strdup_printf("%s/%s", pdir, name);
-    pid_t mon = eb_sandbox_read_pid(dir, "monitor");
-    int i;
-
-    if (mon > 0) {
-        kill(mon, SIGKILL);
-        for (i = 0; i < 300 && eb_pid_starttime(mon) != 0; i++) {
-            if (waitpid(mon, NULL, WNOHANG) == mon)
-                break;
-            usleep(10000);
-        }
-    }
-    eb_sandbox_teardown(dir);
-}
 
 /* ------------------------------------------------------------- claim --- */
 
@@ -317,7 +84,7 @@ static const char *cold_reason(const eb_pool_config_t *cfg, const eb_monitor_opt
     eb_error_t err = { 0 };
     size_t nics = 0;
 
-    if (class_of(cfg, mo->mem_mib, mo->vcpus) == NULL) {
+    if (eb_pool_class_of(cfg, mo->mem_mib, mo->vcpus) == NULL) {
         snprintf(buf, size, "no pool class of %u MiB, %u vCPUs", mo->mem_mib, mo->vcpus);
         return buf;
     }
@@ -342,7 +109,7 @@ int eb_pool_claim(const eb_monitor_opts_t *mo)
     eb_pool_config_t cfg;
     eb_error_t err = { 0 };
     _cleanup_free_ char *pdir = eb_strdup_printf("%s/" EB_POOL_DIR, mo->root);
-    static pool_vm_t vms[MAX_VMS];
+    static eb_pool_vm_t vms[EB_POOL_MAX_VMS];
     char why[256];
     const char *cold;
     size_t n, i;
@@ -361,7 +128,7 @@ int eb_pool_claim(const eb_monitor_opts_t *mo)
         eb_pool_count(mo->root, "cold");
         return 0;
     }
-    n = list_vms(pdir, vms, MAX_VMS);
+    n = eb_pool_list_vms(pdir, vms, EB_POOL_MAX_VMS);
     for (i = 0; i < n; i++) {
         _cleanup_free_ char *vmdir = eb_strdup_printf("%s/%s", pdir, vms[i].name);
         if (!vms[i].alive || !vms[i].ready || vms[i].stale || vms[i].mem_mib != mo->mem_mib
@@ -425,19 +192,19 @@ static int boot_one(const char *root, const char *pdir, const eb_pool_class_t *c
  * first class short of its size (NULL: none). */
 static void fill_round(const char *pdir, const eb_pool_config_t *cfg, const eb_pool_class_t **missing)
 {
-    static pool_vm_t vms[MAX_VMS];
+    static eb_pool_vm_t vms[EB_POOL_MAX_VMS];
     unsigned have[EB_POOL_MAX_CLASSES] = { 0 };
-    size_t n = list_vms(pdir, vms, MAX_VMS), i, k;
+    size_t n = eb_pool_list_vms(pdir, vms, EB_POOL_MAX_VMS), i, k;
 
     *missing = NULL;
     for (i = 0; i < n; i++) {
-        const eb_pool_class_t *c = class_of(cfg, vms[i].mem_mib, vms[i].vcpus);
+        const eb_pool_class_t *c = eb_pool_class_of(cfg, vms[i].mem_mib, vms[i].vcpus);
         k = c ? (size_t) (c - cfg->c) : 0;
         if (!vms[i].alive || vms[i].stale || c == NULL || have[k] >= c->size) {
             eb_info("pool: stopping VM %s (%s)", vms[i].name,
                     !vms[i].alive ? "its monitor is gone" : vms[i].stale ? "booted by another runtime or image"
                                                            : c == NULL ? "no such class" : "beyond the class's size");
-            stop_vm(pdir, vms[i].name);
+            eb_pool_stop_vm(pdir, vms[i].name);
             continue;
         }
         have[k]++;
@@ -495,7 +262,7 @@ static int pool_fill(const char *root, ino_t expect, eb_error_t *err)
         return eb_error_set(err, errno, "lock %s", lockp);
     if (expect && pool_ino(pdir) != expect)
         return 0;
-    pool_stamp(stamp, sizeof(stamp));
+    eb_pool_stamp(stamp, sizeof(stamp));
     /* Booting a VM is seconds of CPU under TCG: the pod being started, or
      * any other work on a 2-core node, goes first.  A claim gives the VM
      * the normal priority back. */
@@ -555,7 +322,7 @@ int eb_pool_drain(const char *root, eb_error_t *err)
     _cleanup_free_ char *pdir = eb_strdup_printf("%s/" EB_POOL_DIR, root);
     _cleanup_free_ char *lockp = eb_strdup_printf("%s/fill.lock", pdir);
     static const char *const files[] = { "fill.lock", "stats.json", "pool.log" };
-    static pool_vm_t vms[MAX_VMS];
+    static eb_pool_vm_t vms[EB_POOL_MAX_VMS];
     _cleanup_close_ int lock = open(lockp, O_RDWR | O_CLOEXEC);
     size_t n, i;
 
@@ -565,9 +332,9 @@ int eb_pool_drain(const char *root, eb_error_t *err)
      * to fill into: the directory is gone. */
     if (lock >= 0 && flock(lock, LOCK_EX) < 0)
         return eb_error_set(err, errno, "lock %s", lockp);
-    n = list_vms(pdir, vms, MAX_VMS);
+    n = eb_pool_list_vms(pdir, vms, EB_POOL_MAX_VMS);
     for (i = 0; i < n; i++)
-        stop_vm(pdir, vms[i].name);
+        eb_pool_stop_vm(pdir, vms[i].name);
     for (i = 0; i < EB_ARRAY_SIZE(files); i++) {
         _cleanup_free_ char *p = eb_strdup_printf("%s/%s", pdir, files[i]);
         unlink(p);
@@ -581,7 +348,7 @@ json_object *eb_pool_status(const char *root, eb_error_t *err)
 {
     _cleanup_free_ char *pdir = eb_strdup_printf("%s/" EB_POOL_DIR, root);
     _cleanup_free_ char *sp = eb_strdup_printf("%s/stats.json", pdir), *text = NULL;
-    static pool_vm_t vms[MAX_VMS];
+    static eb_pool_vm_t vms[EB_POOL_MAX_VMS];
     json_object *o = json_object_new_object(), *classes = json_object_new_array(), *counters = NULL;
     eb_pool_config_t cfg;
     eb_error_t ign = { 0 };
@@ -593,7 +360,7 @@ json_object *eb_pool_status(const char *root, eb_error_t *err)
         json_object_put(classes);
         return NULL;
     }
-    n = list_vms(pdir, vms, MAX_VMS);
+    n = eb_pool_list_vms(pdir, vms, EB_POOL_MAX_VMS);
     json_object_object_add(o, "config", json_object_new_string(cfg.source));
     for (k = 0; k < cfg.n; k++) {
         json_object *c = json_object_new_object();
