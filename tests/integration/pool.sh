@@ -49,12 +49,7 @@ check_match "an unclaimed VM refuses every request but the claim" 'pooled VM, no
 
 # ---- a pod in a claimed VM, on the reference CNI bridge ----
 ip netns add $H; ip netns add $P; ip -n $H link set lo up
-cat > "$EB_TMP/cni.json" <<JSON
-{"cniVersion": "0.4.0", "name": "ebp", "type": "bridge", "bridge": "ebpbr0", "isGateway": true, "ipMasq": false,
- "ipam": {"type": "host-local", "subnet": "10.99.8.0/24", "dataDir": "$EB_TMP/ipam", "routes": [{"dst": "0.0.0.0/0"}]}}
-JSON
-res=$(ip netns exec $H env CNI_COMMAND=ADD CNI_CONTAINERID=ebp$$ CNI_NETNS=/run/netns/$P CNI_IFNAME=eth0 \
-      CNI_PATH=/usr/lib/cni /usr/lib/cni/bridge < "$EB_TMP/cni.json")
+res=$(cni_bridge ADD ebp 10.99.8.0/24)
 ip=$(echo "$res" | jq -r '.ips[0].address' | cut -d/ -f1)
 make_bundle "$EB_TMP/a" sh -c 'echo started-in-a; while :; do echo pong-from-a | nc -l -p 8080; done'
 pod "$EB_TMP/a" poda

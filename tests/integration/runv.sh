@@ -222,13 +222,7 @@ if [ -x /usr/lib/cni/bridge ] && command -v tc >/dev/null; then
     # an interrupted run must not leave the namespaces behind either
     trap 'ip netns del $P 2>/dev/null; ip netns del $H 2>/dev/null; cleanup_all' EXIT
     ip -n $H link set lo up
-    cat > "$EB_TMP/cni.json" <<JSON
-{"cniVersion": "0.4.0", "name": "ebv", "type": "bridge", "bridge": "ebvbr0", "isGateway": true, "ipMasq": false,
- "ipam": {"type": "host-local", "subnet": "10.99.7.0/24", "dataDir": "$EB_TMP/ipam",
-          "routes": [{"dst": "0.0.0.0/0"}]}}
-JSON
-    cni() { ip netns exec $H env CNI_COMMAND=$1 CNI_CONTAINERID=ebv$$ CNI_NETNS=/run/netns/$P CNI_IFNAME=eth0 \
-                CNI_PATH=/usr/lib/cni /usr/lib/cni/bridge < "$EB_TMP/cni.json"; }
+    cni() { cni_bridge "$1" ebv 10.99.7.0/24; }
     res=$(cni ADD); ip=$(echo "$res" | jq -r '.ips[0].address' | cut -d/ -f1)
     check_match "CNI bridge gave the pod an address" '^10\.99\.7\.' "$ip"
     make_bundle "$EB_TMP/net" sh -c 'while :; do echo pong-from-the-guest | nc -l -p 8080; done'

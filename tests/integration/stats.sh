@@ -69,12 +69,7 @@ for _ in $(seq 100); do eb exec w-runc cat /dev/shm/done >/dev/null 2>&1 && brea
 
 # ---- a runv pod on a CNI bridge network ----
 ip netns add $H; ip netns add $P; ip -n $H link set lo up
-cat > "$EB_TMP/cni.json" <<JSON
-{"cniVersion": "0.4.0", "name": "ebs", "type": "bridge", "bridge": "ebsbr0", "isGateway": true, "ipMasq": false,
- "ipam": {"type": "host-local", "subnet": "10.98.7.0/24", "dataDir": "$EB_TMP/ipam", "routes": [{"dst": "0.0.0.0/0"}]}}
-JSON
-res=$(ip netns exec $H env CNI_COMMAND=ADD CNI_CONTAINERID=ebs$$ CNI_NETNS=/run/netns/$P CNI_IFNAME=eth0 \
-      CNI_PATH=/usr/lib/cni /usr/lib/cni/bridge < "$EB_TMP/cni.json")
+res=$(cni_bridge ADD ebs 10.98.7.0/24)
 vip=$(echo "$res" | jq -r '.ips[0].address' | cut -d/ -f1)
 make_bundle "$EB_TMP/v" sh -c 'sleep 100000 | nc -l -p 8080 > /dev/null'
 jq_edit "$EB_TMP/v" "(.linux.namespaces[] | select(.type == \"network\")) .path = \"/run/netns/$P\""
@@ -182,7 +177,6 @@ check "events --stats: same collector (runv guest eth0)" within \
 
 eb delete -f w-runc; eb delete -f sbx-runc
 "$EDGEBOX" --root "$EB_ROOT" delete -f sbx-runv
-ip netns exec $H env CNI_COMMAND=DEL CNI_CONTAINERID=ebs$$ CNI_NETNS=/run/netns/$P CNI_IFNAME=eth0 \
-    CNI_PATH=/usr/lib/cni /usr/lib/cni/bridge < "$EB_TMP/cni.json" >/dev/null 2>&1
+cni_bridge DEL ebs 10.98.7.0/24 >/dev/null 2>&1
 for i in $(seq 1 50); do [ "$(summary | jq '.pods | length')" = 0 ] && break; sleep 0.2; done
 check_eq "deleted containers leave the summary" "0" "$(summary | jq '.pods | length')"

@@ -81,6 +81,18 @@ vm_count() {
     echo $c
 }
 
+# cni_bridge CMD NAME SUBNET: Debian's reference CNI bridge plugin, run in
+# the host-side namespace $H for the pod namespace $P (interface eth0),
+# bridge NAMEbr0 as the gateway, host-local addresses from SUBNET; the
+# plugin's JSON result on stdout.
+cni_bridge() {
+    printf '{"cniVersion": "0.4.0", "name": "%s", "type": "bridge", "bridge": "%sbr0", "isGateway": true,
+ "ipMasq": false, "ipam": {"type": "host-local", "subnet": "%s", "dataDir": "%s/ipam-%s",
+ "routes": [{"dst": "0.0.0.0/0"}]}}' "$2" "$2" "$3" "$EB_TMP" "$2" |
+        ip netns exec "$H" env CNI_COMMAND="$1" CNI_CONTAINERID="$2$$" CNI_NETNS="/run/netns/$P" CNI_IFNAME=eth0 \
+            CNI_PATH=/usr/lib/cni /usr/lib/cni/bridge
+}
+
 # plan N: the number of checks this script prints on every host (a skip
 # counts).  The runner fails a script that prints fewer or more, exits
 # non-zero or times out: a script that dies early is never green.
