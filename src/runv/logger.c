@@ -71,15 +71,19 @@
  * the container (eb_logger_prepare), not of the writer's: a pooled VM's
  * monitor, and so its writer, was started by a filler with the
  * environment of whoever filled the pool. */
+/* The bounds, for the environment's values and the record's alike. */
+static bool size_ok(uint64_t n) { return n >= 4096; }
+static bool files_ok(uint64_t n) { return n >= 2 && n <= 100; }
+
 static void rotation_limits(uint64_t *size, unsigned *files)
 {
     const char *v;
     uint64_t n;
 
     *size = MAX_SIZE_DEFAULT, *files = MAX_FILES_DEFAULT;
-    if ((v = getenv("EDGEBOX_POD_LOG_MAX_SIZE")) && eb_parse_u64(v, &n) == 0 && n >= 4096)
+    if ((v = getenv("EDGEBOX_POD_LOG_MAX_SIZE")) && eb_parse_u64(v, &n) == 0 && size_ok(n))
         *size = n;
-    if ((v = getenv("EDGEBOX_POD_LOG_MAX_FILES")) && eb_parse_u64(v, &n) == 0 && n >= 2 && n <= 100)
+    if ((v = getenv("EDGEBOX_POD_LOG_MAX_FILES")) && eb_parse_u64(v, &n) == 0 && files_ok(n))
         *files = (unsigned) n;
 }
 
@@ -438,10 +442,10 @@ static container_t *container_load(logger_t *l, const char *id)
      * container created by an older runtime) gets the defaults. */
     c->max_size = MAX_SIZE_DEFAULT, c->max_files = MAX_FILES_DEFAULT;
     if (json_object_object_get_ex(o, "max_size", &v) && json_object_is_type(v, json_type_int)
-        && json_object_get_int64(v) >= 4096)
+        && json_object_get_int64(v) > 0 && size_ok((uint64_t) json_object_get_int64(v)))
         c->max_size = (uint64_t) json_object_get_int64(v);
     if (json_object_object_get_ex(o, "max_files", &v) && json_object_is_type(v, json_type_int)
-        && json_object_get_int64(v) >= 2 && json_object_get_int64(v) <= 100)
+        && json_object_get_int64(v) > 0 && files_ok((uint64_t) json_object_get_int64(v)))
         c->max_files = (unsigned) json_object_get_int64(v);
     json_object_put(o);
     free(text);
