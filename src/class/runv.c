@@ -116,8 +116,10 @@ static json_object *runv_pool(const char *root, const char *verb, eb_error_t *er
         ret = eb_pool_fill(root, err);
     else if (strcmp(verb, "drain") == 0)
         ret = eb_pool_drain(root, err);
+    else if (strcmp(verb, "serve") == 0)
+        ret = eb_pool_serve(root, err);
     else if (strcmp(verb, "status") != 0)
-        ret = eb_error_set(err, EINVAL, "unknown pool command `%s` (fill, drain, status)", verb);
+        ret = eb_error_set(err, EINVAL, "unknown pool command `%s` (fill, serve, drain, status)", verb);
     return ret < 0 ? NULL : eb_pool_status(root, err);
 }
 

@@ -190,7 +190,16 @@ static void check_pool(const char *root, eb_check_fn line, void *ctx)
                                      (long long) json_object_get_int64(val));
     }
     if (json_object_object_get_ex(st, "stale", &v) && json_object_get_int(v) && len < sizeof(detail))
-        snprintf(detail + len, sizeof(detail) - len, ", %d stale (a fill stops them)", json_object_get_int(v));
+        len += (size_t) snprintf(detail + len, sizeof(detail) - len, ", %d stale (a fill stops them)",
+                                 json_object_get_int(v));
+    /* Without a keeper a claim's refill runs under the claiming create's
+     * parent: a shim's or conmon's subreaper adopts it (docs/pool.md). */
+    if (json_object_array_length(classes) > 0 && len < sizeof(detail)) {
+        if (json_object_object_get_ex(st, "keeper", &v) && v != NULL)
+            snprintf(detail + len, sizeof(detail) - len, "; refilled by its keeper (pid %d)", json_object_get_int(v));
+        else
+            snprintf(detail + len, sizeof(detail) - len, "; no keeper (`edgebox pool serve`): claims refill it");
+    }
     line(ctx, true, false, "pool of pre-booted sandboxes", detail);
     json_object_put(st);
 }

@@ -1,6 +1,6 @@
-/* cmd_pool.c - `edgebox pool fill|drain|status`: the pre-booted sandboxes
- * of every class that has them (docs/pool.md); prints each pool's status
- * as JSON after the command. */
+/* cmd_pool.c - `edgebox pool fill|serve|drain|status`: the pre-booted
+ * sandboxes of every class that has them (docs/pool.md); prints each
+ * pool's status as JSON after the command (serve: once it stops). */
 #include "cli/cli.h"
 #include "class/class.h"
 
@@ -17,14 +17,15 @@ int eb_cmd_pool(eb_global_t *g, int argc, char **argv, eb_error_t *err)
     int pos, ret = 0;
 
     if (eb_cli_parse(argc, argv, opts, &pos, err) < 0
-        || eb_cli_need_args("pool", argc - pos, 1, 1, "fill|drain|status", err) < 0) {
+        || eb_cli_need_args("pool", argc - pos, 1, 1, "fill|serve|drain|status", err) < 0) {
         json_object_put(all);
         return -1;
     }
     verb = argv[pos];
-    if (strcmp(verb, "fill") != 0 && strcmp(verb, "drain") != 0 && strcmp(verb, "status") != 0) {
+    if (strcmp(verb, "fill") != 0 && strcmp(verb, "serve") != 0 && strcmp(verb, "drain") != 0
+        && strcmp(verb, "status") != 0) {
         json_object_put(all);
-        return eb_error_set(err, EINVAL, "unknown pool command `%s` (fill, drain, status)", verb);
+        return eb_error_set(err, EINVAL, "unknown pool command `%s` (fill, serve, drain, status)", verb);
     }
     for (size_t i = 0; eb_classes[i] && ret == 0; i++) {
         json_object *st;

@@ -217,7 +217,7 @@ static void fill_round(const char *pdir, const eb_pool_config_t *cfg, const eb_p
 /* A filler forked by a monitor runs the code of the runtime that booted
  * it: once an upgrade replaced that binary, its stamp is the old one and
  * it would stop the new runtime's VMs to boot old ones. */
-static bool replaced_runtime(void)
+bool eb_pool_replaced_runtime(void)
 {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -237,9 +237,7 @@ static ino_t pool_ino(const char *pdir)
     return stat(pdir, &st) == 0 ? st.st_ino : 0;
 }
 
-/* EXPECT: the pool directory's inode when the refill was asked for (0: a
- * fill by hand, or a pool to make); a drain since then leaves it drained. */
-static int pool_fill(const char *root, ino_t expect, eb_error_t *err)
+int eb_pool_fill_if(const char *root, ino_t expect, eb_error_t *err)
 {
     _cleanup_free_ char *pdir = eb_strdup_printf("%s/" EB_POOL_DIR, root);
     _cleanup_free_ char *lockp = eb_strdup_printf("%s/fill.lock", pdir);
@@ -248,7 +246,7 @@ static int pool_fill(const char *root, ino_t expect, eb_error_t *err)
     eb_pool_config_t cfg;
     char stamp[1024];
 
-    if (replaced_runtime()) {
+    if (eb_pool_replaced_runtime()) {
         eb_info("pool: this runtime's binary was replaced; the new one fills the pool");
         return 0;
     }
@@ -281,19 +279,24 @@ static int pool_fill(const char *root, ino_t expect, eb_error_t *err)
 
 int eb_pool_fill(const char *root, eb_error_t *err)
 {
-    return pool_fill(root, 0, err);
+    return eb_pool_fill_if(root, 0, err);
 }
 
 void eb_pool_refill_async(const char *root, unsigned delay_ms)
 {
     _cleanup_free_ char *pdir = eb_strdup_printf("%s/" EB_POOL_DIR, root);
     ino_t expect = pool_ino(pdir);
-    pid_t pid = fork();
+    eb_error_t err = { 0 };
+    pid_t pid;
 
+    /* The keeper's tree, not ours: ours may be a shim's (pool_keeper.c). */
+    if (eb_pool_keeper_ask(root, delay_ms, (uint64_t) expect, &err) == 0)
+        return;
+    create_note(EB_LOG_DEBUG, "pool: %s (no `edgebox pool serve`): the refill starts here", err.msg);
+    pid = fork();
     if (pid < 0)
         return;
     if (pid == 0) {
-        eb_error_t err = { 0 };
         int null = open("/dev/null", O_RDWR | O_CLOEXEC), keep = eb_log_fd();
         /* Detached: the caller (a create, a monitor) does not wait for the
          * boot, nor hold the caller's pipes open meanwhile. */
@@ -308,7 +311,8 @@ void eb_pool_refill_async(const char *root, unsigned delay_ms)
         signal(SIGPIPE, SIG_IGN);
         if (delay_ms)
             usleep(delay_ms * 1000);
-        if (pool_fill(root, expect, &err) < 0)
+        eb_error_clear(&err);
+        if (eb_pool_fill_if(root, expect, &err) < 0)
             eb_warn("%s", err.msg);
         _exit(0);
     }
@@ -326,6 +330,7 @@ int eb_pool_drain(const char *root, eb_error_t *err)
     _cleanup_close_ int lock = open(lockp, O_RDWR | O_CLOEXEC);
     size_t n, i;
 
+    eb_pool_keeper_tidy(root);
     if (lock < 0 && errno == ENOENT && access(pdir, F_OK) < 0)
         return 0;
     /* A filler booting now finishes its boot first, then finds nothing
@@ -362,6 +367,10 @@ json_object *eb_pool_status(const char *root, eb_error_t *err)
     }
     n = eb_pool_list_vms(pdir, vms, EB_POOL_MAX_VMS);
     json_object_object_add(o, "config", json_object_new_string(cfg.source));
+    {
+        pid_t k = eb_pool_keeper_pid(root);
+        json_object_object_add(o, "keeper", k > 0 ? json_object_new_int((int) k) : NULL);
+    }
     for (k = 0; k < cfg.n; k++) {
         json_object *c = json_object_new_object();
         int ready = 0, booting = 0;

@@ -7,14 +7,18 @@
  * its directory to the sandbox's (<root>/.runv/<sid>) and has its monitor
  * make the host side the sandbox's (network, cgroup, log) and the agent
  * the guest side (hostname, interfaces, routes, clock, entropy).  The
- * claiming create starts a filler in the background that boots the
- * replacement; `edgebox pool fill|drain|status` do the same by hand. */
+ * claiming create has the replacement booted in the background, by the
+ * root's keeper (`edgebox pool serve`) or by a filler of its own;
+ * `edgebox pool fill|drain|status` do the same by hand, `serve` is the
+ * keeper. */
 #ifndef EB_RUNV_POOL_H
 #define EB_RUNV_POOL_H
 
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "common/error.h"
 #include "runv/monitor.h"
@@ -55,13 +59,24 @@ int eb_pool_claim(const eb_monitor_opts_t *mo);
  * at a time), stopping those of another runtime or image, or of a class
  * no longer configured.  A boot that fails ends the round (counted). */
 int eb_pool_fill(const char *root, eb_error_t *err);
-/* The same in a process of its own, detached, after DELAY_MS, unless the
+/* The same, by the keeper when one serves ROOT (eb_pool_serve), else in a
+ * process of its own, detached (then re-parented to the caller's
+ * subreaper: a shim's, conmon's), after DELAY_MS, unless the
  * pool was drained meanwhile (a pool that did not exist is made: a cold
  * create's refill after a drain fills it again).  A claiming create waits
  * EB_POOL_REFILL_DELAY_MS: the pod's own start goes first (a boot beside
  * it, even at nice 19, slowed a warm `run /bin/true` by a fifth here:
  * bench/RESULTS.md). */
 void eb_pool_refill_async(const char *root, unsigned delay_ms);
+/* The keeper, `edgebox pool serve`: fills ROOT's pool, then refills it
+ * whenever a claim (or a pooled VM that died) asks, in its own process
+ * tree, until SIGTERM/SIGINT/SIGHUP (pool_keeper.c).  One per root. */
+int eb_pool_serve(const char *root, eb_error_t *err);
+/* The running keeper's pid, 0 when none serves ROOT. */
+pid_t eb_pool_keeper_pid(const char *root);
+/* A refill request as the keeper reads it ("refill DELAY_MS INODE"),
+ * bounded; -1 with what was wrong. */
+int eb_pool_keeper_parse(const char *buf, size_t len, unsigned *delay_ms, uint64_t *ino, eb_error_t *err);
 /* Stop and remove every pooled VM and the pool's directory. */
 int eb_pool_drain(const char *root, eb_error_t *err);
 /* {"config", "classes": [{memory_mib, vcpus, size, ready, booting}],

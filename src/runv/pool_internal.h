@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "runv/pool.h"
 
@@ -25,5 +27,18 @@ void eb_pool_stamp(char *buf, size_t size);
 size_t eb_pool_list_vms(const char *pdir, eb_pool_vm_t *v, size_t max);
 /* Stop the pooled VM NAME: its monitor, then whatever it recorded. */
 void eb_pool_stop_vm(const char *pdir, const char *name);
+/* eb_pool_fill, unless EXPECT (the pool directory's inode when the refill
+ * was asked for; 0: a fill by hand, or a pool to make) no longer names
+ * it: a drain since then leaves the pool drained. */
+int eb_pool_fill_if(const char *root, ino_t expect, eb_error_t *err);
+/* This process's binary was replaced on disk (an upgrade): the new one
+ * fills, with its own stamp. */
+bool eb_pool_replaced_runtime(void);
+
+/* The keeper (pool_keeper.c): ask it to refill ROOT's pool in DELAY_MS
+ * (-1 with the reason when no keeper listens: the caller refills). */
+int eb_pool_keeper_ask(const char *root, unsigned delay_ms, uint64_t ino, eb_error_t *err);
+/* At a drain: the keeper's directory removed unless a keeper runs. */
+void eb_pool_keeper_tidy(const char *root);
 
 #endif

@@ -48,14 +48,14 @@ check_match "ctr task resume" 't2 +[0-9]+ +RUNNING' "$(ctr task ls)"
 check_match "ctr task ps (edgebox ps --format json)" '^[0-9]+' "$(ctr task ps t2 | tail -n +2)"
 check_match "ctr task metrics (edgebox events --stats)" 'memory' "$(ctr task metrics t2 2>&1)"
 ctr task kill t2
-for i in $(seq 50); do ctr task ls | grep -q 't2.*STOPPED' && break; sleep 0.1; done
+task_stopped t2
 check_match "ctr task kill: SIGTERM stops it" 't2 +[0-9]+ +STOPPED' "$(ctr task ls)"
 code=$(ctr task delete t2 2>&1 | tail -1)
 check_match "ctr task delete reports the exit status 9" 'exit code 9' "$code"
 ctr container delete t2
 cr -d t3 sleep 100
 ctr task kill -s SIGKILL t3
-for i in $(seq 50); do ctr task ls | grep -q 't3.*STOPPED' && break; sleep 0.1; done
+task_stopped t3
 check_match "ctr task kill -s SIGKILL" 't3 +[0-9]+ +STOPPED' "$(ctr task ls)"
 ctr task delete t3 >/dev/null 2>&1; ctr container delete t3
 

@@ -4,7 +4,7 @@
 # boot id, clock, entropy, cgroup, uid), is never handed out twice or after
 # it died, is replaced, and a drain leaves nothing.
 . "$(dirname "$0")/../lib/harness.sh"
-plan 37
+plan 43
 
 export EDGEBOX_POOL=320:1:2
 ebv() { "$EDGEBOX" --root "$EB_ROOT" --class runv --log "$EB_TMP/runv.log" "$@"; }
@@ -32,7 +32,7 @@ pool_leftovers() {
 }
 H=ebph$$ P=ebpp$$ N2=ebpn$$
 trap 'for i in $(ls "$EB_ROOT" 2>/dev/null); do ebv delete -f "$i" >/dev/null 2>&1; done
-      "$EDGEBOX" --root "$EB_ROOT" pool drain >/dev/null 2>&1
+      kill $kp 2>/dev/null; "$EDGEBOX" --root "$EB_ROOT" pool drain >/dev/null 2>&1
       ip netns del $P 2>/dev/null; ip netns del $H 2>/dev/null; ip netns del $N2 2>/dev/null; rm -rf "$EB_TMP"' EXIT
 
 out=$(EDGEBOX_POOL= "$EDGEBOX" --root "$EB_ROOT" check 2>&1)
@@ -154,8 +154,41 @@ jq '.stamp = "edgebox 0.0.1 older"' "$EB_ROOT/.runv-pool/$old/pool.json" > "$EB_
 check_match "upgrade: a fill stops a VM another runtime booted" "pool: stopping VM $old \(booted by another runtime or image\)" \
     "$(cat "$EB_TMP/fill.log") $(ls -d "$EB_ROOT/.runv-pool/$old" 2>/dev/null)"
 
+# ---- the keeper: refills outside the claiming create's process tree ----
+# (a create under a shim or conmon runs below a subreaper, which adopts
+# what the create leaves: eb-subreaper takes the shim's place and lists it)
+# (the runtime's stdio to a file: the container inherits it, and keeps a
+# pipe open for as long as it runs)
+under_subreaper() {
+    "$EB_BUILD/tests/tools/eb-subreaper" 6 sh -c 'exec "$@" >>"$0" 2>&1 </dev/null' "$EB_TMP/subreaper.out" \
+        "$EDGEBOX" --root "$EB_ROOT" --class runv --log "$EB_TMP/runv.log" "$@"
+}
+adopted() { grep -E 'edgebox-(pool-filler|monitor) ' | awk '{print $2, $3}' | paste -sd' '; }
+"$EDGEBOX" --root "$EB_ROOT" pool serve >> "$EB_TMP/keeper.log" 2>&1 &
+kp=$!
+wait_ready 2
+check_eq "keeper: pool serve keeps the pool full; status and check name it" "$kp refilled by its keeper (pid $kp)" \
+    "$("$EDGEBOX" --root "$EB_ROOT" pool status | jq -r .runv.keeper) $("$EDGEBOX" --root "$EB_ROOT" check 2>&1 | grep -o 'refilled by its keeper (pid [0-9]*)')"
+out=$("$EDGEBOX" --root "$EB_ROOT" pool serve 2>&1 </dev/null); rc=$?
+check_match "keeper: a second keeper of the root is refused, naming the first" "^1 .*a pool keeper \(pid $kp\) already serves" "$rc $out"
+make_bundle "$EB_TMP/k" sleep 1000
+cp -a "$EB_TMP/k" "$EB_TMP/k2"
+pod "$EB_TMP/k" podk; pod "$EB_TMP/k2" podk2
+out=$(under_subreaper run -d --bundle "$EB_TMP/k" podk)
+check_eq "keeper: a claim under a subreaper (a shim's place) leaves it no filler and no pooled VM's monitor" \
+    "p320x1-|" "$(claimed_vm podk | cut -c1-7)|$(echo "$out" | adopted)"
+check "keeper: ... and the keeper refilled the pool (2 ready)" wait_ready 2
+kill $kp; wait $kp
+check_eq "keeper: SIGTERM stops it: its socket and pid file go, the pool stays" "lock|null|2" \
+    "$(ls "$EB_ROOT/.runv-pool-keeper" | paste -sd' ')|$("$EDGEBOX" --root "$EB_ROOT" pool status | jq -r .runv.keeper)|$(pool_vms | grep -c .)"
+# without a keeper the claim refills by itself: what the keeper is for
+out=$(under_subreaper run -d --bundle "$EB_TMP/k2" podk2)
+check_match "no keeper: the claim's refill is the subreaper's (its filler, or the VM it boots)" \
+    "^p320x1-[^ ]+ \|.*edgebox-(pool-filler $EB_ROOT|monitor p320x1-)" "$(claimed_vm podk2) |$(echo "$out" | adopted)"
+wait_ready 2
+
 # ---- deleting claimed pods, draining the pool: nothing left ----
-for p in poda podb podb2 podc podd; do ebv delete -f $p; done
+for p in poda podb podb2 podc podd podk podk2; do ebv delete -f $p; done
 check_eq "delete of a claimed pod: no sandbox directory, QEMU, tap or redirect" "" \
     "$(ls -d "$EB_ROOT"/.runv/pod* 2>/dev/null; pgrep -f "qemu-system.*-name edgebox-($vma|$vmb|$vmb2)( |\$)"; ip -n $P -o link | grep -o ebtap; tc -n $P qdisc show dev eth0 | grep ingress)"
 left=$(pool_vms)

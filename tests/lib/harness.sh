@@ -28,11 +28,22 @@ if [ -n "${EB_POOL:-}" ]; then
         /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$EB_POOL" > "$EB_TMP/containers.conf"
     export CONTAINERS_CONF=$EB_TMP/containers.conf
 fi
-EB_POOL_ROOTS=()
+EB_POOL_ROOTS=() EB_POOL_KEEPERS=()
+# pool_fill ROOT: the root's keeper (`edgebox pool serve`, as
+# deploy/edgebox-pool.service runs it) started and the pool filled; its
+# claims' refills run in the keeper's tree, not under a shim or conmon.
 pool_fill() {
     [ -n "${EB_POOL:-}" ] || return 0
     pool_root "$1"
-    "$EB_BUILD/src/cli/edgebox" --root "$1" pool fill >/dev/null
+    local i
+    "$EB_BUILD/src/cli/edgebox" --root "$1" pool serve >> "$EB_TMP/keeper.log" 2>&1 &
+    EB_POOL_KEEPERS+=($!)
+    for i in $(seq 600); do
+        "$EB_BUILD/src/cli/edgebox" --root "$1" pool status 2>/dev/null \
+            | jq -e '.runv.keeper != null and ([.runv.classes[] | .ready >= .size] | all)' >/dev/null && return 0
+        sleep 0.5
+    done
+    echo "# pool_fill $1: the pool was not filled in 300 s" >&2
 }
 # pool_root ROOT: a root the test's runtimes use (a cold boot there starts
 # a refill of its pool): cleanup_all counts its claims and drains it.
@@ -44,6 +55,9 @@ pool_report() {
     [ -n "${EB_POOL:-}" ] && [ -z "${EB_POOL_REPORTED:-}" ] || return 0
     EB_POOL_REPORTED=1
     local r n claimed=0 cold=0 seen=" "
+    # the keepers first: no refill asked for after the drain (a filler
+    # already running holds the pool's lock: the drain waits for its boot)
+    for r in "${EB_POOL_KEEPERS[@]}"; do kill "$r" 2>/dev/null; wait "$r" 2>/dev/null; done
     for r in "${EB_POOL_ROOTS[@]}" "$EB_ROOT"; do
         case $seen in *" $r "*) continue ;; esac
         seen="$seen$r "
@@ -149,6 +163,18 @@ wait_status() { # wait_status ID STATUS [tries]
     local i
     for i in $(seq 1 "${3:-50}"); do
         [ "$(eb state "$1" 2>/dev/null | jq -r .status)" = "$2" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# task_stopped ID [tries]: wait for containerd to report task ID STOPPED,
+# through the calling script's ctr(); the id is matched as a whole column
+# (a prefix match let "vp" pass on "vp-app STOPPED" without waiting)
+task_stopped() {
+    local i
+    for i in $(seq 1 "${2:-50}"); do
+        [ "$(ctr task ls 2>/dev/null | awk -v id="$1" '$1 == id {print $3}')" = STOPPED ] && return 0
         sleep 0.1
     done
     return 1

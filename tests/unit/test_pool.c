@@ -4,6 +4,7 @@
 #include "unit.h"
 #include "runv/pool.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -63,5 +64,30 @@ int main(void)
     setenv("EDGEBOX_POOL_CONFIG", "/nonexistent/pool.json", 1);
     eb_error_clear(&err);
     CHECK(eb_pool_config(&cfg, &err) == 0 && cfg.n == 0, "no file: no pool");
+
+    /* the keeper's requests (pool_keeper.c): what a claim sends, bounded */
+    {
+        static const char *const bad[] = {
+            "", "refill", "refill ", "refill 1000", "refill 1000 ", "refill -1 5", "refill 1000 -5",
+            "refill 60001 5", "refill 1000 18446744073709551616", "refill 1000 5 6", "refill 1000 5\n\n",
+            "refill  1000 5", "refill 1000  5", "refill 0x10 5", "fill 1000 5",
+            "refill 1000 5 and much more text than a request may have, over sixty-four bytes",
+        };
+        unsigned d = 7;
+        uint64_t ino = 7;
+        CHECK(eb_pool_keeper_parse("refill 1000 1234\n", 17, &d, &ino, &err) == 0 && d == 1000 && ino == 1234,
+              "keeper: a claim's request: its delay and the pool's inode");
+        CHECK(eb_pool_keeper_parse("refill 0 18446744073709551615", 29, &d, &ino, &err) == 0 && d == 0
+                  && ino == UINT64_MAX,
+              "keeper: no delay, the largest inode");
+        CHECK(eb_pool_keeper_parse("refill 1 2\0x", 12, &d, &ino, &err) < 0 && strstr(err.msg, "NUL"),
+              "keeper: a NUL inside is refused");
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            eb_error_clear(&err);
+            d = 7, ino = 7;
+            CHECK(eb_pool_keeper_parse(bad[i], strlen(bad[i]), &d, &ino, &err) < 0 && err.msg[0] && d == 7 && ino == 7,
+                  "keeper: `%s` is refused, nothing set: %s", bad[i], err.msg);
+        }
+    }
     return unit_failed;
 }
