@@ -80,6 +80,20 @@ static char *seccomp_key(const eb_spec_t *spec)
     return eb_xstrdup(json_object_to_json_string_ext(sc, JSON_C_TO_STRING_PLAIN));
 }
 
+int eb_container_seccomp_export(const eb_spec_t *spec, const char *root, const char *key, char **name, char **data,
+                                size_t *len, eb_error_t *err)
+{
+    _cleanup_free_ char *own = seccomp_key(spec), *dir = eb_strdup_printf("%s/.seccomp-cache", root);
+
+    *name = *data = NULL, *len = 0;
+    /* Only for the very profile the other side will look up. */
+    if (own == NULL || key == NULL || strcmp(own, key) != 0)
+        return 0;
+    if (eb_seccomp_export(&spec->seccomp, key, dir, name, data, len, err) < 0)
+        return eb_error_wrap(err, "linux.seccomp");
+    return 0;
+}
+
 int eb_container_seccomp(const eb_spec_t *spec, const char *root, eb_seccomp_filter_t **out, eb_error_t *err)
 {
     _cleanup_free_ char *key = seccomp_key(spec), *dir = eb_strdup_printf("%s/.seccomp-cache", root);

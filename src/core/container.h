@@ -83,6 +83,11 @@ int eb_container_update(const char *root, const char *id, const eb_resources_t *
 
 /* Compile (or fetch from ROOT's cache) the spec's seccomp filter. */
 int eb_container_seccomp(const eb_spec_t *spec, const char *root, eb_seccomp_filter_t **out, eb_error_t *err);
+/* The same filter as a cache entry (eb_seccomp_export) for a runtime
+ * that will look KEY up (a runv guest: the linux.seccomp text of its
+ * spec); nothing (*NAME NULL) unless KEY is this spec's. */
+int eb_container_seccomp_export(const eb_spec_t *spec, const char *root, const char *key, char **name, char **data,
+                                size_t *len, eb_error_t *err);
 
 /* Write PID to PATH atomically (runc's --pid-file). */
 int eb_write_pid_file(const char *path, pid_t pid, eb_error_t *err);

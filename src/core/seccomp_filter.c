@@ -64,21 +64,32 @@ static int cache_load(eb_seccomp_filter_t *f, const char *dir, const char *key)
     return 0;
 }
 
+/* A cache entry: header, key, program. */
+static char *entry_bytes(const eb_seccomp_filter_t *f, const char *key, size_t *len)
+{
+    size_t klen = strlen(key);
+    uint32_t hdr[4] = { CACHE_MAGIC, (uint32_t) klen, f->flags | ((unsigned) f->notify << 16), (uint32_t) f->n_insns };
+    char *buf;
+
+    *len = 16 + klen + f->n_insns * sizeof(struct sock_filter);
+    buf = eb_xcalloc(1, *len);
+    memcpy(buf, hdr, sizeof(hdr));
+    memcpy(buf + sizeof(hdr), key, klen);
+    memcpy(buf + sizeof(hdr) + klen, f->insns, f->n_insns * sizeof(struct sock_filter));
+    return buf;
+}
+
 static void cache_store(const eb_seccomp_filter_t *f, const char *dir, const char *key)
 {
     _cleanup_free_ char *path = cache_path(dir, key);
     _cleanup_free_ char *buf = NULL;
-    size_t klen = strlen(key), len = 16 + klen + f->n_insns * sizeof(struct sock_filter);
-    uint32_t hdr[4] = { CACHE_MAGIC, (uint32_t) klen, f->flags | ((unsigned) f->notify << 16), (uint32_t) f->n_insns };
+    size_t len;
     eb_error_t e = { 0 };
     const char *base = strrchr(path, '/') + 1;
 
     if (eb_mkdir_p(dir, 0700, &e) < 0)
         return;
-    buf = eb_xcalloc(1, len);
-    memcpy(buf, hdr, sizeof(hdr));
-    memcpy(buf + sizeof(hdr), key, klen);
-    memcpy(buf + sizeof(hdr) + klen, f->insns, f->n_insns * sizeof(struct sock_filter));
+    buf = entry_bytes(f, key, &len);
     /* A failed store only costs the next create a compile. */
     if (eb_write_file_atomic(dir, base, buf, len, &e) < 0)
         eb_debug("seccomp cache: %s", e.msg);
@@ -229,6 +240,15 @@ static int add_rule(eb_seccomp_filter_t *f, const eb_seccomp_t *sc, const eb_sec
     return 0;
 }
 
+/* What a cached filter is keyed by: the profile, and what compiled it
+ * for which architecture (another libseccomp may compile it otherwise). */
+static char *full_key(const char *key)
+{
+    const struct scmp_version *v = seccomp_version();
+    return eb_strdup_printf("libseccomp %u.%u.%u arch %u\n%s", v->major, v->minor, v->micro, seccomp_arch_native(),
+                            key);
+}
+
 int eb_seccomp_prepare(const eb_seccomp_t *sc, const char *key, const char *cache_dir,
                        eb_seccomp_filter_t **out, eb_error_t *err)
 {
@@ -240,9 +260,7 @@ int eb_seccomp_prepare(const eb_seccomp_t *sc, const char *key, const char *cach
         return 0;
     f = eb_xcalloc(1, sizeof(*f));
     if (key && cache_dir) {
-        const struct scmp_version *v = seccomp_version();
-        fullkey = eb_strdup_printf("libseccomp %u.%u.%u arch %u\n%s", v->major, v->minor, v->micro,
-                                   seccomp_arch_native(), key);
+        fullkey = full_key(key);
         if (cache_load(f, cache_dir, fullkey) == 0) {
             *out = eb_steal_ptr(f);
             return 0;
@@ -266,6 +284,22 @@ int eb_seccomp_prepare(const eb_seccomp_t *sc, const char *key, const char *cach
     if (fullkey)
         cache_store(f, cache_dir, fullkey);
     *out = eb_steal_ptr(f);
+    return 0;
+}
+
+int eb_seccomp_export(const eb_seccomp_t *sc, const char *key, const char *cache_dir, char **name, char **data,
+                      size_t *len, eb_error_t *err)
+{
+    _cleanup_seccomp_filter_ eb_seccomp_filter_t *f = NULL;
+    _cleanup_free_ char *fullkey = full_key(key), *path = cache_path("", fullkey);
+
+    *name = *data = NULL, *len = 0;
+    if (eb_seccomp_prepare(sc, key, cache_dir, &f, err) < 0)
+        return -1;
+    if (f == NULL)
+        return 0;
+    *data = entry_bytes(f, fullkey, len);
+    *name = eb_xstrdup(path + 1);
     return 0;
 }
 

@@ -16,6 +16,12 @@ typedef struct eb_seccomp_filter eb_seccomp_filter_t;
  * JSON text: a hit is used only when the stored key matches byte for byte. */
 int eb_seccomp_prepare(const eb_seccomp_t *sc, const char *key, const char *cache_dir,
                        eb_seccomp_filter_t **out, eb_error_t *err);
+/* The same filter (from CACHE_DIR, or compiled into it) as the cache
+ * entry another runtime of this libseccomp and architecture looks up
+ * under KEY (a runv guest's): its file *NAME and contents *DATA, *LEN
+ * (NULL: no seccomp in the profile).  The caller frees both. */
+int eb_seccomp_export(const eb_seccomp_t *sc, const char *key, const char *cache_dir, char **name, char **data,
+                      size_t *len, eb_error_t *err);
 /* Load it into the calling thread (raw seccomp(2): no allocation).  Returns the notify fd (>= 0) when the
  * profile uses SCMP_ACT_NOTIFY, -2 when it doesn't, -1 on error. */
 int eb_seccomp_load(eb_seccomp_filter_t *f, eb_error_t *err);

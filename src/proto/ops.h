@@ -42,6 +42,12 @@ typedef enum {
     EB_OP_COUNT,                   /* not an op: the size of tables indexed by eb_op_t */
 } eb_op_t;
 
+/* In the sandbox's share (the guest's /run/edgebox/shared): seccomp
+ * filters the host compiled, which the guest's core reads as its own
+ * cache (<agent state>/.seccomp-cache links there).  The '@' is in no
+ * container id, so no container's share directory can be this. */
+#define EB_SHARE_SECCOMP_CACHE "@seccomp-cache"
+
 /* The longest name in the table, with room to spare; a longer name is
  * refused before it is compared with anything. */
 #define EB_OP_NAME_MAX 16

@@ -72,28 +72,48 @@ static void kill_recorded(const char *dir, const char *name)
 
 /* Two known levels (shared/<cid>/<entry>), no recursion: an entry still
  * mounted makes rmdir/unlink fail with EBUSY instead of deleting through
- * it into a user's rootfs or volume. */
-static void remove_share_dir(const char *cdir)
+ * it into a user's rootfs or volume.  Everything below shared/ is the
+ * guest's to rename, replace or link (it is its virtio-fs share), so each
+ * step goes by descriptor and follows no symlink: a <cid> replaced by a
+ * link to /etc must lose the link, not /etc's files, and an entry linked
+ * to / must not detach the host's mounts. */
+static void remove_share_dir(int sfd, const char *cid)
 {
-    _cleanup_closedir_ DIR *d = opendir(cdir);
+    int cfd = openat(sfd, cid, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    _cleanup_closedir_ DIR *d = NULL;
     struct dirent *e;
 
-    while (d && (e = readdir(d))) {
-        _cleanup_free_ char *p = NULL;
+    if (cfd < 0) {
+        if (errno == ENOTDIR || errno == ELOOP)
+            unlinkat(sfd, cid, 0);   /* a file or a link in its place */
+        return;
+    }
+    d = fdopendir(cfd);
+    if (d == NULL) {
+        close(cfd);
+        return;
+    }
+    while ((e = readdir(d))) {
+        char p[64 + sizeof(e->d_name)];
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
-        p = eb_strdup_printf("%s/%s", cdir, e->d_name);
-        while (umount2(p, MNT_DETACH) == 0) { }
-        if (rmdir(p) < 0 && errno == ENOTDIR)
-            unlink(p);
+        /* (the fd's magic link resolves to the directory itself; the
+         * entry, the last component, is not followed) */
+        snprintf(p, sizeof(p), "/proc/self/fd/%d/%s", dirfd(d), e->d_name);
+        while (umount2(p, MNT_DETACH | UMOUNT_NOFOLLOW) == 0) { }
+        if (unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) < 0 && errno == ENOTDIR)
+            unlinkat(dirfd(d), e->d_name, 0);
     }
-    rmdir(cdir);
+    unlinkat(sfd, cid, AT_REMOVEDIR);
 }
 
 void eb_sandbox_unshare(const char *dir, const char *cid)
 {
-    _cleanup_free_ char *cdir = eb_strdup_printf("%s/shared/%s", dir, cid);
-    remove_share_dir(cdir);
+    _cleanup_free_ char *shared = eb_strdup_printf("%s/shared", dir);
+    _cleanup_close_ int sfd = open(shared, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+    if (sfd >= 0 && eb_id_valid(cid))
+        remove_share_dir(sfd, cid);
 }
 
 void eb_sandbox_teardown(const char *dir)
@@ -119,11 +139,10 @@ void eb_sandbox_teardown(const char *dir)
         _cleanup_closedir_ DIR *d = opendir(shared);
         struct dirent *e;
         while (d && (e = readdir(d))) {
-            _cleanup_free_ char *c = NULL;
-            if (e->d_name[0] == '.')
+            /* (a container id may start with a dot) */
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
                 continue;
-            c = eb_strdup_printf("%s/%s", shared, e->d_name);
-            remove_share_dir(c);
+            remove_share_dir(dirfd(d), e->d_name);
         }
     }
     while (umount2(shared, MNT_DETACH) == 0) { }
@@ -150,26 +169,72 @@ void eb_sandbox_teardown(const char *dir)
         eb_warn("sandbox %s: not removed: %s", dir, strerror(errno));
 }
 
+int eb_sandbox_put_file(const char *dir, const char *sub, const char *name, const void *data, size_t len,
+                        eb_error_t *err)
+{
+    _cleanup_free_ char *shared = eb_strdup_printf("%s/shared", dir);
+    _cleanup_free_ char *tmp = eb_strdup_printf(".%s.tmp.%d", name, (int) getpid());
+    _cleanup_close_ int sfd = open(shared, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), dfd = -1, fd = -1;
+
+    /* shared/ itself is the host's (the guest sees it as its mount's root);
+     * below it, each step by descriptor, none through a symlink. */
+    if (sfd < 0)
+        return eb_error_set(err, errno, "open %s", shared);
+    if (mkdirat(sfd, sub, 0700) < 0 && errno != EEXIST)
+        return eb_error_set(err, errno, "mkdir %s/%s", shared, sub);
+    if ((dfd = openat(sfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        return eb_error_set(err, errno, "open %s/%s", shared, sub);
+    unlinkat(dfd, tmp, 0);
+    if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+        return eb_error_set(err, errno, "create %s/%s/%s", shared, sub, tmp);
+    if (eb_write_all(fd, data, len) < 0 || renameat(dfd, tmp, dfd, name) < 0) {
+        int e = errno;
+        unlinkat(dfd, tmp, 0);
+        return eb_error_set(err, e, "write %s/%s/%s", shared, sub, name);
+    }
+    return 0;
+}
+
 int eb_sandbox_share(const char *dir, const char *cid, const char *name, const char *src, bool file,
                      bool readonly, char **guest_path, eb_error_t *err)
 {
-    _cleanup_free_ char *cdir = eb_strdup_printf("%s/shared/%s", dir, cid);
-    _cleanup_free_ char *target = eb_strdup_printf("%s/%s", cdir, name);
+    _cleanup_free_ char *shared = eb_strdup_printf("%s/shared", dir);
+    _cleanup_close_ int sfd = open(shared, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), cfd = -1, tfd = -1;
+    char fdp[64];
 
-    if (mkdir(cdir, 0700) < 0 && errno != EEXIST)
-        return eb_error_set(err, errno, "mkdir %s", cdir);
+    /* By descriptor, no symlink followed (remove_share_dir): a guest that
+     * put a link where <cid> or NAME will be must not have the host mount
+     * the container's rootfs over a host directory of its choosing. */
+    if (sfd < 0)
+        return eb_error_set(err, errno, "open %s", shared);
+    if (!eb_id_valid(cid) || strchr(name, '/') || name[0] == '.')
+        return eb_error_set(err, EINVAL, "share entry `%s/%s`", cid, name);
+    if (mkdirat(sfd, cid, 0700) < 0 && errno != EEXIST)
+        return eb_error_set(err, errno, "mkdir %s/%s", shared, cid);
+    if ((cfd = openat(sfd, cid, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        return eb_error_set(err, errno, "open %s/%s", shared, cid);
     if (file) {
-        int fd = open(target, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+        int fd = openat(cfd, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
-            return eb_error_set(err, errno, "create %s", target);
+            return eb_error_set(err, errno, "create %s/%s/%s", shared, cid, name);
         close(fd);
-    } else if (mkdir(target, 0755) < 0 && errno != EEXIST) {
-        return eb_error_set(err, errno, "mkdir %s", target);
+    } else if (mkdirat(cfd, name, 0755) < 0 && errno != EEXIST) {
+        return eb_error_set(err, errno, "mkdir %s/%s/%s", shared, cid, name);
     }
-    if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
-        return eb_error_set(err, errno, "share %s with the guest (bind to %s)", src, target);
-    if (readonly && mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
-        return eb_error_set(err, errno, "make the share of %s read-only", src);
+    if ((tfd = openat(cfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC | (file ? 0 : O_DIRECTORY))) < 0)
+        return eb_error_set(err, errno, "open %s/%s/%s", shared, cid, name);
+    snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", tfd);
+    if (mount(src, fdp, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return eb_error_set(err, errno, "share %s with the guest (bind to %s/%s/%s)", src, shared, cid, name);
+    if (readonly) {
+        /* the bind's root now: TFD is still the directory under it */
+        close(tfd);
+        if ((tfd = openat(cfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
+            return eb_error_set(err, errno, "open %s/%s/%s", shared, cid, name);
+        snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", tfd);
+        if (mount(NULL, fdp, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+            return eb_error_set(err, errno, "make the share of %s read-only", src);
+    }
     *guest_path = eb_strdup_printf("/run/edgebox/shared/%s/%s", cid, name);
     return 0;
 }

@@ -6,7 +6,7 @@
 # where the check is about a sandbox's own life: the pod network, SIGKILL
 # of the monitor, a guest panic, a hung guest.
 . "$(dirname "$0")/../lib/harness.sh"
-plan 86
+plan 89
 pool_fill "$EB_ROOT"   # EB_POOL: the sandboxes below claim pooled VMs
 
 ebv() { "$EDGEBOX" --root "$EB_ROOT" --class runv "$@"; }
@@ -134,6 +134,58 @@ check_match "ps: the guest's processes" 'sleep 30' "$(ebv ps c1)"
 check_eq "the guest: its own kernel" "$(cat "$EB_SRC/build/guest/image.json" 2>/dev/null | jq -r .kernel_release)" "$(ebv exec c1 uname -r)"
 check_eq "the guest: memory limit in its cgroup v2" 33554432 "$(ebv exec c1 cat /sys/fs/cgroup/memory.max)"
 check_eq "the guest: seccomp filter on (hardened default)" 2 "$(ebv exec c1 sh -c 'grep Seccomp: /proc/self/status | tr -dc 0-9')"
+# The guest loads the filter the host compiled (guest_seccomp in runv.c):
+# the host's cache entry of a profile the pod has not used yet (the
+# default for x86-64 only) is given the program of that profile without
+# mkdir (a scratch root's runc-class runs compile both); a pod container
+# of the profile then cannot mkdir only if its guest took the host's
+# program instead of compiling its own.  (A new profile: the guest's
+# virtio-fs may cache an entry it read before for a while.)
+S=$EB_TMP/scroot
+make_bundle "$EB_TMP/sc1" true
+jq_edit "$EB_TMP/sc1" '.linux.seccomp.architectures = ["SCMP_ARCH_X86_64"]'
+cp -a "$EB_TMP/sc1" "$EB_TMP/sc2"
+jq_edit "$EB_TMP/sc2" '.linux.seccomp.syscalls |= map(.names -= ["mkdir", "mkdirat"])'
+"$EDGEBOX" --root "$S" run --bundle "$EB_TMP/sc1" sc1 >/dev/null 2>&1
+f1=$(ls "$S/.seccomp-cache" 2>/dev/null)
+"$EDGEBOX" --root "$S" run --bundle "$EB_TMP/sc2" sc2 >/dev/null 2>&1
+f2=$(ls "$S/.seccomp-cache" 2>/dev/null | grep -vx "${f1:-none}")
+for c in sc3 sc4; do
+    make_bundle "$EB_TMP/$c" sh -c 'mkdir /dev/shm/d 2>/dev/null && echo made || echo refused'
+    pod "$EB_TMP/$c" pod1 container
+done
+jq_edit "$EB_TMP/sc4" '.linux.seccomp.architectures = ["SCMP_ARCH_X86_64"]'
+ok3=$(ebv run --bundle "$EB_TMP/sc3" sc3 2>&1)
+[ -n "$f1" ] && [ -n "$f2" ] && mkdir -p "$EB_ROOT/.seccomp-cache" && python3 -c '
+import struct, sys
+a, b = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+ma, ka, fa, na = struct.unpack("<4I", a[:16]); mb, kb, fb, nb = struct.unpack("<4I", b[:16])
+open(sys.argv[3], "wb").write(struct.pack("<4I", ma, ka, fb, nb) + a[16:16 + ka] + b[16 + kb:])
+' "$S/.seccomp-cache/$f1" "$S/.seccomp-cache/$f2" "$EB_ROOT/.seccomp-cache/$f1"
+ok4=$(ebv run --bundle "$EB_TMP/sc4" sc4 2>&1)
+rm -f "$EB_ROOT/.seccomp-cache/$f1"
+check_eq "seccomp: the guest loads the filter the host compiled (a host cache entry swapped: mkdir refused)" \
+    "made refused" "$ok3 $ok4"
+ebv delete -f sc3 >/dev/null 2>&1; ebv delete -f sc4 >/dev/null 2>&1
+# The host follows nothing the guest may put in its share (sandbox.c): the
+# test puts it there from the host side, as the guest's root could through
+# virtio-fs.  The victim: a tmpfs of the host's with a file in it.
+V=$EB_TMP/victim SH=$EB_ROOT/.runv/pod1/shared
+mkdir -p "$V" && mount -t tmpfs ebvictim "$V" && touch "$V/keep"
+ln -s "$V" "$SH/vx"
+make_bundle "$EB_TMP/vx" true; pod "$EB_TMP/vx" pod1 container
+ebv create --bundle "$EB_TMP/vx" vx >/dev/null 2>&1; rc=$?
+ebv delete -f vx >/dev/null 2>&1
+check_eq "share: a link planted where a container's share directory goes: create fails; nothing mounted, made or removed through it" \
+    "failed|keep|mounted|" "$([ $rc -ne 0 ] && echo failed)|$(ls "$V" | paste -sd' ')|$(mountpoint -q "$V" && echo mounted)|$(grep " $V/" /proc/mounts)"
+rm -f "$SH/vx"
+make_bundle "$EB_TMP/vy" sleep 1000; pod "$EB_TMP/vy" pod1 container
+ebv create --bundle "$EB_TMP/vy" vy >/dev/null 2>&1
+ln -s "$V" "$SH/vy/evil"
+ebv delete -f vy >/dev/null 2>&1
+check_eq "share: a link in a container's share directory to a host mount: delete removes the link, not the mount or its files" \
+    "keep|mounted|gone" "$(ls "$V" | paste -sd' ')|$(mountpoint -q "$V" && echo mounted)|$([ -e "$SH/vy" ] || [ -L "$SH/vy/evil" ] || echo gone)"
+umount -R "$V" 2>/dev/null; rmdir "$V"
 ebv pause c1
 check_eq "pause: paused" paused "$(ebv state c1 | jq -r .status)"
 out=$(ebv exec c1 true 2>&1); check_match "exec in a paused container is refused" paused "$out"
