@@ -37,7 +37,8 @@ export EDGEBOX_GUEST_DIR=${EDGEBOX_GUEST_DIR:-$EB_BUILD/guest}
 POOL_ON='{"classes": [{"memory_mib": 320, "vcpus": 1, "size": 2}]}'
 export EDGEBOX_POOL_CONFIG=$CRI_D/pool.json
 pool() { "$EB_BUILD/src/cli/edgebox" --root "$SHIM_ROOT" pool "$@"; }
-trap 'cri_teardown; pool drain >/dev/null 2>&1; cleanup_all' EXIT
+keeper=
+trap 'cri_teardown; [ -n "$keeper" ] && kill $keeper 2>/dev/null; pool drain >/dev/null 2>&1; cleanup_all' EXIT
 
 cri_net_free || { echo "the bridge $CRI_BRIDGE exists, or no /24 of 10.88.177-186 is free" >&2; exit 1; }
 cri_config
@@ -60,7 +61,9 @@ pool_full() {
     echo "the pool did not fill: $(pool status)" >&2; return 1
 }
 echo "$POOL_ON" > "$EDGEBOX_POOL_CONFIG"
-pool fill >/dev/null || { echo "pool fill failed" >&2; exit 1; }
+# the keeper refills after each claim, as deploy/edgebox-pool.service runs it
+pool serve >> "$EB_TMP/keeper.log" 2>&1 &
+keeper=$!
 pool_full || exit 1
 claimed0=$(pool status | jq '.runv.counters.claimed // 0')
 cold() { echo '{"classes": []}' > "$EDGEBOX_POOL_CONFIG"; cri bench runv "$CRI_BUSYBOX" 1; echo "$POOL_ON" > "$EDGEBOX_POOL_CONFIG"; }
@@ -73,6 +76,7 @@ for _ in $(seq "$RUNS"); do
 done
 claimed=$(( $(pool status | jq '.runv.counters.claimed // 0') - claimed0 ))
 echo '{"classes": []}' > "$EDGEBOX_POOL_CONFIG"
+kill $keeper; wait $keeper
 pool drain >/dev/null
 read -r rc_med rc_p95 < <(stats < "$EB_TMP/runc.t")
 read -r rv_med rv_p95 < <(stats < "$EB_TMP/runv.t")

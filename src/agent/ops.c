@@ -3,6 +3,7 @@
  * names are proto/ops.h's; here each eb_op_t the agent answers
  * (EB_OP_AGENT) has its handler in one table. */
 #include "agent/ops.h"
+#include "agent/warm.h"
 #include "agent/boot.h"
 #include "agent/guestfix.h"
 #include "agent/logs.h"
@@ -541,10 +542,22 @@ static int op_sandbox(eb_agent_t *a, json_object *req, json_object *resp, eb_err
     return eb_agent_net_setup(req, err);
 }
 
-/* The monitor's liveness check: answering is all it asks. */
+/* The monitor's liveness check: answering is all it asks.  A pooled VM's
+ * first one asks for the warm-up too (warm.c): a VM that cannot create a
+ * container fails its health check. */
 static int op_ping(eb_agent_t *a, json_object *req, json_object *resp, eb_error_t *err)
 {
-    (void) a, (void) req, (void) resp, (void) err;
+    bool warm = false;
+    uint64_t t0 = eb_now_ms();
+
+    (void) a;
+    if (eb_msg_bool(req, "warm", &warm, err) < 0)
+        return -1;
+    if (!warm)
+        return 0;
+    if (eb_agent_warm_up(err) < 0)
+        return eb_error_wrap(err, "warm-up");
+    json_object_object_add(resp, "warm_ms", json_object_new_int64((int64_t) (eb_now_ms() - t0)));
     return 0;
 }
 

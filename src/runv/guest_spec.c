@@ -230,12 +230,17 @@ static int guest_hooks(json_object *g, const char *sbdir, const char *cid, eb_er
 static int userns_traverse(const eb_spec_t *spec, const char *sbdir, const char *cid, eb_error_t *err)
 {
     _cleanup_free_ char *shared = eb_strdup_printf("%s/shared", sbdir);
-    _cleanup_free_ char *cdir = eb_strdup_printf("%s/%s", shared, cid);
+    _cleanup_close_ int sfd = -1, cfd = -1;
 
     if (!spec->namespaces[EB_NS_USER].present)
         return 0;
-    if (chmod(shared, 0711) < 0 || chmod(cdir, 0711) < 0)
-        return eb_error_set(err, errno, "make %s traversable for the container's user namespace", cdir);
+    /* By descriptor: <cid> is the guest's to replace by a link meanwhile
+     * (eb_sandbox_share), and a chmod through it would open a host
+     * directory of its choosing. */
+    sfd = open(shared, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    cfd = sfd < 0 ? -1 : openat(sfd, cid, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (cfd < 0 || fchmod(sfd, 0711) < 0 || fchmod(cfd, 0711) < 0)
+        return eb_error_set(err, errno, "make %s/%s traversable for the container's user namespace", shared, cid);
     return 0;
 }
 

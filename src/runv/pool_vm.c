@@ -4,8 +4,9 @@
  *
  * A claim that fails after the directory was renamed cannot be undone
  * (the VM's host side is half the pod's): the VM ends, the claimer boots
- * cold.  A VM never runs a container before its claim (conns.c refuses
- * every other request), so what a claimed VM ran before is its boot. */
+ * cold.  A VM runs no one's container before its claim (conns.c refuses
+ * every other request), so what a claimed VM ran before is its boot and
+ * the agent's own warm-up container (src/agent/warm.c). */
 #include "runv/monitor_internal.h"
 #include "runv/bootstats.h"
 #include "runv/podcg.h"
@@ -41,23 +42,31 @@ int mon_pool_prepare(monitor_t *m, eb_error_t *err)
     return eb_podnet_pool_taps(&m->net, EB_POOL_NICS, err);
 }
 
-/* The health check: a VM whose agent does not answer is never pooled. */
+/* The health check: a VM whose agent does not answer is never pooled.
+ * It warms the VM up as well: the agent creates and deletes a container
+ * of its own, so that the pod's first create is not the first to run
+ * that code under TCG (src/agent/warm.c). */
 void mon_pool_hello(monitor_t *m)
 {
     json_object *r = eb_op_request(EB_OP_PING);
+
+    json_object_object_add(r, "warm", json_object_new_boolean(true));
 
     mon_send_agent(m, NULL, 0, r, EB_OP_PING, NULL, 0);
     json_object_put(r);
 }
 
-static void pooled_ready(monitor_t *m)
+static void pooled_ready(monitor_t *m, json_object *resp)
 {
     eb_error_t err = { 0 };
+    int64_t warm = -1;
 
     m->phase = READY;
     m->last_ping = eb_now_ms();
-    eb_info("pool: VM %s ready %llu ms after QEMU started (attempt %d)", m->o->sid,
-            (unsigned long long) (eb_now_ms() - m->boot_start), m->attempt);
+    eb_msg_int(resp, "warm_ms", 0, INT32_MAX, true, &warm, &err);
+    eb_error_clear(&err);
+    eb_info("pool: VM %s ready %llu ms after QEMU started (attempt %d; its warm-up container took %lld ms)",
+            m->o->sid, (unsigned long long) (eb_now_ms() - m->boot_start), m->attempt, (long long) warm);
     eb_bootstats_add(m->o->root, EB_BOOT_READY, eb_now_ms() - m->boot_start, NULL);
     if (eb_write_file_atomic(m->o->dir, "ready", "", 0, &err) < 0)
         eb_warn("pool: VM %s: %s", m->o->sid, err.msg);
@@ -75,7 +84,7 @@ bool mon_pool_response(monitor_t *m, const mpending_t *p, json_object *resp, boo
 
     if (p->op == EB_OP_PING && m->phase == SETUP) {
         if (ok)
-            pooled_ready(m);
+            pooled_ready(m, resp);
         else {
             snprintf(m->reason, sizeof(m->reason), "the pooled VM's health check failed");
             m->phase = DYING;

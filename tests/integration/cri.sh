@@ -192,11 +192,14 @@ nothing_left() {
     done
     out=$(pgrep -af "containerd-shim.* -address $CRI_SOCK"; for p in $pods; do pgrep -af "$p"; vm_pgrep "$p" "$SHIM_ROOT"; done)
     check_eq "$c: nothing left after RemovePodSandbox: no shim, QEMU, virtiofsd or container process" "" "$out"
-    # left by design: the runv class's boot counters (docs/runv.md)
+    # left by design: the runv class's boot counters (docs/runv.md), the
+    # compiled seccomp filters (a cache, the runc class's too), the pool's
+    # keeper while it runs
     out=$(ls -A "$RUNC_ROOT" "$SHIM_ROOT" "$RUNC_ROOT/.runv" "$SHIM_ROOT/.runv" "$RUNC_ROOT/.runv-uids" \
               "$SHIM_ROOT/.runv-uids" "$CRI_D/state/io.containerd.grpc.v1.cri/sandboxes" \
               "$CRI_D/root/io.containerd.grpc.v1.cri/sandboxes" 2>/dev/null |
-              grep -v -x -e '' -e '.*:' -e .runv -e .runv-uids -e 'boot-stats\.\(json\|lock\)' ${EB_POOL:+-e .runv-pool}
+              grep -v -x -e '' -e '.*:' -e .runv -e .runv-uids -e 'boot-stats\.\(json\|lock\)' -e .seccomp-cache \
+                  ${EB_POOL:+-e .runv-pool -e .runv-pool-keeper}
           for p in $pods; do ls "$(cri_shim_socket "$p")" 2>/dev/null; done)
     check_eq "$c: no state directory or socket left (shim roots, CRI sandbox dirs, shim sockets)" "" "$out"
     # (a pooled VM waiting for its claim has its share mounted: not a pod's)

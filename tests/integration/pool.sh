@@ -4,7 +4,7 @@
 # boot id, clock, entropy, cgroup, uid), is never handed out twice or after
 # it died, is replaced, and a drain leaves nothing.
 . "$(dirname "$0")/../lib/harness.sh"
-plan 43
+plan 44
 
 export EDGEBOX_POOL=320:1:2
 ebv() { "$EDGEBOX" --root "$EB_ROOT" --class runv --log "$EB_TMP/runv.log" "$@"; }
@@ -60,6 +60,10 @@ check_match "claim: the pod's create took a pooled VM" '^p320x1-' "$vma"
 check_eq "claim: its directory became the sandbox's" "yes no" \
     "$([ -S "$EB_ROOT/.runv/poda/monitor.sock" ] && echo yes) $([ -n "$vma" ] && [ ! -e "$EB_ROOT/.runv-pool/$vma" ] && echo no)"
 check_eq "claimed VM: runs the container (exec)" "in-a" "$(ebv exec poda echo in-a)"
+out=$(python3 "$EB_SRC/bench/agent-call.py" "$EB_ROOT/.runv/poda/monitor.sock" 1 state edgebox-warm-up 2>&1 || true)
+check_match "warm-up: the VM created its own container before it was ready, and none is left in the guest" \
+    "VM $vma ready .*its warm-up container took [0-9]+ ms.*\|.*does not exist" \
+    "$(grep -o "VM $vma ready [^\"]*" "$EB_ROOT/.runv-pool/pool.log" | head -1)|$out"
 check_eq "identity: the pod's hostname" poda "$(ebv exec poda hostname)"
 check_eq "identity: eth0 has the veth's MAC" "$(ip -n $P link show eth0 | awk '/link\/ether/ {print $2}')" \
     "$(ebv exec poda cat /sys/class/net/eth0/address)"

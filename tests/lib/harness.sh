@@ -36,8 +36,9 @@ pool_fill() {
     [ -n "${EB_POOL:-}" ] || return 0
     pool_root "$1"
     local i
-    "$EB_BUILD/src/cli/edgebox" --root "$1" pool serve >> "$EB_TMP/keeper.log" 2>&1 &
-    EB_POOL_KEEPERS+=($!)
+    # (not a job of the test's shell: a bare `wait` there would wait for it)
+    setsid -f "$EB_BUILD/src/cli/edgebox" --root "$1" pool serve >> "$EB_TMP/keeper.log" 2>&1 </dev/null
+    EB_POOL_KEEPERS+=("$1")
     for i in $(seq 600); do
         "$EB_BUILD/src/cli/edgebox" --root "$1" pool status 2>/dev/null \
             | jq -e '.runv.keeper != null and ([.runv.classes[] | .ready >= .size] | all)' >/dev/null && return 0
@@ -57,7 +58,12 @@ pool_report() {
     local r n claimed=0 cold=0 seen=" "
     # the keepers first: no refill asked for after the drain (a filler
     # already running holds the pool's lock: the drain waits for its boot)
-    for r in "${EB_POOL_KEEPERS[@]}"; do kill "$r" 2>/dev/null; wait "$r" 2>/dev/null; done
+    for r in "${EB_POOL_KEEPERS[@]}"; do
+        # (its pid as status checks it: the pid file's, with its start time)
+        n=$("$EB_BUILD/src/cli/edgebox" --root "$r" pool status 2>/dev/null | jq -r '.runv.keeper // empty')
+        [ -n "$n" ] && kill "$n" 2>/dev/null
+        for _ in $(seq 100); do [ -n "$n" ] && kill -0 "$n" 2>/dev/null || break; sleep 0.1; done
+    done
     for r in "${EB_POOL_ROOTS[@]}" "$EB_ROOT"; do
         case $seen in *" $r "*) continue ;; esac
         seen="$seen$r "
