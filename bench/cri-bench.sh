@@ -62,7 +62,7 @@ pool_full() {
 }
 echo "$POOL_ON" > "$EDGEBOX_POOL_CONFIG"
 # the keeper refills after each claim, as deploy/edgebox-pool.service runs it
-pool serve >> "$EB_TMP/keeper.log" 2>&1 &
+"$EB_BUILD/src/cli/edgebox" --root "$SHIM_ROOT" pool serve >> "$EB_TMP/keeper.log" 2>&1 &
 keeper=$!
 pool_full || exit 1
 claimed0=$(pool status | jq '.runv.counters.claimed // 0')

@@ -206,6 +206,12 @@ int eb_pool_serve(const char *root, eb_error_t *err)
     ssize_t n;
     int ret = 0;
 
+    /* A daemon: nothing its starter had open (a lock, a pipe) stays held
+     * for as long as it runs, nor goes on to its fillers and their VMs. */
+    {
+        int keep = eb_log_fd();
+        eb_close_fds_except(&keep, 1);
+    }
     if (eb_mkdir_p(dir, 0700, err) < 0)
         return -1;
     lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

@@ -230,8 +230,13 @@ static void qemu_machine(qemu_args_t *q, monitor_t *m, const char *accel)
     arg(q, "-accel");
     /* TCG's translation cache defaults to 1 GiB, touched as code runs.
      * 32 MiB kept runv-bench's time within run-to-run noise of 64 MiB
-     * (bench/RESULTS.md) and the sandbox's memory near the bare VM's. */
-    arg(q, kvm ? "kvm" : "tcg,tb-size=32");
+     * (bench/RESULTS.md) and the sandbox's memory near the bare VM's.  A
+     * pooled VM gets 64: its warm-up (src/agent/warm.c) and then a pod's
+     * start overflowed 32 and 48, and a full cache is flushed whole, so
+     * the pod started slower than without the warm-up (0.56 s against
+     * 0.36 s through the CRI); the pool pays the memory (≈ 25 MiB more
+     * PSS per VM), a cold sandbox does not. */
+    arg(q, kvm ? "kvm" : m->o->pool ? "tcg,tb-size=64" : "tcg,tb-size=32");
     /* The guest's CRNG must be ready before anything reads randomness
      * (json-c seeds its hash from /dev/urandom, containers call getrandom):
      * without a trusted source the 6.1 kernel generates jitter entropy for
