@@ -368,8 +368,8 @@ json_object *eb_pool_status(const char *root, eb_error_t *err)
     n = eb_pool_list_vms(pdir, vms, EB_POOL_MAX_VMS);
     json_object_object_add(o, "config", json_object_new_string(cfg.source));
     {
-        pid_t k = eb_pool_keeper_pid(root);
-        json_object_object_add(o, "keeper", k > 0 ? json_object_new_int((int) k) : NULL);
+        pid_t keeper = eb_pool_keeper_pid(root);
+        json_object_object_add(o, "keeper", keeper > 0 ? json_object_new_int((int) keeper) : NULL);
     }
     for (k = 0; k < cfg.n; k++) {
         json_object *c = json_object_new_object();

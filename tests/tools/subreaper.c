@@ -12,37 +12,41 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* /proc/PID/FILE into BUF (NUL-terminated); its length, -1 if unreadable. */
+static long read_proc(const char *pid, const char *file, char *buf, size_t size)
+{
+    char path[64];
+    FILE *f;
+    size_t n;
+
+    snprintf(path, sizeof(path), "/proc/%s/%s", pid, file);
+    if ((f = fopen(path, "r")) == NULL)
+        return -1;
+    n = fread(buf, 1, size - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    return (long) n;
+}
+
 static void print_children(pid_t self)
 {
     DIR *d = opendir("/proc");
     struct dirent *e;
 
     while (d && (e = readdir(d)) != NULL) {
-        char path[64], buf[4096], *p;
-        FILE *f;
-        size_t n;
+        char buf[4096], *p;
+        long n;
         int ppid = 0;
         char state = 0;
 
-        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+        if (e->d_name[0] < '1' || e->d_name[0] > '9' || read_proc(e->d_name, "stat", buf, sizeof(buf)) < 0)
             continue;
-        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-        if ((f = fopen(path, "r")) == NULL)
-            continue;
-        n = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-        buf[n] = 0;
         /* after the comm's ')': " STATE PPID" */
         if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1, " %c %d", &state, &ppid) != 2)
             continue;
-        if (ppid != self || state == 'Z')
+        if (ppid != self || state == 'Z' || (n = read_proc(e->d_name, "cmdline", buf, sizeof(buf))) < 0)
             continue;
-        snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
-        if ((f = fopen(path, "r")) == NULL)
-            continue;
-        n = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-        for (size_t i = 0; i < n; i++)
+        for (long i = 0; i < n; i++)
             if (buf[i] == 0)
                 buf[i] = ' ';
         while (n > 0 && buf[n - 1] == ' ')
